@@ -1,0 +1,144 @@
+use std::fmt;
+
+/// What is wrong with one field. The `code` is stable and machine-readable; the API
+/// turns each variant into a message in the client's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldProblem {
+    #[error("is required")]
+    Required,
+    #[error("is not allowed here")]
+    NotAllowed,
+    #[error("must not be blank")]
+    Blank,
+    #[error("must not contain control characters")]
+    ControlCharacter,
+    #[error("must be at most {max} characters long")]
+    TooLong { max: usize },
+    #[error("must be one of: {allowed}")]
+    NotOneOf { allowed: String },
+    #[error("must not contain duplicates")]
+    Duplicate,
+    #[error("must hold at most {max} items")]
+    TooMany { max: usize },
+    #[error("must be exactly 14 digits")]
+    SiretFormat,
+    #[error("fails the SIRET checksum")]
+    SiretChecksum,
+    #[error("is not a licence number (PLATESV-D-2021-001234, L-R-19-1172 or a legacy number)")]
+    LicenceNumberFormat,
+    #[error("must be 1, 2 or 3")]
+    LicenceCategory,
+    #[error("is not a valid email address")]
+    Email,
+    #[error("must be an http or https address")]
+    Website,
+    #[error("is not a valid phone number")]
+    Phone,
+    #[error("must be an ISO 3166-1 alpha-2 country code")]
+    Country,
+    #[error("must be a five-digit French postal code")]
+    PostalCodeFormat,
+    #[error("must be an INSEE commune code")]
+    CommuneCodeFormat,
+    #[error("no commune has the INSEE code {code}")]
+    UnknownCommune { code: String },
+    #[error("postal code {postal_code} does not belong to {commune} (expected one of {expected})")]
+    PostalCodeMismatch {
+        postal_code: String,
+        commune: String,
+        expected: String,
+    },
+}
+
+impl FieldProblem {
+    /// Stable code sent to clients in `errors[].code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::NotAllowed => "not_allowed",
+            Self::Blank => "blank",
+            Self::ControlCharacter => "control_character",
+            Self::TooLong { .. } => "too_long",
+            Self::NotOneOf { .. } => "not_one_of",
+            Self::Duplicate => "duplicate",
+            Self::TooMany { .. } => "too_many",
+            Self::SiretFormat => "siret_format",
+            Self::SiretChecksum => "siret_checksum",
+            Self::LicenceNumberFormat => "licence_number_format",
+            Self::LicenceCategory => "licence_category",
+            Self::Email => "email",
+            Self::Website => "website",
+            Self::Phone => "phone",
+            Self::Country => "country",
+            Self::PostalCodeFormat => "postal_code_format",
+            Self::CommuneCodeFormat => "commune_code_format",
+            Self::UnknownCommune { .. } => "unknown_commune",
+            Self::PostalCodeMismatch { .. } => "postal_code_mismatch",
+        }
+    }
+}
+
+/// One bad field: a JSON path such as `address.postal_code` or `licences[1].number`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: FieldProblem,
+}
+
+/// Every bad field of one input, collected so a client can fix them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError {
+    pub errors: Vec<FieldError>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<String> = self
+            .errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.problem))
+            .collect();
+        write!(f, "invalid input: {}", fields.join("; "))
+    }
+}
+
+impl ValidationError {
+    pub fn single(field: impl Into<String>, problem: FieldProblem) -> Self {
+        Self {
+            errors: vec![FieldError {
+                field: field.into(),
+                problem,
+            }],
+        }
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, problem: FieldProblem) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            problem,
+        });
+    }
+
+    /// Runs a parse, keeping its value or recording its problem under `field`.
+    pub fn check<T>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, FieldProblem>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.push(field, problem);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), ValidationError> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
