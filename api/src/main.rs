@@ -1,1 +1,154 @@
-fn main() {}
+//! `oes`: the OES API server and its administration commands.
+
+use std::process::ExitCode;
+
+use api::config::{LogFormat, Settings};
+use api::startup::{self, Application};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "oes",
+    version,
+    about = "OES API: the headless API of a live-performance agency"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+    /// With no command: fill an empty database with demo data before serving.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Fill an empty database with demo data first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and load the reference geography, then exit.
+    Migrate,
+    /// Print the OpenAPI document (YAML, or JSON with --json).
+    Openapi {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add data: `--demo` for a realistic start, `--scale N` for benchmarks.
+    Seed {
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, value_name = "N")]
+        scale: Option<u64>,
+    },
+}
+
+fn init_logs(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    // A missing .env is the normal case.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    if let Some(Command::Openapi { json }) = cli.command {
+        let document = api::openapi::document();
+        let text = if json {
+            document.to_pretty_json().map_err(|e| e.to_string())
+        } else {
+            document.to_yaml().map_err(|e| e.to_string())
+        };
+        return match text {
+            Ok(text) => {
+                print!("{text}");
+                if json {
+                    println!();
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("cannot print the document: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    init_logs(&cli.settings);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = cli.settings;
+    tracing::info!(database = %persistence::db::redact(&settings.database_url), "opening database");
+    let state = startup::prepare(&settings)?;
+    match cli.command {
+        None => serve(settings, state, cli.demo),
+        Some(Command::Serve { demo }) => serve(settings, state, demo || cli.demo),
+        Some(Command::Migrate) => {
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Some(Command::Seed { demo, scale }) => {
+            let mut conn = state.pool.get()?;
+            if demo {
+                let created = api::seed::demo(&mut conn, &state.geography)?;
+                tracing::info!(created, "demo data");
+            }
+            if let Some(count) = scale {
+                api::seed::scale(&mut conn, &state.geography, count, |done| {
+                    if done % 10_000 == 0 || done == count {
+                        tracing::info!(done, count, "seeding structures");
+                    }
+                })?;
+            }
+            if !demo && scale.is_none() {
+                return Err("say --demo or --scale N".into());
+            }
+            Ok(())
+        }
+        Some(Command::Openapi { .. }) => Ok(()),
+    }
+}
+
+fn serve(
+    settings: Settings,
+    state: startup::State,
+    demo: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if demo {
+        let mut conn = state.pool.get()?;
+        let created = api::seed::demo(&mut conn, &state.geography)?;
+        if created > 0 {
+            tracing::info!(created, "demo structures added");
+        }
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings, state)?;
+        let host = settings
+            .bind
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1");
+        let base = format!("http://{host}:{}", app.port());
+        tracing::info!("listening on {base}  (docs: {base}/docs/, spec: {base}/openapi.json)");
+        eprintln!("OES API listening on {base}\n  docs: {base}/docs/\n  spec: {base}/openapi.json");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -1,1 +1,12 @@
+//! Storage for the OES API: one code path over SQLite and PostgreSQL (diesel
+//! `MultiConnection`), pooled by r2d2, with migrations embedded per backend.
 
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod reference;
+mod schema;
+pub mod structures;
+
+pub use db::{Backend, DbConnection, Pool};
+pub use error::PersistenceError;

@@ -1,0 +1,80 @@
+//! Configuration: `OES_*` environment variables (a `.env` file is read first), each with
+//! a default that runs the server with no setup at all.
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: `sqlite://PATH` (embedded, the default) or `postgres://…`.
+    #[arg(
+        long,
+        env = "OES_DATABASE_URL",
+        default_value = "sqlite://data/oes.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "OES_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// Largest number of pooled database connections.
+    #[arg(
+        long,
+        env = "OES_DATABASE_POOL_SIZE",
+        default_value_t = 8,
+        global = true
+    )]
+    pub pool_size: u32,
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "OES_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Log filter, in `tracing` syntax (`info`, `oes=debug,info`…).
+    #[arg(long, env = "OES_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log lines for people (`human`) or for log collectors (`json`).
+    #[arg(
+        long,
+        env = "OES_LOG_FORMAT",
+        value_enum,
+        default_value = "human",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Origins allowed by CORS, comma-separated; `*` for any; empty for none.
+    #[arg(long, env = "OES_CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
+    /// Largest request body, in bytes.
+    #[arg(
+        long,
+        env = "OES_BODY_LIMIT",
+        default_value_t = 1_048_576,
+        global = true
+    )]
+    pub body_limit: usize,
+}
+
+impl Settings {
+    /// Settings for a given database with every other value at its default.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".into(),
+            pool_size: 8,
+            workers: Some(1),
+            log: "warn".into(),
+            log_format: LogFormat::Human,
+            cors_origins: String::new(),
+            body_limit: 1_048_576,
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The one place where errors become `application/problem+json` (RFC 9457).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use domain::{FieldProblem, ValidationError};
+use persistence::PersistenceError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::context;
+use crate::i18n::{self, Lang};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What is wrong with one field of a body or one query parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    Domain(FieldProblem),
+    UnknownField,
+    Missing,
+    /// Wrong JSON type or unparsable value; serde's own words.
+    InvalidValue(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: String,
+    pub issue: Issue,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, issue: Issue) -> Self {
+        Self {
+            field: field.into(),
+            issue,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match &self.issue {
+            Issue::Domain(problem) => problem.code(),
+            Issue::UnknownField => "unknown_field",
+            Issue::Missing => "required",
+            Issue::InvalidValue(_) => "invalid_value",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match &self.issue {
+            Issue::Domain(problem) => i18n::field_problem(problem, lang),
+            Issue::UnknownField => lang.pick("champ inconnu", "unknown field"),
+            Issue::Missing => lang.pick("est obligatoire", "is required"),
+            Issue::InvalidValue(detail) => lang.pick(
+                format!("valeur invalide ({detail})"),
+                format!("invalid value ({detail})"),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldIssue>),
+    #[error("invalid query parameters")]
+    InvalidParameters(Vec<FieldIssue>),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("invalid header {header}")]
+    InvalidHeader { header: &'static str },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("not found")]
+    NotFound,
+    #[error("structure archived")]
+    Archived,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<&'static str> },
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("SIRET already registered")]
+    DuplicateSiret { existing: String },
+    #[error("idempotent request still in flight")]
+    IdempotencyInFlight,
+    #[error("idempotency key reused with another request")]
+    IdempotencyMismatch,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::Validation(
+            error
+                .errors
+                .into_iter()
+                .map(|e| FieldIssue::new(e.field, Issue::Domain(e.problem)))
+                .collect(),
+        )
+    }
+}
+
+impl From<PersistenceError> for ApiError {
+    fn from(error: PersistenceError) -> Self {
+        match error {
+            PersistenceError::NotFound => Self::NotFound,
+            PersistenceError::Archived => Self::Archived,
+            PersistenceError::DuplicateSiret { existing } => Self::DuplicateSiret { existing },
+            PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
+            PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A problem details document (RFC 9457) with this API's extensions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:oes:problem:validation_failed",
+    "title": "Données invalides",
+    "status": 422,
+    "detail": "2 champs sont invalides.",
+    "instance": "/v1/structures",
+    "code": "validation_failed",
+    "request_id": "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10",
+    "errors": [
+        {"field": "siret", "code": "siret_checksum", "message": "n'est pas un SIRET valide (clé de contrôle)"},
+        {"field": "address.postal_code", "code": "postal_code_mismatch", "message": "le code postal 31000 n'est pas celui de Montpellier (attendu : 34000, 34070, 34080, 34090)"}
+    ]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:oes:problem:{code}`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The path of the request that failed.
+    pub instance: String,
+    /// Stable, machine-readable code.
+    pub code: String,
+    /// The request's `X-Request-Id`, to quote when asking for help.
+    pub request_id: String,
+    /// Every bad field, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// Path of the field: `name`, `address.postal_code`, `licences[0].number`, or a query parameter.
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidParameters(_) => "invalid_parameters",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::InvalidHeader { .. } => "invalid_header",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::Archived => "archived",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::DuplicateSiret { .. } => "duplicate_siret",
+            Self::IdempotencyInFlight => "idempotency_key_in_flight",
+            Self::IdempotencyMismatch => "idempotency_key_reused",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title_and_detail(&self, lang: Lang) -> (String, String) {
+        let pick = |fr: &str, en: &str| lang.pick(fr, en);
+        match self {
+            Self::Validation(issues) | Self::InvalidParameters(issues) => {
+                let n = issues.len();
+                let title = if matches!(self, Self::Validation(_)) {
+                    pick("Données invalides", "Invalid data")
+                } else {
+                    pick("Paramètres invalides", "Invalid parameters")
+                };
+                let detail = match (lang, n) {
+                    (Lang::Fr, 1) => "1 champ est invalide.".to_owned(),
+                    (Lang::Fr, n) => format!("{n} champs sont invalides."),
+                    (Lang::En, 1) => "1 field is invalid.".to_owned(),
+                    (Lang::En, n) => format!("{n} fields are invalid."),
+                };
+                (title, detail)
+            }
+            Self::MalformedJson(detail) => (
+                pick("JSON mal formé", "Malformed JSON"),
+                lang.pick(
+                    format!("Le corps de la requête n'est pas un JSON valide : {detail}"),
+                    format!("The request body is not valid JSON: {detail}"),
+                ),
+            ),
+            Self::InvalidHeader { header } => (
+                pick("En-tête invalide", "Invalid header"),
+                lang.pick(
+                    format!("L'en-tête {header} est invalide."),
+                    format!("The {header} header is invalid."),
+                ),
+            ),
+            Self::UnsupportedMediaType => (
+                pick(
+                    "Type de contenu non pris en charge",
+                    "Unsupported media type",
+                ),
+                pick(
+                    "Le corps doit être envoyé en application/json.",
+                    "The body must be sent as application/json.",
+                ),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                pick("Corps trop volumineux", "Payload too large"),
+                lang.pick(
+                    format!("Le corps dépasse la limite de {limit} octets."),
+                    format!("The body exceeds the limit of {limit} bytes."),
+                ),
+            ),
+            Self::NotFound => (
+                pick("Introuvable", "Not found"),
+                pick(
+                    "Aucune ressource ne répond à cet identifiant.",
+                    "No resource has this identifier.",
+                ),
+            ),
+            Self::Archived => (
+                pick("Archivée", "Archived"),
+                pick(
+                    "Cette structure est archivée ; elle reste listée avec include_archived=true.",
+                    "This structure is archived; it is still listed with include_archived=true.",
+                ),
+            ),
+            Self::RouteNotFound => (
+                pick("Route inconnue", "Unknown route"),
+                pick(
+                    "Aucune route ne correspond à ce chemin.",
+                    "No route matches this path.",
+                ),
+            ),
+            Self::MethodNotAllowed { allowed } => (
+                pick("Méthode non admise", "Method not allowed"),
+                lang.pick(
+                    format!("Méthodes admises sur ce chemin : {}.", allowed.join(", ")),
+                    format!("Methods allowed on this path: {}.", allowed.join(", ")),
+                ),
+            ),
+            Self::PreconditionFailed => (
+                pick("Précondition non remplie", "Precondition failed"),
+                pick(
+                    "La ressource a changé depuis votre lecture (If-Match) : relisez-la puis réessayez.",
+                    "The resource changed since you read it (If-Match): read it again, then retry.",
+                ),
+            ),
+            Self::DuplicateSiret { existing } => (
+                pick("SIRET déjà enregistré", "SIRET already registered"),
+                lang.pick(
+                    format!("Ce SIRET est déjà celui de la structure {existing}."),
+                    format!("This SIRET already belongs to structure {existing}."),
+                ),
+            ),
+            Self::IdempotencyInFlight => (
+                pick("Requête en cours", "Request in flight"),
+                pick(
+                    "Une requête avec cette Idempotency-Key est encore en cours de traitement.",
+                    "A request with this Idempotency-Key is still being processed.",
+                ),
+            ),
+            Self::IdempotencyMismatch => (
+                pick(
+                    "Idempotency-Key déjà utilisée",
+                    "Idempotency-Key already used",
+                ),
+                pick(
+                    "Cette Idempotency-Key a déjà servi pour une autre requête.",
+                    "This Idempotency-Key was already used for another request.",
+                ),
+            ),
+            Self::Unavailable(_) => (
+                pick("Service indisponible", "Service unavailable"),
+                pick(
+                    "La base de données ne répond pas ; réessayez dans un instant.",
+                    "The database is not answering; retry in a moment.",
+                ),
+            ),
+            Self::Internal(_) => (
+                pick("Erreur interne", "Internal error"),
+                pick(
+                    "Une erreur inattendue est survenue ; citez le request_id pour obtenir de l'aide.",
+                    "An unexpected error occurred; quote the request_id when asking for help.",
+                ),
+            ),
+        }
+    }
+
+    fn issues(&self) -> &[FieldIssue] {
+        match self {
+            Self::Validation(issues) | Self::InvalidParameters(issues) => issues,
+            _ => &[],
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let context = context::current();
+        let (title, detail) = self.title_and_detail(context.lang);
+        Problem {
+            problem_type: format!("urn:oes:problem:{}", self.code()),
+            title,
+            status: self.status_code().as_u16(),
+            detail,
+            instance: context.path,
+            code: self.code().to_owned(),
+            request_id: context.request_id,
+            errors: self
+                .issues()
+                .iter()
+                .map(|issue| ProblemField {
+                    field: issue.field.clone(),
+                    code: issue.code().to_owned(),
+                    message: issue.message(context.lang),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidParameters(_) | Self::MalformedJson(_) | Self::InvalidHeader { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound | Self::Archived | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::DuplicateSiret { .. } | Self::IdempotencyInFlight => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        if let Self::Unavailable(cause) = self {
+            tracing::warn!(%cause, "database unavailable");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if let Self::MethodNotAllowed { allowed } = self
+            && let Ok(value) = HeaderValue::from_str(&allowed.join(", "))
+        {
+            response.insert_header((header::ALLOW, value));
+        }
+        if let Self::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.json(self.problem())
+    }
+}
+
+/// Error responses, declared once and referenced by every operation.
+pub mod responses {
+    use utoipa::IntoResponses;
+
+    use super::Problem;
+
+    macro_rules! problem_response {
+        ($name:ident, $status:literal, $description:literal) => {
+            #[derive(IntoResponses)]
+            #[allow(dead_code)]
+            #[response(status = $status, description = $description, content_type = "application/problem+json")]
+            pub struct $name(#[to_schema] Problem);
+        };
+    }
+
+    problem_response!(
+        BadRequest,
+        400,
+        "Malformed JSON, invalid query parameter or header."
+    );
+    problem_response!(NotFound, 404, "No such resource (or archived).");
+    problem_response!(
+        Conflict,
+        409,
+        "Conflict: duplicate SIRET, or a request with the same Idempotency-Key still in flight."
+    );
+    problem_response!(
+        PreconditionFailed,
+        412,
+        "If-Match does not match the current version."
+    );
+    problem_response!(
+        PayloadTooLarge,
+        413,
+        "The body exceeds the configured limit."
+    );
+    problem_response!(UnsupportedMediaType, 415, "The body is not JSON.");
+    problem_response!(
+        Unprocessable,
+        422,
+        "Invalid fields, every one listed in `errors`; or an Idempotency-Key reused with another body."
+    );
+    problem_response!(Unavailable, 503, "The database is not answering.");
+}

@@ -1,0 +1,168 @@
+//! Request extractors that turn every malformed input into a problem naming the field.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldIssue, Issue};
+
+/// Largest request body accepted, in bytes (`OES_BODY_LIMIT`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body, read within the body limit and deserialized with the path of any bad
+/// field. Also keeps the raw bytes: idempotency keys compare requests by them.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: web::Bytes,
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(content_type) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(content_type) = content_type.to_str() else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The name serde puts between backticks in "unknown field `x`" and "missing field `x`".
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Classifies a deserialization failure at `path`.
+pub(crate) fn issue_at(path: String, message: String) -> FieldIssue {
+    let path = if path == "." { String::new() } else { path };
+    if message.starts_with("unknown field") {
+        let name = quoted_name(&message).unwrap_or_default();
+        let field = if path.ends_with(name) {
+            path
+        } else {
+            join(&path, name)
+        };
+        FieldIssue::new(field, Issue::UnknownField)
+    } else if message.starts_with("missing field") {
+        let name = quoted_name(&message).unwrap_or_default();
+        FieldIssue::new(join(&path, name), Issue::Missing)
+    } else {
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        FieldIssue::new(
+            if path.is_empty() { "body".into() } else { path },
+            Issue::InvalidValue(message),
+        )
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_data() {
+            ApiError::Validation(vec![issue_at(path, inner.to_string())])
+        } else {
+            ApiError::MalformedJson(inner.to_string())
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .copied()
+            .unwrap_or(BodyLimit(1 << 20))
+            .0;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let raw = body.freeze();
+            let value = parse_json(&raw)?;
+            Ok(Self { value, raw })
+        })
+    }
+}
+
+/// Query parameters, deserialized with the name of any bad one.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        let deserializer = serde_urlencoded::Deserializer::new(url_pairs(query.as_bytes()));
+        std::future::ready(
+            serde_path_to_error::deserialize(deserializer)
+                .map(QueryParams)
+                .map_err(|error| {
+                    let path = error.path().to_string();
+                    let message = error.into_inner().to_string();
+                    let mut issue = issue_at(path, message.clone());
+                    // serde_urlencoded reports a bad value at the root: name the parameter from
+                    // its message when it can.
+                    if issue.field == "body" {
+                        issue.field = "query".into();
+                    }
+                    ApiError::InvalidParameters(vec![issue])
+                }),
+        )
+    }
+}
+
+fn url_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query)
+}

@@ -1,0 +1,97 @@
+//! Messages in French (the default) and English, chosen by `Accept-Language`.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::{AcceptLanguage, Header};
+use domain::FieldProblem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// The client's preferred language among those we speak; French when none fits.
+    pub fn of(req: &HttpRequest) -> Self {
+        let Ok(accept) = AcceptLanguage::parse(req) else {
+            return Self::Fr;
+        };
+        for tag in accept.ranked() {
+            match tag.item().map(|l| l.primary_language()) {
+                Some("fr") => return Self::Fr,
+                Some("en") => return Self::En,
+                _ => {}
+            }
+        }
+        Self::Fr
+    }
+
+    pub fn pick(self, fr: impl Into<String>, en: impl Into<String>) -> String {
+        match self {
+            Self::Fr => fr.into(),
+            Self::En => en.into(),
+        }
+    }
+}
+
+/// The message for one field problem.
+pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
+    use FieldProblem as P;
+    match problem {
+        P::Required => lang.pick("est obligatoire", "is required"),
+        P::NotAllowed => lang.pick("n'est pas admis ici", "is not allowed here"),
+        P::Blank => lang.pick("ne doit pas être vide", "must not be blank"),
+        P::ControlCharacter => lang.pick(
+            "ne doit pas contenir de caractères de contrôle",
+            "must not contain control characters",
+        ),
+        P::TooLong { max } => lang.pick(
+            format!("doit compter au plus {max} caractères"),
+            format!("must be at most {max} characters long"),
+        ),
+        P::NotOneOf { allowed } => lang.pick(
+            format!("doit valoir l'un de : {allowed}"),
+            format!("must be one of: {allowed}"),
+        ),
+        P::Duplicate => lang.pick("ne doit pas contenir de doublons", "must not contain duplicates"),
+        P::TooMany { max } => lang.pick(
+            format!("doit compter au plus {max} éléments"),
+            format!("must hold at most {max} items"),
+        ),
+        P::SiretFormat => lang.pick("doit compter exactement 14 chiffres", "must be exactly 14 digits"),
+        P::SiretChecksum => lang.pick(
+            "n'est pas un SIRET valide (clé de contrôle)",
+            "fails the SIRET checksum",
+        ),
+        P::LicenceNumberFormat => lang.pick(
+            "n'est pas un numéro de licence (PLATESV-D-2021-001234, L-R-19-1172 ou ancien numéro)",
+            "is not a licence number (PLATESV-D-2021-001234, L-R-19-1172 or a legacy number)",
+        ),
+        P::LicenceCategory => lang.pick("doit valoir 1, 2 ou 3", "must be 1, 2 or 3"),
+        P::Email => lang.pick("n'est pas une adresse électronique valide", "is not a valid email address"),
+        P::Website => lang.pick("doit être une adresse http ou https", "must be an http or https address"),
+        P::Phone => lang.pick("n'est pas un numéro de téléphone valide", "is not a valid phone number"),
+        P::Country => lang.pick(
+            "doit être un code pays ISO 3166-1 alpha-2",
+            "must be an ISO 3166-1 alpha-2 country code",
+        ),
+        P::PostalCodeFormat => lang.pick(
+            "doit être un code postal français à cinq chiffres",
+            "must be a five-digit French postal code",
+        ),
+        P::CommuneCodeFormat => lang.pick("doit être un code commune INSEE", "must be an INSEE commune code"),
+        P::UnknownCommune { code } => lang.pick(
+            format!("aucune commune n'a le code INSEE {code}"),
+            format!("no commune has the INSEE code {code}"),
+        ),
+        P::PostalCodeMismatch {
+            postal_code,
+            commune,
+            expected,
+        } => lang.pick(
+            format!("le code postal {postal_code} n'est pas celui de {commune} (attendu : {expected})"),
+            format!("postal code {postal_code} does not belong to {commune} (expected one of {expected})"),
+        ),
+    }
+}

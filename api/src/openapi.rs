@@ -1,0 +1,54 @@
+//! The contract, generated from the handlers.
+
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_actix_web::AppExt;
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OES API",
+        description = "Headless API of a regional live-performance agency (model: Occitanie en scène): \
+structures, productions and tours, grant programmes and dossiers, events, appointments and territorial figures.\n\n\
+Conventions: JSON in snake_case; errors are RFC 9457 problem details (`application/problem+json`) with a stable \
+`code` and, for validation, every bad field in `errors`; messages follow `Accept-Language` (French by default, English). \
+Lists use cursor pagination (`limit`, `cursor`, `next_cursor`, `Link: rel=\"next\"`). Mutable resources carry a `version`, \
+sent as `ETag`; writes honour `If-Match`, reads `If-None-Match`. Creating POSTs accept an `Idempotency-Key`. \
+Every response carries an `X-Request-Id` (yours if you send one).",
+        version = "1.0.0",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    tags(
+        (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
+        (name = "operations", description = "Health, readiness and metrics."),
+    ),
+    components(schemas(crate::error::Problem))
+)]
+struct ApiDoc;
+
+/// Registers every route on `app`; the server and the spec come from this one list.
+pub fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    app.configure(routes::operations::configure)
+        .service(utoipa_actix_web::scope("/v1").configure(routes::structures::configure))
+}
+
+/// The OpenAPI document.
+pub fn document() -> Document {
+    let (_, document) = register(
+        actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi()),
+    )
+    .split_for_parts();
+    document
+}

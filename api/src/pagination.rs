@@ -1,0 +1,56 @@
+//! Cursor pagination: `?limit=&cursor=`, `next_cursor` in the body and a
+//! `Link: <…>; rel="next"` header. Cursors are opaque to clients: base64url JSON of the
+//! sort order and the last item's keyset position.
+
+use actix_web::HttpRequest;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, FieldIssue, Issue};
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+pub fn limit(requested: Option<u32>) -> Result<i64, ApiError> {
+    match requested {
+        None => Ok(i64::from(DEFAULT_LIMIT)),
+        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(i64::from(limit)),
+        Some(_) => Err(ApiError::InvalidParameters(vec![FieldIssue::new(
+            "limit",
+            Issue::InvalidValue(format!("must be between 1 and {MAX_LIMIT}")),
+        )])),
+    }
+}
+
+pub fn encode<T: Serialize>(position: &T) -> String {
+    // Serializing a plain struct of strings cannot fail.
+    let json = serde_json::to_vec(position).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(cursor: &str) -> Result<T, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            ApiError::InvalidParameters(vec![FieldIssue::new(
+                "cursor",
+                Issue::InvalidValue("not a cursor returned by this API for this sort order".into()),
+            )])
+        })
+}
+
+/// The URL of the next page: the request's own, with `cursor` replaced.
+pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(name, _)| name != "cursor")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    pairs.push(("cursor".into(), cursor.to_owned()));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("<{}?{}>; rel=\"next\"", req.path(), query)
+}

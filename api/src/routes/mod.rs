@@ -1,0 +1,2 @@
+pub mod operations;
+pub mod structures;

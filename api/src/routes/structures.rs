@@ -1,0 +1,856 @@
+//! `/v1/structures`: every organisation the agency works with.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::{
+    AddressInput, Discipline, NewStructure, Structure, StructureId, StructureInput, StructureKind,
+    StructurePatch,
+};
+use persistence::reference::ReferenceGeography;
+use persistence::structures::{self, ListQuery, Position, Sort};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::schema::{Array, ArrayBuilder, OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::auth::Principal;
+use crate::conditional::{self, check_if_match, etag, if_match};
+use crate::db::{self, Db};
+use crate::error::{ApiError, FieldIssue, Issue, responses};
+use crate::extract::{JsonBody, QueryParams};
+use crate::idempotency;
+use crate::pagination;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_structures)
+        .service(create_structure)
+        .service(get_structure)
+        .service(update_structure)
+        .service(archive_structure);
+}
+
+/// Kind of structure.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StructureKindDto {
+    Company,
+    Venue,
+    Festival,
+    Network,
+    LocalAuthority,
+    Other,
+}
+
+/// Artistic discipline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DisciplineDto {
+    Circus,
+    Dance,
+    Music,
+    Theatre,
+    StreetArts,
+    Puppetry,
+    Multidisciplinary,
+    Other,
+}
+
+impl From<StructureKind> for StructureKindDto {
+    fn from(kind: StructureKind) -> Self {
+        match kind {
+            StructureKind::Company => Self::Company,
+            StructureKind::Venue => Self::Venue,
+            StructureKind::Festival => Self::Festival,
+            StructureKind::Network => Self::Network,
+            StructureKind::LocalAuthority => Self::LocalAuthority,
+            StructureKind::Other => Self::Other,
+        }
+    }
+}
+
+impl From<StructureKindDto> for StructureKind {
+    fn from(kind: StructureKindDto) -> Self {
+        match kind {
+            StructureKindDto::Company => Self::Company,
+            StructureKindDto::Venue => Self::Venue,
+            StructureKindDto::Festival => Self::Festival,
+            StructureKindDto::Network => Self::Network,
+            StructureKindDto::LocalAuthority => Self::LocalAuthority,
+            StructureKindDto::Other => Self::Other,
+        }
+    }
+}
+
+impl From<Discipline> for DisciplineDto {
+    fn from(discipline: Discipline) -> Self {
+        match discipline {
+            Discipline::Circus => Self::Circus,
+            Discipline::Dance => Self::Dance,
+            Discipline::Music => Self::Music,
+            Discipline::Theatre => Self::Theatre,
+            Discipline::StreetArts => Self::StreetArts,
+            Discipline::Puppetry => Self::Puppetry,
+            Discipline::Multidisciplinary => Self::Multidisciplinary,
+            Discipline::Other => Self::Other,
+        }
+    }
+}
+
+impl From<DisciplineDto> for Discipline {
+    fn from(discipline: DisciplineDto) -> Self {
+        match discipline {
+            DisciplineDto::Circus => Self::Circus,
+            DisciplineDto::Dance => Self::Dance,
+            DisciplineDto::Music => Self::Music,
+            DisciplineDto::Theatre => Self::Theatre,
+            DisciplineDto::StreetArts => Self::StreetArts,
+            DisciplineDto::Puppetry => Self::Puppetry,
+            DisciplineDto::Multidisciplinary => Self::Multidisciplinary,
+            DisciplineDto::Other => Self::Other,
+        }
+    }
+}
+
+/// A licence d'entrepreneur de spectacles as stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicenceView {
+    /// 1: venue operator, 2: producer or touring company, 3: presenter.
+    #[schema(minimum = 1, maximum = 3, example = 2)]
+    pub category: u8,
+    #[schema(example = "PLATESV-D-2021-001234")]
+    pub number: String,
+    /// True for a number issued before the 2019 reform (not in a PLATESV form).
+    pub legacy: bool,
+}
+
+/// A licence as a client writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceInputDto {
+    /// 1: venue operator, 2: producer or touring company, 3: presenter.
+    #[schema(minimum = 1, maximum = 3, example = 2)]
+    pub category: i64,
+    /// `PLATESV-D-2021-001234`, `PLATESV-R-2024-000123`, `L-D-19-1172`, or an older number
+    /// (kept and marked `legacy`).
+    #[schema(
+        pattern = r"^[A-Z0-9][A-Z0-9./-]{1,38}[A-Z0-9]$",
+        example = "PLATESV-D-2021-001234"
+    )]
+    pub number: String,
+}
+
+/// A postal address; for French ones, the commune, département and region come from
+/// INSEE's reference data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    #[schema(example = "2 rue de la Loge")]
+    pub street: Option<String>,
+    #[schema(example = "34000")]
+    pub postal_code: Option<String>,
+    /// Commune name (from INSEE for French addresses).
+    #[schema(example = "Montpellier")]
+    pub city: String,
+    /// INSEE code of the commune (French addresses only).
+    #[schema(example = "34172")]
+    pub commune_code: Option<String>,
+    /// INSEE code of the département, derived from the commune.
+    #[schema(example = "34")]
+    pub department: Option<String>,
+    /// INSEE code of the region, derived from the commune (`76`: Occitanie).
+    #[schema(example = "76")]
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "FR")]
+    pub country: String,
+}
+
+/// An address as a client writes it: either French or foreign (see the two schemas).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInputDto {
+    street: Option<String>,
+    postal_code: Option<String>,
+    commune_code: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+}
+
+/// A French address: the commune by INSEE code and a postal code of that commune. City,
+/// département and region are derived, never taken from the client.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct FrenchAddressInput {
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 200,
+        example = "2 rue de la Loge"
+    )]
+    street: Option<String>,
+    #[schema(pattern = "^[0-9]{5}$", example = "34000")]
+    postal_code: String,
+    #[schema(pattern = "^(2[AB]|[0-9]{2})[0-9]{3}$", example = "34172")]
+    commune_code: String,
+    /// `FR` (the default).
+    #[schema(pattern = "^FR$", example = "FR")]
+    country: Option<String>,
+}
+
+/// An address outside France.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ForeignAddressInput {
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 200,
+        example = "Rue Royale 42"
+    )]
+    street: Option<String>,
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 16,
+        example = "1000"
+    )]
+    postal_code: Option<String>,
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 100,
+        example = "Bruxelles"
+    )]
+    city: String,
+    /// ISO 3166-1 alpha-2, other than `FR`.
+    #[schema(pattern = "^([A-EG-Z][A-Z]|F[A-QS-Z])$", example = "BE")]
+    country: String,
+}
+
+impl PartialSchema for AddressInputDto {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(FrenchAddressInput::name()))
+            .item(Ref::from_schema_name(ForeignAddressInput::name()))
+            .into()
+    }
+}
+
+impl ToSchema for AddressInputDto {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            FrenchAddressInput::name().into(),
+            FrenchAddressInput::schema(),
+        ));
+        schemas.push((
+            ForeignAddressInput::name().into(),
+            ForeignAddressInput::schema(),
+        ));
+    }
+}
+
+impl From<AddressInputDto> for AddressInput {
+    fn from(dto: AddressInputDto) -> Self {
+        Self {
+            street: dto.street,
+            postal_code: dto.postal_code,
+            commune_code: dto.commune_code,
+            city: dto.city,
+            country: dto.country,
+        }
+    }
+}
+
+impl From<LicenceInputDto> for domain::structure::LicenceInput {
+    fn from(dto: LicenceInputDto) -> Self {
+        Self {
+            category: dto.category,
+            number: dto.number,
+        }
+    }
+}
+
+/// A structure: compagnie, lieu, festival, réseau, collectivité…
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StructureView {
+    #[schema(example = "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10")]
+    pub id: uuid::Uuid,
+    pub kind: StructureKindDto,
+    #[schema(example = "Compagnie du Hasard")]
+    pub name: String,
+    /// Raison sociale, when it differs from the name.
+    #[schema(example = "Association Compagnie du Hasard")]
+    pub legal_name: Option<String>,
+    #[schema(example = "73282932000074")]
+    pub siret: Option<String>,
+    pub licences: Vec<LicenceView>,
+    pub address: Option<AddressView>,
+    pub disciplines: Vec<DisciplineDto>,
+    #[schema(example = "https://hasard.example")]
+    pub website: Option<String>,
+    #[schema(example = "contact@hasard.example")]
+    pub email: Option<String>,
+    #[schema(example = "+33 4 67 00 00 00")]
+    pub phone: Option<String>,
+    /// Set when the structure was archived (`DELETE`).
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change; also sent as the `ETag`.
+    #[schema(example = 1)]
+    pub version: i64,
+}
+
+impl From<Structure> for StructureView {
+    fn from(structure: Structure) -> Self {
+        let data = structure.data;
+        Self {
+            id: structure.id.as_uuid(),
+            kind: data.kind.into(),
+            name: data.name,
+            legal_name: data.legal_name,
+            siret: data.siret.map(|s| s.to_string()),
+            licences: data
+                .licences
+                .into_iter()
+                .map(|l| LicenceView {
+                    category: l.category.get(),
+                    legacy: l.number.is_legacy(),
+                    number: l.number.to_string(),
+                })
+                .collect(),
+            address: data.address.map(|a| AddressView {
+                street: a.street,
+                postal_code: a.postal_code,
+                city: a.city,
+                commune_code: a.commune_code,
+                department: a.department,
+                region: a.region,
+                country: a.country,
+            }),
+            disciplines: data.disciplines.into_iter().map(Into::into).collect(),
+            website: data.website,
+            email: data.email,
+            phone: data.phone,
+            archived_at: structure.archived_at,
+            created_at: structure.created_at,
+            updated_at: structure.updated_at,
+            version: structure.version,
+        }
+    }
+}
+
+/// A new structure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "company",
+    "name": "Compagnie du Hasard",
+    "siret": "73282932000074",
+    "licences": [{"category": 2, "number": "PLATESV-D-2021-001234"}],
+    "address": {"street": "2 rue de la Loge", "postal_code": "34000", "commune_code": "34172"},
+    "disciplines": ["theatre", "circus"],
+    "email": "contact@hasard.example"
+}))]
+pub struct CreateStructure {
+    #[schema(value_type = StructureKindDto)]
+    kind: String,
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 200
+    )]
+    name: String,
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 200
+    )]
+    legal_name: Option<String>,
+    /// 14 digits with a valid Luhn key (La Poste's establishments: digit sum divisible by 5).
+    #[schema(pattern = "^[0-9]{14}$")]
+    siret: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = licence_set)]
+    licences: Vec<LicenceInputDto>,
+    address: Option<AddressInputDto>,
+    #[serde(default)]
+    #[schema(schema_with = discipline_set)]
+    disciplines: Vec<String>,
+    #[schema(
+        pattern = r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[^\x00-\x20\x7F]*)?$",
+        max_length = 2048
+    )]
+    website: Option<String>,
+    #[schema(
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        max_length = 254
+    )]
+    email: Option<String>,
+    #[schema(pattern = r"^\+?[0-9][0-9 .-]{4,17}[0-9]$", max_length = 20)]
+    phone: Option<String>,
+}
+
+impl From<CreateStructure> for StructureInput {
+    fn from(dto: CreateStructure) -> Self {
+        Self {
+            kind: dto.kind,
+            name: dto.name,
+            legal_name: dto.legal_name,
+            siret: dto.siret,
+            licences: dto.licences.into_iter().map(Into::into).collect(),
+            address: dto.address.map(Into::into),
+            disciplines: dto.disciplines,
+            website: dto.website,
+            email: dto.email,
+            phone: dto.phone,
+        }
+    }
+}
+
+/// Licences held: at most 6, no two alike.
+fn licence_set() -> Array {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(LicenceInputDto::name()))
+        .max_items(Some(domain::structure::LICENCES_MAX))
+        .unique_items(true)
+        .build()
+}
+
+/// Disciplines: a set.
+fn discipline_set() -> Array {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(DisciplineDto::name()))
+        .max_items(Some(domain::structure::DISCIPLINES_MAX))
+        .unique_items(true)
+        .build()
+}
+
+/// A field that may be absent (unchanged) but never null.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A field that may be absent (unchanged), null (cleared) or set.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes to a structure, as a JSON merge patch: absent fields stay as they are, `null`
+/// clears an optional field. The result is checked as a whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Compagnie du Hasard", "phone": null}))]
+pub struct UpdateStructure {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = StructureKindDto)]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
+    legal_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{14}$")]
+    siret: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = licence_set)]
+    licences: Option<Vec<LicenceInputDto>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<AddressInputDto>)]
+    address: Option<Option<AddressInputDto>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = discipline_set)]
+    disciplines: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[^\x00-\x20\x7F]*)?$", max_length = 2048)]
+    website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length = 254)]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 .-]{4,17}[0-9]$", max_length = 20)]
+    phone: Option<Option<String>>,
+}
+
+impl From<UpdateStructure> for StructurePatch {
+    fn from(dto: UpdateStructure) -> Self {
+        Self {
+            kind: dto.kind,
+            name: dto.name,
+            legal_name: dto.legal_name,
+            siret: dto.siret,
+            licences: dto
+                .licences
+                .map(|l| l.into_iter().map(Into::into).collect()),
+            address: dto.address.map(|a| a.map(Into::into)),
+            disciplines: dto.disciplines,
+            website: dto.website,
+            email: dto.email,
+            phone: dto.phone,
+        }
+    }
+}
+
+/// Sort order of a list: by name (accents and case ignored) or by creation; `-` for
+/// descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub enum StructureSort {
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl From<StructureSort> for Sort {
+    fn from(sort: StructureSort) -> Self {
+        match sort {
+            StructureSort::Name => Self::NameAsc,
+            StructureSort::NameDesc => Self::NameDesc,
+            StructureSort::CreatedAt => Self::CreatedAsc,
+            StructureSort::CreatedAtDesc => Self::CreatedDesc,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListStructuresParams {
+    /// Items per page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page, with the same filters and sort.
+    #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
+    kind: Option<StructureKindDto>,
+    /// INSEE code of a département (`34`, `2A`, `971`).
+    #[param(pattern = "^(2[AB]|[0-9]{2,3})$", example = "34")]
+    department: Option<String>,
+    /// INSEE code of a region (`76`: Occitanie).
+    #[param(pattern = "^[0-9]{2}$", example = "76")]
+    region: Option<String>,
+    discipline: Option<DisciplineDto>,
+    /// Words in the name; case and accents are ignored (`theatre` finds `Théâtre`).
+    #[param(min_length = 1, max_length = 100, example = "theatre")]
+    q: Option<String>,
+    sort: Option<StructureSort>,
+    /// Also list archived structures.
+    #[param(default = false)]
+    include_archived: Option<bool>,
+}
+
+/// One page of structures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StructurePage {
+    pub data: Vec<StructureView>,
+    /// Cursor of the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page ended, as carried in a cursor.
+#[derive(Debug, Serialize, Deserialize)]
+struct CursorPosition {
+    sort: StructureSort,
+    key: String,
+    id: String,
+}
+
+impl CursorPosition {
+    fn new(sort: StructureSort, position: Position) -> Self {
+        match position {
+            Position::Name { name_folded, id } => Self {
+                sort,
+                key: name_folded,
+                id,
+            },
+            Position::Created { created_at, id } => Self {
+                sort,
+                key: created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+                id,
+            },
+        }
+    }
+
+    fn into_position(self, sort: StructureSort) -> Result<Position, ApiError> {
+        let invalid = || {
+            ApiError::InvalidParameters(vec![FieldIssue::new(
+                "cursor",
+                Issue::InvalidValue("the cursor was made for another sort order".into()),
+            )])
+        };
+        if self.sort != sort {
+            return Err(invalid());
+        }
+        Ok(match sort {
+            StructureSort::Name | StructureSort::NameDesc => Position::Name {
+                name_folded: self.key,
+                id: self.id,
+            },
+            StructureSort::CreatedAt | StructureSort::CreatedAtDesc => Position::Created {
+                created_at: NaiveDateTime::parse_from_str(&self.key, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map_err(|_| invalid())?,
+                id: self.id,
+            },
+        })
+    }
+}
+
+fn structure_response(
+    mut response: actix_web::HttpResponseBuilder,
+    structure: Structure,
+) -> HttpResponse {
+    response
+        .insert_header(header::ETag(etag(structure.version)))
+        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+        .json(StructureView::from(structure))
+}
+
+async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
+    let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
+    if structure.archived_at.is_some() {
+        return Err(ApiError::Archived);
+    }
+    Ok(structure)
+}
+
+/// List structures.
+///
+/// Archived structures are left out unless `include_archived=true`. Pages follow
+/// `next_cursor` (also in the `Link` header); any page costs what the first costs.
+#[utoipa::path(
+    tag = "structures",
+    params(ListStructuresParams),
+    responses(
+        (status = 200, description = "One page of structures.", body = StructurePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+        responses::BadRequest,
+        responses::Unavailable,
+    )
+)]
+#[get("/structures")]
+pub async fn list_structures(
+    _principal: Principal,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<ListStructuresParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(params.limit)?;
+    let sort = params.sort.unwrap_or_default();
+    if params.q.as_deref() == Some("") {
+        return Err(ApiError::InvalidParameters(vec![FieldIssue::new(
+            "q",
+            Issue::Domain(domain::FieldProblem::Blank),
+        )]));
+    }
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|cursor| pagination::decode::<CursorPosition>(cursor)?.into_position(sort))
+        .transpose()?;
+    let query = ListQuery {
+        kind: params.kind.map(Into::into),
+        department: params.department,
+        region: params.region,
+        discipline: params.discipline.map(Into::into),
+        q: params.q,
+        include_archived: params.include_archived.unwrap_or(false),
+        sort: sort.into(),
+        after,
+        limit,
+    };
+    let page = db::run(&pool, move |conn| structures::list(conn, &query)).await?;
+    let next_cursor = page
+        .next
+        .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((header::LINK, pagination::next_link(&req, cursor)));
+    }
+    Ok(response.json(StructurePage {
+        data: page.items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// Create a structure.
+///
+/// Every bad field is listed at once in a 422. A SIRET already registered is a 409 that
+/// names the structure holding it. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "structures",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
+            description = "Makes retries safe: the same key and body replay the first response."),
+    ),
+    request_body = CreateStructure,
+    responses(
+        (status = 201, description = "Created.", body = StructureView, headers(
+            ("Location" = String, description = "URL of the new structure."),
+            ("ETag" = String, description = "Current version."),
+        )),
+        responses::BadRequest,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures")]
+pub async fn create_structure(
+    _principal: Principal,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    body: JsonBody<CreateStructure>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody { value, raw } = body;
+    idempotency::once(&pool, &req, &raw, || async {
+        let input = StructureInput::from(value);
+        let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
+        let created = db::run(&pool, move |conn| structures::create(conn, structure)).await?;
+        let mut response = HttpResponse::Created();
+        response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
+        Ok(structure_response(response, created))
+    })
+    .await
+}
+
+/// Get a structure.
+///
+/// Answers 304 when `If-None-Match` holds the current `ETag`. An archived structure is a
+/// 404 (code `archived`).
+#[utoipa::path(
+    tag = "structures",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
+    ),
+    responses(
+        (status = 200, description = "The structure.", body = StructureView,
+            headers(("ETag" = String, description = "Current version."))),
+        (status = 304, description = "Not modified: your copy is current."),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/structures/{id}")]
+pub async fn get_structure(
+    _principal: Principal,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let structure = find_live(&pool, id).await?;
+    if conditional::not_modified(&req, structure.version)? {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(etag(structure.version)))
+            .finish());
+    }
+    Ok(structure_response(HttpResponse::Ok(), structure))
+}
+
+/// Update a structure.
+///
+/// A JSON merge patch (`application/json` or `application/merge-patch+json`): absent
+/// fields stay, `null` clears an optional field. Send `If-Match` with the `ETag` you
+/// read to refuse lost updates (412).
+#[utoipa::path(
+    tag = "structures",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
+    ),
+    request_body = UpdateStructure,
+    responses(
+        (status = 200, description = "The updated structure.", body = StructureView,
+            headers(("ETag" = String, description = "New version."))),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PreconditionFailed,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[patch("/structures/{id}")]
+pub async fn update_structure(
+    _principal: Principal,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<UpdateStructure>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let condition = if_match(&req)?;
+    let patch = StructurePatch::from(body.value);
+    // Without If-Match, a concurrent change is merged by retrying on the new version.
+    for _ in 0..3 {
+        let current = find_live(&pool, id).await?;
+        check_if_match(condition.as_ref(), current.version)?;
+        let data = patch
+            .clone()
+            .apply(&current.data, geography.as_ref().as_ref())?;
+        if data == current.data {
+            return Ok(structure_response(HttpResponse::Ok(), current));
+        }
+        match db::run(&pool, move |conn| structures::update(conn, &current, data)).await {
+            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            result => return Ok(structure_response(HttpResponse::Ok(), result?)),
+        }
+    }
+    Err(ApiError::Unavailable("too many concurrent updates".into()))
+}
+
+/// Archive a structure.
+///
+/// The structure leaves lists and answers 404 by id; its data and SIRET are kept, so a
+/// new structure cannot take its SIRET.
+#[utoipa::path(
+    tag = "structures",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
+    ),
+    responses(
+        (status = 204, description = "Archived."),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::PreconditionFailed,
+        responses::Unavailable,
+    )
+)]
+#[delete("/structures/{id}")]
+pub async fn archive_structure(
+    _principal: Principal,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let condition = if_match(&req)?;
+    let current = find_live(&pool, id).await?;
+    check_if_match(condition.as_ref(), current.version)?;
+    db::run(&pool, move |conn| structures::archive(conn, &current)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn parse_id(id: &str) -> Result<StructureId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::InvalidParameters(vec![FieldIssue::new(
+            "id",
+            Issue::InvalidValue("not a UUID".into()),
+        )])
+    })
+}

@@ -1,0 +1,141 @@
+//! Preparing the database and starting the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use persistence::reference::{self, ReferenceGeography, Sources};
+use persistence::{PersistenceError, Pool, db};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::extract::BodyLimit;
+use crate::fallback::{RouteTable, not_found_or_not_allowed};
+use crate::metrics::Metrics;
+use crate::observe::observe;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] PersistenceError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("metrics: {0}")]
+    Metrics(String),
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct State {
+    pub pool: Pool,
+    pub geography: Arc<ReferenceGeography>,
+}
+
+/// Opens the pool, applies pending migrations and loads the reference geography.
+/// Blocking: call it before the server starts, or from a blocking thread.
+pub fn prepare(settings: &Settings) -> Result<State, PersistenceError> {
+    let pool = db::connect(&settings.database_url, settings.pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "migrations applied");
+    }
+    let report = reference::load(&mut conn, Sources::embedded())?;
+    if report.loaded {
+        tracing::info!(
+            communes = report.communes,
+            departments = report.departments,
+            "reference geography loaded"
+        );
+    }
+    let geography = Arc::new(ReferenceGeography::read(&mut conn)?);
+    Ok(State { pool, geography })
+}
+
+fn cors(origins: &str) -> Cors {
+    let cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["ETag", "Location", "Link", "X-Request-Id"])
+        .max_age(3600);
+    match origins.trim() {
+        "" => cors,
+        "*" => cors.allow_any_origin(),
+        list => list
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .fold(cors, |cors, origin| cors.allowed_origin(origin)),
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, state: State) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(&settings.bind).map_err(|source| StartupError::Listen {
+                address: settings.bind.clone(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                address: settings.bind.clone(),
+                source,
+            })?
+            .port();
+        let metrics = Metrics::install().map_err(StartupError::Metrics)?;
+        let spec = crate::openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&spec));
+        let body_limit = BodyLimit(settings.body_limit);
+        let cors_origins = settings.cors_origins.clone();
+        let pool = web::Data::new(state.pool);
+        let geography = web::Data::new(state.geography);
+        let metrics = web::Data::new(metrics);
+        let mut server = HttpServer::new(move || {
+            crate::openapi::register(App::new().into_utoipa_app())
+                .into_app()
+                .app_data(pool.clone())
+                .app_data(geography.clone())
+                .app_data(metrics.clone())
+                .app_data(routes.clone())
+                .app_data(body_limit)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(not_found_or_not_allowed))
+                .wrap(cors(&cors_origins))
+                .wrap(from_fn(observe))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Listen {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

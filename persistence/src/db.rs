@@ -1,0 +1,277 @@
+//! Connections, pool, transactions and migrations for both backends.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::PersistenceError;
+
+/// One connection type over both backends: the same queries run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite connection waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` are PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// bare path are SQLite. Anything else with a scheme is refused rather than taken
+    /// for a file name.
+    pub fn of(url: &str) -> Result<Self, PersistenceError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(PersistenceError::Unavailable(format!(
+                "unsupported database URL scheme in {}",
+                redact(url)
+            )))
+        }
+    }
+}
+
+/// The URL without its password, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// An r2d2 manager that picks the backend from the URL scheme and sets SQLite's
+/// pragmas on every connection it opens.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Result<Self, PersistenceError> {
+        Ok(Self {
+            url: url.to_owned(),
+            backend: Backend::of(url)?,
+        })
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(DbConnection::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // busy_timeout first: with journal_mode first, connections opened together
+                // race for the lock that switching to WAL takes.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA synchronous = NORMAL;"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Opens a pool; for SQLite, creates the file's folder first.
+pub fn connect(url: &str, max_size: u32) -> Result<Pool, PersistenceError> {
+    let manager = ConnectionManager::new(url)?;
+    if manager.backend == Backend::Sqlite
+        && let Some(folder) = Path::new(sqlite_path(url)).parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            PersistenceError::Unavailable(format!("cannot create {}: {e}", folder.display()))
+        })?;
+    }
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(PersistenceError::from)
+}
+
+pub fn backend(conn: &DbConnection) -> Backend {
+    match conn {
+        DbConnection::Postgres(_) => Backend::Postgres,
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`,
+/// so that a read-then-write cannot fail with "database is locked" under concurrent
+/// writers; PostgreSQL uses a normal transaction.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
+) -> Result<T, PersistenceError> {
+    match conn {
+        DbConnection::Postgres(_) => conn.transaction(work),
+        DbConnection::Sqlite(_) => {
+            // Through diesel's transaction manager, so that nested transactions (diesel's
+            // SQLite batch inserts open one) become savepoints.
+            if let DbConnection::Sqlite(c) = conn {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            }
+            let result = work(conn);
+            let DbConnection::Sqlite(c) = conn else {
+                return result;
+            };
+            match result {
+                Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+                    Ok(()) => Ok(value),
+                    Err(error) => {
+                        let _ = AnsiTransactionManager::rollback_transaction(c);
+                        Err(error.into())
+                    }
+                },
+                Err(error) => {
+                    // The rollback's own failure would hide the error that matters.
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
+fn migrations(conn: &DbConnection) -> EmbeddedMigrations {
+    match conn {
+        DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, PersistenceError> {
+    let source = migrations(conn);
+    let applied = match conn {
+        DbConnection::Postgres(c) => c.run_pending_migrations(source),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(source),
+    }
+    .map_err(PersistenceError::Migration)?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// True when every embedded migration has been applied.
+pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
+    let source = migrations(conn);
+    let pending = match conn {
+        DbConnection::Postgres(c) => c.has_pending_migration(source),
+        DbConnection::Sqlite(c) => c.has_pending_migration(source),
+    }
+    .map_err(PersistenceError::Migration)?;
+    Ok(!pending)
+}
+
+/// Reverts every applied migration, newest first (used by the migration tests).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<(), PersistenceError> {
+    let source = migrations(conn);
+    match conn {
+        DbConnection::Postgres(c) => c.revert_all_migrations(source).map(|_| ()),
+        DbConnection::Sqlite(c) => c.revert_all_migrations(source).map(|_| ()),
+    }
+    .map_err(PersistenceError::Migration)
+}
+
+/// A cheap round trip, for readiness checks.
+pub fn ping(conn: &mut DbConnection) -> Result<(), PersistenceError> {
+    conn.batch_execute("SELECT 1")
+        .map_err(PersistenceError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_scheme() {
+        assert_eq!(Backend::of("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of("postgresql:///db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::of("sqlite://data/oes.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(Backend::of("data/oes.db").unwrap(), Backend::Sqlite);
+        assert!(Backend::of("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact("postgres://oes:secret@db:5432/oes"),
+            "postgres://oes:***@db:5432/oes"
+        );
+        assert_eq!(redact("sqlite://data/oes.db"), "sqlite://data/oes.db");
+    }
+
+    #[test]
+    fn both_migration_trees_hold_the_same_migrations() {
+        let names = |folder: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("migrations")
+                    .join(folder),
+            )
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        assert!(!names("sqlite").is_empty());
+    }
+}

@@ -1,0 +1,65 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Everything persistence can fail with, mapped once from diesel and r2d2.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistenceError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; `constraint` names it when the backend says.
+    #[error("unique constraint violated: {constraint}")]
+    Conflict { constraint: String },
+    /// Another structure already holds this SIRET.
+    #[error("SIRET already registered by structure {existing}")]
+    DuplicateSiret { existing: String },
+    /// The structure is archived.
+    #[error("archived")]
+    Archived,
+    /// The stored version is not the one the caller read.
+    #[error("version mismatch: current version is {current}")]
+    VersionMismatch { current: i64 },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Query(DieselError),
+    #[error(transparent)]
+    Migration(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<DieselError> for PersistenceError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Conflict {
+                    constraint: info
+                        .constraint_name()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| info.message().to_owned()),
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("database is locked") =>
+            {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for PersistenceError {
+    fn from(error: r2d2::Error) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for PersistenceError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Corrupt(error.to_string())
+    }
+}

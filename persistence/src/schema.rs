@@ -1,0 +1,94 @@
+// One schema for both backends, in the SQL types they share.
+
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    departments (code) {
+        code -> Text,
+        name -> Text,
+        region_code -> Text,
+        population -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    communes (insee_code) {
+        insee_code -> Text,
+        name -> Text,
+        department_code -> Text,
+        region_code -> Text,
+        postal_codes -> Text,
+        population -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    reference_datasets (name) {
+        name -> Text,
+        checksum -> Text,
+        row_count -> BigInt,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    structures (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        name_folded -> Text,
+        legal_name -> Nullable<Text>,
+        siret -> Nullable<Text>,
+        disciplines -> Text,
+        licences -> Text,
+        street -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        city -> Nullable<Text>,
+        commune_code -> Nullable<Text>,
+        department_code -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        website -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    structure_disciplines (structure_id, discipline) {
+        structure_id -> Text,
+        discipline -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(structure_disciplines -> structures (structure_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    departments,
+    communes,
+    reference_datasets,
+    structures,
+    structure_disciplines,
+    idempotency_keys,
+);
