@@ -31,7 +31,8 @@ pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn fingerprint(body: &[u8]) -> String {
+/// What identifies a request body under a key.
+pub fn fingerprint(body: &[u8]) -> String {
     format!("{:x}", Sha256::digest(body))
 }
 

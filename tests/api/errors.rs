@@ -1,0 +1,118 @@
+//! Every error the server can produce is problem+json, actix's own included.
+
+use crate::helpers::{Reply, company, spawn_app, spawn_app_with};
+
+fn assert_problem(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", String::from_utf8_lossy(&reply.bytes));
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    let problem = reply.json();
+    assert_eq!(problem["status"], status);
+    assert_eq!(problem["code"], code);
+    assert_eq!(problem["type"], format!("urn:oes:problem:{code}"));
+    for member in ["title", "detail", "instance", "request_id"] {
+        assert!(problem[member].is_string(), "{member} in {problem}");
+    }
+    assert_eq!(
+        reply.header("x-request-id"),
+        problem["request_id"].as_str(),
+        "the problem quotes the request id"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    assert_problem(&app.get("/v1/nothing-here").await, 404, "route_not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let reply = app.send(app.client.put(app.url("/v1/structures"))).await;
+    assert_problem(&reply, 405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    let reply = app
+        .send(app.client.post(app.url("/v1/structures/0193b4a0-0000-7000-8000-000000000000")))
+        .await;
+    assert_problem(&reply, 405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_415_problem() {
+    let app = spawn_app().await;
+    let reply = app
+        .send(
+            app.client
+                .post(app.url("/v1/structures"))
+                .header("Content-Type", "text/plain")
+                .body("kind=company"),
+        )
+        .await;
+    assert_problem(&reply, 415, "unsupported_media_type");
+    let reply = app
+        .send(app.client.post(app.url("/v1/structures")).body("{}"))
+        .await;
+    assert_problem(&reply, 415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = spawn_app_with(|settings| settings.body_limit = 1_000).await;
+    let mut body = company("Compagnie");
+    body["legal_name"] = serde_json::json!("x".repeat(2_000));
+    let reply = app.post_json("/v1/structures", &body).await;
+    assert_problem(&reply, 413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    let reply = app
+        .send(
+            app.client
+                .post(app.url("/v1/structures"))
+                .header("Content-Type", "application/json")
+                .body("{\"kind\": "),
+        )
+        .await;
+    assert_problem(&reply, 400, "malformed_json");
+}
+
+#[tokio::test]
+async fn bad_query_parameters_and_ids_are_400_problems_naming_them() {
+    let app = spawn_app().await;
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("kind=castle", "kind"),
+        ("include_archived=maybe", "include_archived"),
+        ("q=", "q"),
+    ] {
+        let reply = app.get(&format!("/v1/structures?{query}")).await;
+        assert_problem(&reply, 400, "invalid_parameters");
+        assert_eq!(reply.error_fields(), [field], "{query}");
+    }
+    let reply = app.get("/v1/structures/not-a-uuid").await;
+    assert_problem(&reply, 400, "invalid_parameters");
+    assert_eq!(reply.error_fields(), ["id"]);
+    let reply = app
+        .get("/v1/structures/0193b4a0-0000-7000-8000-000000000000")
+        .await;
+    assert_problem(&reply, 404, "not_found");
+}
+
+#[tokio::test]
+async fn malformed_conditional_and_idempotency_headers_are_400_problems() {
+    let app = spawn_app().await;
+    let reply = app
+        .send(
+            app.client
+                .post(app.url("/v1/structures"))
+                .header("Idempotency-Key", "")
+                .json(&company("Compagnie")),
+        )
+        .await;
+    assert_problem(&reply, 400, "invalid_header");
+}

@@ -1,0 +1,179 @@
+use api::config::Settings;
+use api::startup::{self, Application};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use persistence::Pool;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// A database of the backend under test, made for one test and removed after it.
+pub enum TestDatabase {
+    Sqlite { _dir: TempDir, url: String },
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        match std::env::var("OES_TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("oes_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("cannot reach {admin_url}: {e}"));
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base.to_owned())
+                    .expect("OES_TEST_DATABASE_URL names a database");
+                Self::Postgres {
+                    url: format!("{base}/{name}"),
+                    admin_url,
+                    name,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("oes.db").display());
+                Self::Sqlite { _dir: dir, url }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name, .. } = self
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    // Dropped last: the database outlives the pool's connections.
+    _database: TestDatabase,
+}
+
+/// Starts the real server on a random port against a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::new();
+    let mut settings = Settings::for_database(database.url());
+    adjust(&mut settings);
+    let prepared = {
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || startup::prepare(&settings))
+            .await
+            .expect("prepare task")
+            .expect("database prepared")
+    };
+    let pool = prepared.pool.clone();
+    let app = Application::build(&settings, prepared).expect("server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        pool,
+        _database: database,
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `field` of every entry of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request sent");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            bytes: response.bytes().await.expect("body").to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(self.client.patch(self.url(path)).json(body)).await
+    }
+
+    /// Creates a structure and returns its JSON, failing the test if it is refused.
+    pub async fn create_structure(&self, body: &Value) -> Value {
+        let reply = self.post_json("/v1/structures", body).await;
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.bytes));
+        reply.json()
+    }
+}
+
+/// A valid company in Montpellier; `siret` is optional so that tests can make many.
+pub fn company(name: &str) -> Value {
+    json!({
+        "kind": "company",
+        "name": name,
+        "licences": [{"category": 2, "number": "PLATESV-D-2021-001234"}],
+        "address": {"street": "2 rue de la Loge", "postal_code": "34000", "commune_code": "34172"},
+        "disciplines": ["theatre"],
+        "email": "contact@example.org"
+    })
+}
+
+/// The SIRET for a small serial, with its Luhn key.
+pub fn siret(serial: u32) -> String {
+    domain::siret::with_check_digit(&format!("1{serial:012}"))
+}
