@@ -107,6 +107,16 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The field issues of a validation or parameter problem.
+    pub fn into_issues(self) -> Vec<FieldIssue> {
+        match self {
+            Self::Validation(issues) | Self::InvalidParameters(issues) => issues,
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl From<PersistenceError> for ApiError {
     fn from(error: PersistenceError) -> Self {
         match error {

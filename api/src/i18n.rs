@@ -81,6 +81,11 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             "must be a five-digit French postal code",
         ),
         P::CommuneCodeFormat => lang.pick("doit être un code commune INSEE", "must be an INSEE commune code"),
+        P::DepartmentCodeFormat => lang.pick(
+            "doit être un code département INSEE",
+            "must be an INSEE département code",
+        ),
+        P::RegionCodeFormat => lang.pick("doit être un code région INSEE", "must be an INSEE region code"),
         P::UnknownCommune { code } => lang.pick(
             format!("aucune commune n'a le code INSEE {code}"),
             format!("no commune has the INSEE code {code}"),

@@ -24,7 +24,13 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
-    components(schemas(crate::error::Problem))
+    components(schemas(
+        crate::error::Problem,
+        routes::structures::StructureKindDto,
+        routes::structures::DisciplineDto,
+        routes::structures::LicenceInputDto,
+        routes::structures::StructureSort,
+    ))
 )]
 struct ApiDoc;
 

@@ -29,3 +29,33 @@ pub trait Geography {
 
 /// INSEE code of the Occitanie region.
 pub const OCCITANIE: &str = "76";
+
+/// INSEE département codes: two digits, `2A`/`2B` (Corse), or three digits overseas.
+pub const DEPARTMENT_CODE_PATTERN: &str = "^(2[AB]|[0-9]{2,3})$";
+/// INSEE region codes: two digits.
+pub const REGION_CODE_PATTERN: &str = "^[0-9]{2}$";
+
+static DEPARTMENT_CODE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| crate::text::compile(DEPARTMENT_CODE_PATTERN));
+static REGION_CODE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| crate::text::compile(REGION_CODE_PATTERN));
+
+/// A département code in INSEE's form (whether it exists is another matter).
+pub fn department_code(value: &str) -> Result<String, crate::FieldProblem> {
+    crate::text::matching(
+        value,
+        &DEPARTMENT_CODE,
+        3,
+        crate::FieldProblem::DepartmentCodeFormat,
+    )
+}
+
+/// A region code in INSEE's form.
+pub fn region_code(value: &str) -> Result<String, crate::FieldProblem> {
+    crate::text::matching(
+        value,
+        &REGION_CODE,
+        2,
+        crate::FieldProblem::RegionCodeFormat,
+    )
+}

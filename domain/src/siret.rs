@@ -16,8 +16,8 @@ impl Siret {
         if value.len() != 14 || !value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldProblem::SiretFormat);
         }
-        let valid =
-            luhn_valid(value) || (value.starts_with(LA_POSTE_SIREN) && digit_sum(value) % 5 == 0);
+        let valid = luhn_valid(value)
+            || (value.starts_with(LA_POSTE_SIREN) && digit_sum(value).is_multiple_of(5));
         if valid {
             Ok(Self(value.to_owned()))
         } else {
@@ -50,7 +50,7 @@ fn luhn_valid(value: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl AsRef<str> for Siret {

@@ -40,6 +40,10 @@ pub enum FieldProblem {
     PostalCodeFormat,
     #[error("must be an INSEE commune code")]
     CommuneCodeFormat,
+    #[error("must be an INSEE département code")]
+    DepartmentCodeFormat,
+    #[error("must be an INSEE region code")]
+    RegionCodeFormat,
     #[error("no commune has the INSEE code {code}")]
     UnknownCommune { code: String },
     #[error("postal code {postal_code} does not belong to {commune} (expected one of {expected})")]
@@ -72,6 +76,8 @@ impl FieldProblem {
             Self::Country => "country",
             Self::PostalCodeFormat => "postal_code_format",
             Self::CommuneCodeFormat => "commune_code_format",
+            Self::DepartmentCodeFormat => "department_code_format",
+            Self::RegionCodeFormat => "region_code_format",
             Self::UnknownCommune { .. } => "unknown_commune",
             Self::PostalCodeMismatch { .. } => "postal_code_mismatch",
         }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 #[test]
 fn the_committed_openapi_yaml_matches_the_code() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi.yaml");
-    let generated = api::openapi::document().to_yaml().expect("spec prints as YAML");
+    let generated = api::openapi::document()
+        .to_yaml()
+        .expect("spec prints as YAML");
     if std::env::var_os("OES_UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).expect("openapi.yaml written");
     }
@@ -26,10 +28,16 @@ fn every_operation_documents_its_error_responses() {
             assert!(!responses.is_empty(), "{method} {path}");
             if path.starts_with("/v1/") {
                 for status in ["400", "503"] {
-                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
                 }
                 let problem = &responses["400"]["content"]["application/problem+json"];
-                assert!(problem.is_object(), "{method} {path}: errors are problem+json");
+                assert!(
+                    problem.is_object(),
+                    "{method} {path}: errors are problem+json"
+                );
             }
         }
     }

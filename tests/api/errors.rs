@@ -3,8 +3,16 @@
 use crate::helpers::{Reply, company, spawn_app, spawn_app_with};
 
 fn assert_problem(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", String::from_utf8_lossy(&reply.bytes));
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        reply.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
     let problem = reply.json();
     assert_eq!(problem["status"], status);
     assert_eq!(problem["code"], code);
@@ -32,7 +40,10 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
     assert_problem(&reply, 405, "method_not_allowed");
     assert_eq!(reply.header("allow"), Some("GET, POST"));
     let reply = app
-        .send(app.client.post(app.url("/v1/structures/0193b4a0-0000-7000-8000-000000000000")))
+        .send(
+            app.client
+                .post(app.url("/v1/structures/0193b4a0-0000-7000-8000-000000000000")),
+        )
         .await;
     assert_problem(&reply, 405, "method_not_allowed");
     assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));

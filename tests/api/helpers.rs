@@ -9,8 +9,15 @@ use tempfile::TempDir;
 
 /// A database of the backend under test, made for one test and removed after it.
 pub enum TestDatabase {
-    Sqlite { _dir: TempDir, url: String },
-    Postgres { admin_url: String, name: String, url: String },
+    Sqlite {
+        _dir: TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
 }
 
 impl TestDatabase {
@@ -50,7 +57,9 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name, .. } = self
+        if let Self::Postgres {
+            admin_url, name, ..
+        } = self
             && let Ok(mut admin) = PgConnection::establish(admin_url)
         {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
@@ -150,13 +159,19 @@ impl TestApp {
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
-        self.send(self.client.patch(self.url(path)).json(body)).await
+        self.send(self.client.patch(self.url(path)).json(body))
+            .await
     }
 
     /// Creates a structure and returns its JSON, failing the test if it is refused.
     pub async fn create_structure(&self, body: &Value) -> Value {
         let reply = self.post_json("/v1/structures", body).await;
-        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.bytes));
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
         reply.json()
     }
 }

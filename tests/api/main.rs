@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server on a random port against a fresh database
 //! (SQLite by default, PostgreSQL when `OES_TEST_DATABASE_URL` is set).
 
+// The whole crate is test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod contract;
 mod errors;
 mod helpers;

@@ -24,8 +24,14 @@ async fn metrics_count_requests_by_route_and_status_with_latency_and_pool_usage(
         text.contains(r#"http_requests_total{method="POST",route="/v1/structures",status="201"}"#),
         "{text}"
     );
-    assert!(text.contains(r#"route="/v1/structures/{id}",status="400""#), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket{"), "{text}");
+    assert!(
+        text.contains(r#"route="/v1/structures/{id}",status="400""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
     assert!(text.contains("db_pool_connections"), "{text}");
 }
 
@@ -33,14 +39,22 @@ async fn metrics_count_requests_by_route_and_status_with_latency_and_pool_usage(
 async fn the_request_id_is_echoed_or_made() {
     let app = spawn_app().await;
     let reply = app
-        .send(app.client.get(app.url("/healthz")).header("X-Request-Id", "trace-42"))
+        .send(
+            app.client
+                .get(app.url("/healthz"))
+                .header("X-Request-Id", "trace-42"),
+        )
         .await;
     assert_eq!(reply.header("x-request-id"), Some("trace-42"));
     let reply = app.get("/healthz").await;
     let made = reply.header("x-request-id").expect("a request id");
     assert_eq!(made.len(), 36);
     let reply = app
-        .send(app.client.get(app.url("/healthz")).header("X-Request-Id", "bad id\twith spaces"))
+        .send(
+            app.client
+                .get(app.url("/healthz"))
+                .header("X-Request-Id", "bad id\twith spaces"),
+        )
         .await;
     assert_ne!(reply.header("x-request-id"), Some("bad id\twith spaces"));
 }
@@ -57,5 +71,8 @@ async fn the_spec_and_interactive_docs_are_served_from_the_binary() {
     assert_eq!(docs.status, 200);
     assert!(String::from_utf8_lossy(&docs.bytes).contains("swagger-ui"));
     let script = app.get("/docs/swagger-ui-bundle.js").await;
-    assert_eq!(script.status, 200, "Swagger UI's script comes from the binary, not a CDN");
+    assert_eq!(
+        script.status, 200,
+        "Swagger UI's script comes from the binary, not a CDN"
+    );
 }

@@ -15,7 +15,10 @@ async fn creating_a_structure_returns_it_with_location_etag_and_derived_address(
     assert_eq!(reply.status, 201);
     let created = reply.json();
     let id = created["id"].as_str().unwrap();
-    assert_eq!(reply.header("location"), Some(format!("/v1/structures/{id}").as_str()));
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/v1/structures/{id}").as_str())
+    );
     assert_eq!(reply.header("etag"), Some("\"v1\""));
     assert_eq!(created["version"], 1);
     assert_eq!(created["address"]["city"], "Montpellier");
@@ -50,7 +53,10 @@ async fn every_invalid_field_is_named_in_one_problem() {
         .await;
 
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
     let problem = reply.json();
     assert_eq!(problem["code"], "validation_failed");
     assert_eq!(problem["status"], 422);
@@ -104,7 +110,9 @@ async fn unknown_fields_and_wrong_types_are_refused_by_name() {
     assert_eq!(reply.status, 422);
     assert_eq!(reply.error_fields(), ["licences[0].category"]);
 
-    let reply = app.post_json("/v1/structures", &json!({"kind": "company"})).await;
+    let reply = app
+        .post_json("/v1/structures", &json!({"kind": "company"}))
+        .await;
     assert_eq!(reply.error_fields(), ["name"]);
     assert_eq!(reply.json()["errors"][0]["code"], "required");
 }
@@ -122,7 +130,10 @@ async fn a_duplicate_siret_is_a_conflict_naming_the_existing_structure() {
     let problem = reply.json();
     assert_eq!(problem["code"], "duplicate_siret");
     assert!(
-        problem["detail"].as_str().unwrap().contains(first["id"].as_str().unwrap()),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(first["id"].as_str().unwrap()),
         "{problem}"
     );
 
@@ -154,7 +165,12 @@ async fn foreign_addresses_keep_their_city_and_french_ones_refuse_one() {
 
 async fn names(app: &crate::helpers::TestApp, query: &str) -> Vec<String> {
     let reply = app.get(&format!("/v1/structures?{query}")).await;
-    assert_eq!(reply.status, 200, "{query}: {}", String::from_utf8_lossy(&reply.bytes));
+    assert_eq!(
+        reply.status,
+        200,
+        "{query}: {}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
     reply.json()["data"]
         .as_array()
         .unwrap()
@@ -166,7 +182,8 @@ async fn names(app: &crate::helpers::TestApp, query: &str) -> Vec<String> {
 #[tokio::test]
 async fn lists_filter_by_kind_department_region_and_discipline() {
     let app = spawn_app().await;
-    app.create_structure(&company("Compagnie montpelliéraine")).await;
+    app.create_structure(&company("Compagnie montpelliéraine"))
+        .await;
     let mut venue = company("Théâtre du Capitole");
     venue["kind"] = json!("venue");
     venue["address"] = json!({"postal_code": "31000", "commune_code": "31555"});
@@ -178,12 +195,18 @@ async fn lists_filter_by_kind_department_region_and_discipline() {
     app.create_structure(&lyon).await;
 
     assert_eq!(names(&app, "kind=venue").await, ["Théâtre du Capitole"]);
-    assert_eq!(names(&app, "department=34").await, ["Compagnie montpelliéraine"]);
+    assert_eq!(
+        names(&app, "department=34").await,
+        ["Compagnie montpelliéraine"]
+    );
     assert_eq!(
         names(&app, "region=76").await,
         ["Compagnie montpelliéraine", "Théâtre du Capitole"]
     );
-    assert_eq!(names(&app, "discipline=dance").await, ["Théâtre du Capitole"]);
+    assert_eq!(
+        names(&app, "discipline=dance").await,
+        ["Théâtre du Capitole"]
+    );
     assert_eq!(
         names(&app, "discipline=circus&region=84").await,
         ["Compagnie lyonnaise"]
@@ -191,7 +214,11 @@ async fn lists_filter_by_kind_department_region_and_discipline() {
     assert!(names(&app, "kind=festival").await.is_empty());
     assert_eq!(
         names(&app, "sort=-name").await,
-        ["Théâtre du Capitole", "Compagnie montpelliéraine", "Compagnie lyonnaise"]
+        [
+            "Théâtre du Capitole",
+            "Compagnie montpelliéraine",
+            "Compagnie lyonnaise"
+        ]
     );
 }
 
@@ -200,9 +227,13 @@ async fn search_ignores_case_and_accents() {
     let app = spawn_app().await;
     app.create_structure(&company("Théâtre de l'Œuf")).await;
     app.create_structure(&company("THEATRE DU PONT")).await;
-    app.create_structure(&company("Compagnie 100% Cirque")).await;
+    app.create_structure(&company("Compagnie 100% Cirque"))
+        .await;
 
-    assert_eq!(names(&app, "q=theatre").await, ["Théâtre de l'Œuf", "THEATRE DU PONT"]);
+    assert_eq!(
+        names(&app, "q=theatre").await,
+        ["Théâtre de l'Œuf", "THEATRE DU PONT"]
+    );
     assert_eq!(names(&app, "q=THÉÂTRE%20de").await, ["Théâtre de l'Œuf"]);
     assert_eq!(names(&app, "q=oeuf").await, ["Théâtre de l'Œuf"]);
     // LIKE wildcards in the search are plain characters.
@@ -239,7 +270,9 @@ async fn paging_through_every_page_returns_each_structure_once_in_every_order() 
             pages += 1;
             match page["next_cursor"].as_str() {
                 Some(cursor) => {
-                    let link = reply.header("link").expect("Link header on a page with a next");
+                    let link = reply
+                        .header("link")
+                        .expect("Link header on a page with a next");
                     assert!(link.ends_with("rel=\"next\""), "{link}");
                     assert!(link.contains(&format!("cursor={cursor}")), "{link}");
                     path = format!("/v1/structures?limit=5&sort={sort}&cursor={cursor}");
@@ -269,12 +302,15 @@ async fn paging_through_every_page_returns_each_structure_once_in_every_order() 
 async fn a_cursor_is_refused_for_another_sort_or_when_forged() {
     let app = spawn_app().await;
     for i in 0..3 {
-        app.create_structure(&company(&format!("Compagnie {i}"))).await;
+        app.create_structure(&company(&format!("Compagnie {i}")))
+            .await;
     }
     let page = app.get("/v1/structures?limit=1").await.json();
     let cursor = page["next_cursor"].as_str().unwrap();
     let reply = app
-        .get(&format!("/v1/structures?limit=1&sort=created_at&cursor={cursor}"))
+        .get(&format!(
+            "/v1/structures?limit=1&sort=created_at&cursor={cursor}"
+        ))
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.error_fields(), ["cursor"]);
@@ -290,7 +326,11 @@ async fn writes_honour_if_match_and_reads_honour_if_none_match() {
     let path = format!("/v1/structures/{}", created["id"].as_str().unwrap());
 
     let reply = app
-        .send(app.client.get(app.url(&path)).header("If-None-Match", "\"v1\""))
+        .send(
+            app.client
+                .get(app.url(&path))
+                .header("If-None-Match", "\"v1\""),
+        )
         .await;
     assert_eq!(reply.status, 304);
     assert!(reply.bytes.is_empty());
@@ -321,13 +361,21 @@ async fn writes_honour_if_match_and_reads_honour_if_none_match() {
 
     // The old tag no longer matches: a 200 with the new version, not a 304.
     let reply = app
-        .send(app.client.get(app.url(&path)).header("If-None-Match", "\"v1\""))
+        .send(
+            app.client
+                .get(app.url(&path))
+                .header("If-None-Match", "\"v1\""),
+        )
         .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["version"], 2);
 
     let stale_delete = app
-        .send(app.client.delete(app.url(&path)).header("If-Match", "\"v1\""))
+        .send(
+            app.client
+                .delete(app.url(&path))
+                .header("If-Match", "\"v1\""),
+        )
         .await;
     assert_eq!(stale_delete.status, 412);
     assert_eq!(app.get(&path).await.status, 200);
@@ -342,7 +390,10 @@ async fn a_patch_changes_what_it_names_and_null_clears() {
     let path = format!("/v1/structures/{}", created["id"].as_str().unwrap());
 
     let reply = app
-        .patch_json(&path, &json!({"phone": null, "disciplines": ["dance", "circus"]}))
+        .patch_json(
+            &path,
+            &json!({"phone": null, "disciplines": ["dance", "circus"]}),
+        )
         .await;
     assert_eq!(reply.status, 200);
     let updated = reply.json();
@@ -356,7 +407,9 @@ async fn a_patch_changes_what_it_names_and_null_clears() {
     let reply = app.patch_json(&path, &json!({"name": null})).await;
     assert_eq!(reply.status, 422);
     assert_eq!(reply.error_fields(), ["name"]);
-    let reply = app.patch_json(&path, &json!({"email": "bad", "kind": "x"})).await;
+    let reply = app
+        .patch_json(&path, &json!({"email": "bad", "kind": "x"}))
+        .await;
     assert_eq!(reply.error_fields(), ["kind", "email"]);
     assert_eq!(app.get(&path).await.json(), updated);
 }
@@ -374,8 +427,14 @@ async fn archiving_hides_a_structure_unless_asked_for() {
     let reply = app.get(&path).await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.json()["code"], "archived");
-    assert_eq!(app.patch_json(&path, &json!({"name": "x"})).await.status, 404);
-    assert_eq!(app.send(app.client.delete(app.url(&path))).await.status, 404);
+    assert_eq!(
+        app.patch_json(&path, &json!({"name": "x"})).await.status,
+        404
+    );
+    assert_eq!(
+        app.send(app.client.delete(app.url(&path))).await.status,
+        404
+    );
     assert_eq!(names(&app, "").await, [kept["name"].as_str().unwrap()]);
     let all = app.get("/v1/structures?include_archived=true").await.json();
     let archived_view = all["data"]
@@ -409,7 +468,13 @@ async fn an_idempotency_key_replays_the_first_response_byte_for_byte() {
     assert_eq!(first.header("location"), second.header("location"));
     assert_eq!(first.header("etag"), second.header("etag"));
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
-    assert_eq!(app.get("/v1/structures").await.json()["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/v1/structures").await.json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Another body under the same key.
     let reply = app

@@ -519,6 +519,9 @@ impl From<StructureSort> for Sort {
     }
 }
 
+/// Longest search text, in characters.
+const SEARCH_MAX: usize = 100;
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListStructuresParams {
@@ -530,10 +533,10 @@ pub struct ListStructuresParams {
     cursor: Option<String>,
     kind: Option<StructureKindDto>,
     /// INSEE code of a département (`34`, `2A`, `971`).
-    #[param(pattern = "^(2[AB]|[0-9]{2,3})$", example = "34")]
+    #[param(pattern = "^(2[AB]|[0-9]{2,3})$", max_length = 3, example = "34")]
     department: Option<String>,
     /// INSEE code of a region (`76`: Occitanie).
-    #[param(pattern = "^[0-9]{2}$", example = "76")]
+    #[param(pattern = "^[0-9]{2}$", max_length = 2, example = "76")]
     region: Option<String>,
     discipline: Option<DisciplineDto>,
     /// Words in the name; case and accents are ignored (`theatre` finds `Théâtre`).
@@ -642,11 +645,24 @@ pub async fn list_structures(
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(params.limit)?;
     let sort = params.sort.unwrap_or_default();
-    if params.q.as_deref() == Some("") {
-        return Err(ApiError::InvalidParameters(vec![FieldIssue::new(
-            "q",
-            Issue::Domain(domain::FieldProblem::Blank),
-        )]));
+    let mut invalid = domain::ValidationError::default();
+    if let Some(department) = &params.department {
+        invalid.check("department", domain::geography::department_code(department));
+    }
+    if let Some(region) = &params.region {
+        invalid.check("region", domain::geography::region_code(region));
+    }
+    match params.q.as_deref() {
+        Some("") => invalid.push("q", domain::FieldProblem::Blank),
+        Some(q) if q.chars().count() > SEARCH_MAX => {
+            invalid.push("q", domain::FieldProblem::TooLong { max: SEARCH_MAX })
+        }
+        _ => {}
+    }
+    if !invalid.is_empty() {
+        return Err(ApiError::InvalidParameters(
+            ApiError::from(invalid).into_issues(),
+        ));
     }
     let after = params
         .cursor
@@ -798,10 +814,11 @@ pub async fn update_structure(
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
         let current = find_live(&pool, id).await?;
-        check_if_match(condition.as_ref(), current.version)?;
+        // Bad input is reported before a stale version: it needs fixing either way.
         let data = patch
             .clone()
             .apply(&current.data, geography.as_ref().as_ref())?;
+        check_if_match(condition.as_ref(), current.version)?;
         if data == current.data {
             return Ok(structure_response(HttpResponse::Ok(), current));
         }
