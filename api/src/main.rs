@@ -38,6 +38,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Load a new vintage of the reference geography from a folder holding
+    /// `regions.csv`, `departments.csv` and `communes.csv` (the columns of the shipped files).
+    /// Running servers pick it up when they restart.
+    Reference {
+        #[arg(long, value_name = "DIR", required_unless_present = "embedded")]
+        dir: Option<std::path::PathBuf>,
+        /// Load the copy shipped in this binary instead.
+        #[arg(long, conflicts_with = "dir")]
+        embedded: bool,
+    },
     /// Add data: `--demo` for a realistic start, `--scale N` for benchmarks.
     Seed {
         #[arg(long)]
@@ -119,6 +129,42 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             if !demo && scale.is_none() {
                 return Err("say --demo or --scale N".into());
+            }
+            Ok(())
+        }
+        Some(Command::Reference { dir, .. }) => {
+            let files = match &dir {
+                Some(dir) => {
+                    let read = |name: &str| {
+                        std::fs::read_to_string(dir.join(name))
+                            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+                    };
+                    Some((
+                        read("regions.csv")?,
+                        read("departments.csv")?,
+                        read("communes.csv")?,
+                    ))
+                }
+                None => None,
+            };
+            let sources = match &files {
+                Some((regions, departments, communes)) => persistence::reference::Sources {
+                    regions,
+                    departments,
+                    communes,
+                },
+                None => persistence::reference::Sources::embedded(),
+            };
+            let mut conn = state.pool.get()?;
+            let report = persistence::reference::load(&mut conn, sources)?;
+            if report.loaded {
+                tracing::info!(
+                    communes = report.communes,
+                    departments = report.departments,
+                    "reference geography replaced"
+                );
+            } else {
+                tracing::info!("reference geography already up to date");
             }
             Ok(())
         }

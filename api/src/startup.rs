@@ -47,8 +47,8 @@ pub fn prepare(settings: &Settings) -> Result<State, PersistenceError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "migrations applied");
     }
-    let report = reference::load(&mut conn, Sources::embedded())?;
-    if report.loaded {
+    if !reference::is_loaded(&mut conn)? {
+        let report = reference::load(&mut conn, Sources::embedded())?;
         tracing::info!(
             communes = report.communes,
             departments = report.departments,

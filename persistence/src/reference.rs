@@ -1,8 +1,9 @@
 //! Reference geography: INSEE communes, départements and regions.
 //!
 //! The CSV files ship inside the binary (open data, Licence Ouverte 2.0) and are loaded
-//! into the database when their checksum differs from the one stored, so a newer
-//! vintage replaces the old one on the next start or `oes reference load`.
+//! into an empty database on first start. INSEE publishes a new vintage every year: an
+//! administrator loads it with `oes reference --dir DIR` (or the binary's own copy with
+//! `oes reference --embedded`); a start never replaces what an administrator loaded.
 
 use std::collections::{HashMap, HashSet};
 
@@ -98,7 +99,17 @@ pub struct LoadReport {
     pub departments: usize,
 }
 
-/// Loads the sources unless the same data is already there.
+/// True once a geography has been loaded.
+pub fn is_loaded(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
+    Ok(reference_datasets::table
+        .find(DATASET)
+        .select(reference_datasets::name)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Loads the sources in place of the stored geography, unless the same data is there.
 pub fn load(conn: &mut DbConnection, sources: Sources<'_>) -> Result<LoadReport, PersistenceError> {
     let checksum = {
         let mut hasher = Sha256::new();

@@ -42,3 +42,49 @@ fn every_operation_documents_its_error_responses() {
         }
     }
 }
+
+/// The patterns the contract states are the ones the server enforces, so a value the
+/// spec allows is a value the server accepts (and the other way round).
+#[test]
+fn the_contract_patterns_are_the_domain_patterns() {
+    use domain::licence::LICENCE_NUMBER_PATTERN;
+    use domain::siret::SIRET_PATTERN;
+    use domain::structure::{
+        COMMUNE_CODE_PATTERN, EMAIL_PATTERN, FRENCH_POSTAL_CODE_PATTERN, PHONE_PATTERN,
+        WEBSITE_PATTERN,
+    };
+    use domain::text::SINGLE_LINE_PATTERN;
+
+    let spec = serde_json::to_value(api::openapi::document()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let pattern = |schema: &str, property: &str| {
+        let property = &schemas[schema]["properties"][property];
+        property["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{schema}.{property} has no pattern"))
+            .to_owned()
+    };
+    for schema in ["CreateStructure", "UpdateStructure"] {
+        assert_eq!(pattern(schema, "name"), SINGLE_LINE_PATTERN, "{schema}");
+        assert_eq!(
+            pattern(schema, "legal_name"),
+            SINGLE_LINE_PATTERN,
+            "{schema}"
+        );
+        assert_eq!(pattern(schema, "siret"), SIRET_PATTERN, "{schema}");
+        assert_eq!(pattern(schema, "email"), EMAIL_PATTERN, "{schema}");
+        assert_eq!(pattern(schema, "website"), WEBSITE_PATTERN, "{schema}");
+        assert_eq!(pattern(schema, "phone"), PHONE_PATTERN, "{schema}");
+    }
+    assert_eq!(pattern("LicenceInputDto", "number"), LICENCE_NUMBER_PATTERN);
+    assert_eq!(
+        pattern("FrenchAddressInput", "postal_code"),
+        FRENCH_POSTAL_CODE_PATTERN
+    );
+    assert_eq!(
+        pattern("FrenchAddressInput", "commune_code"),
+        COMMUNE_CODE_PATTERN
+    );
+    assert_eq!(pattern("FrenchAddressInput", "street"), SINGLE_LINE_PATTERN);
+    assert_eq!(pattern("ForeignAddressInput", "city"), SINGLE_LINE_PATTERN);
+}

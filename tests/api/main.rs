@@ -9,4 +9,5 @@ mod errors;
 mod helpers;
 mod migrations;
 mod operations;
+mod reference;
 mod structures;

@@ -547,3 +547,18 @@ async fn messages_follow_accept_language() {
     assert_eq!(english["errors"][0]["message"], "must not be blank");
     assert_eq!(english["errors"][0]["code"], french["errors"][0]["code"]);
 }
+
+#[tokio::test]
+async fn concurrent_writers_all_succeed() {
+    let app = spawn_app().await;
+    let requests = (0..32).map(|i| {
+        let mut body = company(&format!("Compagnie {i}"));
+        body["siret"] = json!(siret(100 + i));
+        app.send(app.client.post(app.url("/v1/structures")).json(&body))
+    });
+    let replies = futures_util::future::join_all(requests).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let page = app.get("/v1/structures?limit=200").await.json();
+    assert_eq!(page["data"].as_array().unwrap().len(), 32);
+}
