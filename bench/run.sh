@@ -257,7 +257,7 @@ run_scenarios() {
 
 # ------------------------------------------------------------------------------ report
 
-percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }'; }
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }'; }
 
 # report BACKEND PEAK_RSS_MB SEED_SECONDS: prints the table and writes the Markdown.
 report() {

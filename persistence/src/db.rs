@@ -17,6 +17,18 @@ pub enum DbConnection {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Runs the same statements on the concrete connection of either backend: for the few
+/// the multi-backend enum cannot express (batch inserts, migrations harness).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -197,33 +209,24 @@ fn migrations(conn: &DbConnection) -> EmbeddedMigrations {
 /// Applies every pending migration; returns the versions applied.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, PersistenceError> {
     let source = migrations(conn);
-    let applied = match conn {
-        DbConnection::Postgres(c) => c.run_pending_migrations(source),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(source),
-    }
-    .map_err(PersistenceError::Migration)?;
+    let applied = on_backend!(conn, |c| c.run_pending_migrations(source))
+        .map_err(PersistenceError::Migration)?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
     let source = migrations(conn);
-    let pending = match conn {
-        DbConnection::Postgres(c) => c.has_pending_migration(source),
-        DbConnection::Sqlite(c) => c.has_pending_migration(source),
-    }
-    .map_err(PersistenceError::Migration)?;
+    let pending = on_backend!(conn, |c| c.has_pending_migration(source))
+        .map_err(PersistenceError::Migration)?;
     Ok(!pending)
 }
 
 /// Reverts every applied migration, newest first (used by the migration tests).
 pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<(), PersistenceError> {
     let source = migrations(conn);
-    match conn {
-        DbConnection::Postgres(c) => c.revert_all_migrations(source).map(|_| ()),
-        DbConnection::Sqlite(c) => c.revert_all_migrations(source).map(|_| ()),
-    }
-    .map_err(PersistenceError::Migration)
+    on_backend!(conn, |c| c.revert_all_migrations(source).map(|_| ()))
+        .map_err(PersistenceError::Migration)
 }
 
 /// A cheap round trip, for readiness checks.

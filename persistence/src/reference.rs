@@ -11,7 +11,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, on_backend, write_transaction};
 use crate::error::PersistenceError;
 use crate::schema::{communes, departments, reference_datasets, regions};
 
@@ -164,35 +164,19 @@ pub fn load(conn: &mut DbConnection, sources: Sources<'_>) -> Result<LoadReport,
         diesel::delete(communes::table).execute(conn)?;
         diesel::delete(departments::table).execute(conn)?;
         diesel::delete(regions::table).execute(conn)?;
-        // Batch inserts do not compile on the multi-backend enum: one arm per backend.
-        match conn {
-            DbConnection::Postgres(c) => {
-                diesel::insert_into(regions::table)
-                    .values(&regions_rows)
+        on_backend!(conn, |c| {
+            diesel::insert_into(regions::table)
+                .values(&regions_rows)
+                .execute(c)?;
+            diesel::insert_into(departments::table)
+                .values(&department_rows)
+                .execute(c)?;
+            for chunk in commune_rows.chunks(BATCH) {
+                diesel::insert_into(communes::table)
+                    .values(chunk)
                     .execute(c)?;
-                diesel::insert_into(departments::table)
-                    .values(&department_rows)
-                    .execute(c)?;
-                for chunk in commune_rows.chunks(BATCH) {
-                    diesel::insert_into(communes::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
             }
-            DbConnection::Sqlite(c) => {
-                diesel::insert_into(regions::table)
-                    .values(&regions_rows)
-                    .execute(c)?;
-                diesel::insert_into(departments::table)
-                    .values(&department_rows)
-                    .execute(c)?;
-                for chunk in commune_rows.chunks(BATCH) {
-                    diesel::insert_into(communes::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
-            }
-        }
+        });
         diesel::delete(reference_datasets::table.find(DATASET)).execute(conn)?;
         diesel::insert_into(reference_datasets::table)
             .values((

@@ -9,7 +9,7 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::db::{DbConnection, MultiBackend, write_transaction};
+use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
 use crate::schema::{structure_disciplines, structures};
 
@@ -227,17 +227,24 @@ pub fn create(conn: &mut DbConnection, data: NewStructure) -> Result<Structure, 
         diesel::insert_into(structures::table)
             .values(&row)
             .execute(conn)?;
-        for discipline in &disciplines {
-            diesel::insert_into(structure_disciplines::table)
-                .values(discipline)
-                .execute(conn)?;
-        }
-        Ok(())
+        insert_disciplines(conn, &disciplines)
     });
     match result {
         Ok(()) => Ok(structure),
         Err(error) => Err(siret_conflict(conn, error, structure.data.siret.as_ref())),
     }
+}
+
+fn insert_disciplines(
+    conn: &mut DbConnection,
+    disciplines: &[DisciplineRow],
+) -> Result<(), PersistenceError> {
+    for discipline in disciplines {
+        diesel::insert_into(structure_disciplines::table)
+            .values(discipline)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Stores many structures at once (demo and benchmark data).
@@ -251,33 +258,18 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[Structure]) -> Result<(), P
         .flat_map(StructureRow::discipline_rows)
         .collect();
     write_transaction(conn, |conn| {
-        // Batch inserts do not compile on the multi-backend enum: one arm per backend.
-        match conn {
-            DbConnection::Postgres(c) => {
-                for chunk in rows.chunks(500) {
-                    diesel::insert_into(structures::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
-                for chunk in disciplines.chunks(2_000) {
-                    diesel::insert_into(structure_disciplines::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
+        on_backend!(conn, |c| {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(structures::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
-            DbConnection::Sqlite(c) => {
-                for chunk in rows.chunks(500) {
-                    diesel::insert_into(structures::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
-                for chunk in disciplines.chunks(2_000) {
-                    diesel::insert_into(structure_disciplines::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
+            for chunk in disciplines.chunks(2_000) {
+                diesel::insert_into(structure_disciplines::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
-        }
+        });
         Ok(())
     })
 }
@@ -324,12 +316,7 @@ pub fn update(
             structure_disciplines::table.filter(structure_disciplines::structure_id.eq(&id)),
         )
         .execute(conn)?;
-        for discipline in &disciplines {
-            diesel::insert_into(structure_disciplines::table)
-                .values(discipline)
-                .execute(conn)?;
-        }
-        Ok(())
+        insert_disciplines(conn, &disciplines)
     });
     match result {
         Ok(()) => Ok(updated),
