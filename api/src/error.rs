@@ -388,18 +388,38 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Error responses, declared once and referenced by every operation.
+/// Error responses, declared once and referenced by every operation; each one points at
+/// the `Problem` schema instead of repeating it.
 pub mod responses {
-    use utoipa::IntoResponses;
+    use std::collections::BTreeMap;
 
-    use super::Problem;
+    use utoipa::IntoResponses;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+
+    use super::PROBLEM_JSON;
+
+    fn problem(description: &str) -> RefOr<Response> {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
 
     macro_rules! problem_response {
         ($name:ident, $status:literal, $description:literal) => {
-            #[derive(IntoResponses)]
-            #[allow(dead_code)]
-            #[response(status = $status, description = $description, content_type = "application/problem+json")]
-            pub struct $name(#[to_schema] Problem);
+            pub struct $name;
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([($status.to_string(), problem($description))])
+                }
+            }
         };
     }
 
