@@ -24,7 +24,7 @@ FIRST_PORT=18080
 # No SIRET: thousands of identical creations must not conflict on its uniqueness.
 POST_BODY='{"kind":"company","name":"Compagnie Bench","address":{"postal_code":"34000","commune_code":"34172"},"disciplines":["theatre"]}'
 
-PG_ADMIN=(psql -h 127.0.0.1 -p 5432 -U postgres -v ON_ERROR_STOP=1 -q -d postgres)
+PG_ADMIN=(env PGOPTIONS=--client-min-messages=warning psql -h 127.0.0.1 -p 5432 -U postgres -v ON_ERROR_STOP=1 -q -d postgres)
 PG_DATABASE=oes_bench
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
