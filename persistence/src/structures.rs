@@ -465,27 +465,33 @@ pub fn list(conn: &mut DbConnection, query: &ListQuery) -> Result<Page, Persiste
     if let Some(q) = &query.q {
         select = select.filter(s::name_folded.like(like_pattern(q)).escape('\\'));
     }
+    // Written as `key >= k AND (key > k OR id > i)` rather than the plain OR: the first
+    // conjunct lets both planners seek the index, so page 1,000 costs what page 1 costs.
     select = match (&query.after, query.sort) {
         (None, _) => select,
         (Some(Position::Name { name_folded, id }), Sort::NameAsc) => select.filter(
-            s::name_folded.gt(name_folded.clone()).or(s::name_folded
-                .eq(name_folded.clone())
-                .and(s::id.gt(id.clone()))),
+            s::name_folded.ge(name_folded.clone()).and(
+                s::name_folded
+                    .gt(name_folded.clone())
+                    .or(s::id.gt(id.clone())),
+            ),
         ),
         (Some(Position::Name { name_folded, id }), Sort::NameDesc) => select.filter(
-            s::name_folded.lt(name_folded.clone()).or(s::name_folded
-                .eq(name_folded.clone())
-                .and(s::id.lt(id.clone()))),
+            s::name_folded.le(name_folded.clone()).and(
+                s::name_folded
+                    .lt(name_folded.clone())
+                    .or(s::id.lt(id.clone())),
+            ),
         ),
         (Some(Position::Created { created_at, id }), Sort::CreatedAsc) => select.filter(
             s::created_at
-                .gt(*created_at)
-                .or(s::created_at.eq(*created_at).and(s::id.gt(id.clone()))),
+                .ge(*created_at)
+                .and(s::created_at.gt(*created_at).or(s::id.gt(id.clone()))),
         ),
         (Some(Position::Created { created_at, id }), Sort::CreatedDesc) => select.filter(
             s::created_at
-                .lt(*created_at)
-                .or(s::created_at.eq(*created_at).and(s::id.lt(id.clone()))),
+                .le(*created_at)
+                .and(s::created_at.lt(*created_at).or(s::id.lt(id.clone()))),
         ),
         (Some(_), _) => {
             return Err(PersistenceError::Corrupt(
