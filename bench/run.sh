@@ -71,6 +71,12 @@ build_release() {
     [[ $target = /* ]] || target=$REPO/$target
     BIN=$target/release/oes
     [[ -x $BIN ]] || die "no binary at $BIN after the build"
+    # What was built: the tree may move on (or be edited) while the bench runs. Changes
+    # under bench/ do not change the binary.
+    BUILT_FROM=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [[ -n $(git -C "$REPO" status --porcelain -- . ':(exclude)bench' 2>/dev/null) ]]; then
+        BUILT_FROM+=" with uncommitted changes"
+    fi
 }
 
 ensure_wrk() {
@@ -107,6 +113,17 @@ fresh_database() {
             echo "postgres://postgres@127.0.0.1:5432/$PG_DATABASE"
             ;;
     esac
+}
+
+# Planner statistics after the bulk load. PostgreSQL's autovacuum would gather them a
+# minute or so after the seed (and it is off on some CI clusters); without them the
+# planner guesses a few hundred rows and picks a sequential scan and sort for the keyset
+# and filtered queries, so the bench would measure a state no long-running server is in.
+# SQLite is left as the app leaves it: it has no automatic ANALYZE.
+analyze() {
+    [[ $1 == postgres ]] || return 0
+    log "postgres: ANALYZE"
+    "${PG_ADMIN[@]}" -d "$PG_DATABASE" -c ANALYZE >&2
 }
 
 # The first port from FIRST_PORT on that nothing listens on.
@@ -280,7 +297,7 @@ report() {
     {
         echo "# OES API benchmark: $backend"
         echo
-        echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), built from $BUILT_FROM"
         echo "- $SCALE structures seeded in ${seed_seconds}s; $(nproc) cores"
         echo "- wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency, one scenario after another"
         echo
@@ -314,6 +331,7 @@ bench_backend() {
     # info, not warn, for this command only: its progress lines are logged at info.
     OES_LOG=info "$BIN" seed --scale "$SCALE"
     seed_seconds=$((SECONDS - started))
+    analyze "$backend"
 
     log "$backend: serve on $BASE"
     start_server

@@ -1,22 +1,85 @@
-//! Who is calling. Accounts and tokens arrive with access control; until then every
-//! caller is anonymous, and handlers already take the principal so that the policy
-//! slots in without rewriting them.
+//! Who is calling: the bearer token, checked, and its account, read from the database
+//! on every request so that disabling an account takes effect at once.
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use domain::access::{AccountId, AccountStatus, Principal};
+use futures_util::future::LocalBoxFuture;
+use persistence::PersistenceError;
+use persistence::accounts;
 
+use crate::db::{self, Db};
 use crate::error::ApiError;
+use crate::tokens::TokenKeys;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    Anonymous,
+/// The authenticated principal of a request (anonymous without a token).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// The account, or 401 for an anonymous caller.
+    pub fn account(&self) -> Result<AccountId, ApiError> {
+        match &self.0 {
+            Principal::Account { id, .. } => Ok(*id),
+            Principal::Anonymous => Err(ApiError::Unauthenticated),
+        }
+    }
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(ApiError::InvalidToken),
+    }
+}
 
-    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self::Anonymous))
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let keys = req.app_data::<web::Data<TokenKeys>>().cloned();
+        let pool = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let Some(token) = token? else {
+                return Ok(Self(Principal::Anonymous));
+            };
+            let (Some(keys), Some(pool)) = (keys, pool) else {
+                return Err(ApiError::Internal("token keys or pool missing".into()));
+            };
+            let claims = keys.verify(&token).ok_or(ApiError::InvalidToken)?;
+            let id: AccountId = claims.sub.parse().map_err(|_| ApiError::InvalidToken)?;
+            let account = db::run(&pool, move |conn| accounts::find(conn, id))
+                .await
+                .map_err(|error| match error {
+                    ApiError::NotFound => ApiError::InvalidToken,
+                    other => other,
+                })?;
+            if account.status != AccountStatus::Active {
+                return Err(ApiError::InvalidToken);
+            }
+            Ok(Self(Principal::Account {
+                id: account.id,
+                agency_role: account.agency_role,
+            }))
+        })
+    }
+}
+
+/// A missing row is a 404; everything else keeps its meaning.
+pub fn not_found_as(error: PersistenceError, replacement: ApiError) -> ApiError {
+    match error {
+        PersistenceError::NotFound => replacement,
+        other => other.into(),
     }
 }

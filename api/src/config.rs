@@ -53,6 +53,32 @@ pub struct Settings {
     /// Origins allowed by CORS, comma-separated; `*` for any; empty for none.
     #[arg(long, env = "OES_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
+    /// Folder for files the server keeps (the generated JWT secret).
+    #[arg(long, env = "OES_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: std::path::PathBuf,
+    /// Secret that signs access tokens (HS256), at least 32 characters; every instance
+    /// must share it. Unset: one is generated into the data folder.
+    #[arg(long, env = "OES_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// `iss` and `aud` of access tokens.
+    #[arg(long, env = "OES_JWT_ISSUER", default_value = "oes-api", global = true)]
+    pub jwt_issuer: String,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(
+        long,
+        env = "OES_ACCESS_TOKEN_TTL",
+        default_value_t = 900,
+        global = true
+    )]
+    pub access_token_ttl: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(
+        long,
+        env = "OES_REFRESH_TOKEN_TTL",
+        default_value_t = 2_592_000,
+        global = true
+    )]
+    pub refresh_token_ttl: u64,
     /// Largest request body, in bytes.
     #[arg(
         long,
@@ -75,6 +101,11 @@ impl Settings {
             log_format: LogFormat::Human,
             cors_origins: String::new(),
             body_limit: 1_048_576,
+            data_dir: std::env::temp_dir(),
+            jwt_secret: Some(crate::tokens::new_refresh_token()),
+            jwt_issuer: "oes-api".into(),
+            access_token_ttl: 900,
+            refresh_token_ttl: 2_592_000,
         }
     }
 }

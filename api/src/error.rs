@@ -89,6 +89,17 @@ pub enum ApiError {
     IdempotencyInFlight,
     #[error("idempotency key reused with another request")]
     IdempotencyMismatch,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid access token")]
+    InvalidToken,
+    #[error("forbidden")]
+    Forbidden,
+    /// An OAuth 2.0 token endpoint error (RFC 6749 §5.2): `invalid_grant`…
+    #[error("oauth error {error}")]
+    OAuth { error: &'static str },
+    #[error("email already registered")]
+    EmailTaken,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -158,6 +169,9 @@ pub struct Problem {
     pub code: String,
     /// The request's `X-Request-Id`, to quote when asking for help.
     pub request_id: String,
+    /// The OAuth 2.0 error code (RFC 6749 §5.2), on token endpoint errors only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Every bad field, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
@@ -188,6 +202,11 @@ impl ApiError {
             Self::DuplicateSiret { .. } => "duplicate_siret",
             Self::IdempotencyInFlight => "idempotency_key_in_flight",
             Self::IdempotencyMismatch => "idempotency_key_reused",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken => "invalid_token",
+            Self::Forbidden => "forbidden",
+            Self::OAuth { error } => error,
+            Self::EmailTaken => "email_taken",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -301,6 +320,51 @@ impl ApiError {
                     "This Idempotency-Key was already used for another request.",
                 ),
             ),
+            Self::Unauthenticated => (
+                pick("Authentification requise", "Authentication required"),
+                pick(
+                    "Envoyez un jeton d'accès : Authorization: Bearer … (POST /v1/auth/token).",
+                    "Send an access token: Authorization: Bearer … (POST /v1/auth/token).",
+                ),
+            ),
+            Self::InvalidToken => (
+                pick("Jeton invalide", "Invalid token"),
+                pick(
+                    "Le jeton d'accès est invalide, expiré, ou son compte est désactivé.",
+                    "The access token is invalid, expired, or its account is disabled.",
+                ),
+            ),
+            Self::Forbidden => (
+                pick("Interdit", "Forbidden"),
+                pick(
+                    "Votre rôle ne permet pas cette action sur cet objet.",
+                    "Your role does not allow this action on this object.",
+                ),
+            ),
+            Self::OAuth { error } => (
+                pick("Demande de jeton refusée", "Token request refused"),
+                match *error {
+                    "invalid_grant" => pick(
+                        "Identifiants ou jeton de rafraîchissement invalides.",
+                        "Invalid credentials or refresh token.",
+                    ),
+                    "unsupported_grant_type" => pick(
+                        "grant_type doit valoir password ou refresh_token.",
+                        "grant_type must be password or refresh_token.",
+                    ),
+                    _ => pick(
+                        "Paramètre manquant ou invalide.",
+                        "A parameter is missing or invalid.",
+                    ),
+                },
+            ),
+            Self::EmailTaken => (
+                pick("Adresse déjà enregistrée", "Email already registered"),
+                pick(
+                    "Un compte existe déjà avec cette adresse.",
+                    "An account already exists with this email.",
+                ),
+            ),
             Self::Unavailable(_) => (
                 pick("Service indisponible", "Service unavailable"),
                 pick(
@@ -336,6 +400,10 @@ impl ApiError {
             instance: context.path,
             code: self.code().to_owned(),
             request_id: context.request_id,
+            error: match self {
+                Self::OAuth { error } => Some((*error).to_owned()),
+                _ => None,
+            },
             errors: self
                 .issues()
                 .iter()
@@ -361,7 +429,12 @@ impl ResponseError for ApiError {
             Self::NotFound | Self::Archived | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::DuplicateSiret { .. } | Self::IdempotencyInFlight => StatusCode::CONFLICT,
+            Self::DuplicateSiret { .. } | Self::IdempotencyInFlight | Self::EmailTaken => {
+                StatusCode::CONFLICT
+            }
+            Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -381,8 +454,20 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::ALLOW, value));
         }
-        if let Self::Unavailable(_) = self {
-            response.insert_header((header::RETRY_AFTER, "1"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Unauthenticated => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"oes\""));
+            }
+            Self::InvalidToken => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"oes\", error=\"invalid_token\"",
+                ));
+            }
+            _ => {}
         }
         response.json(self.problem())
     }
@@ -427,6 +512,16 @@ pub mod responses {
         BadRequest,
         400,
         "Malformed JSON, invalid query parameter or header."
+    );
+    problem_response!(
+        Unauthorized,
+        401,
+        "No valid access token: send `Authorization: Bearer …`."
+    );
+    problem_response!(
+        Forbidden,
+        403,
+        "Your role does not allow this action on this object."
     );
     problem_response!(NotFound, 404, "No such resource (or archived).");
     problem_response!(

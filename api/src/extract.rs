@@ -20,21 +20,64 @@ pub struct JsonBody<T> {
     pub raw: web::Bytes,
 }
 
+/// The media type of the body, lower case, without parameters.
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(content_type) = req.headers().get(header::CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(content_type) = content_type.to_str() else {
-        return false;
-    };
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    media_type(req).is_some_and(|essence| {
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    })
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|essence| essence == "application/x-www-form-urlencoded")
+}
+
+/// Reads the whole body within the configured limit; 415 unless `accepted`.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: bool,
+) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .copied()
+        .unwrap_or(BodyLimit(1 << 20))
+        .0;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !accepted {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        Ok(body.freeze())
+    })
 }
 
 /// The name serde puts between backticks in "unknown field `x`" and "missing field `x`".
@@ -101,36 +144,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
-        let limit = req
-            .app_data::<BodyLimit>()
-            .copied()
-            .unwrap_or(BodyLimit(1 << 20))
-            .0;
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_body(req, payload, is_json(req));
         Box::pin(async move {
-            if declared.is_some_and(|length| length > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            if !json {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let raw = body.freeze();
+            let raw = body.await?;
             let value = parse_json(&raw)?;
             Ok(Self { value, raw })
+        })
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body (the OAuth 2.0 token endpoints).
+pub struct FormBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, is_form(req));
+        Box::pin(async move {
+            let raw = body.await?;
+            let deserializer = serde_urlencoded::Deserializer::new(url_pairs(&raw));
+            serde_path_to_error::deserialize(deserializer)
+                .map(FormBody)
+                .map_err(|error| {
+                    let path = error.path().to_string();
+                    ApiError::Validation(vec![issue_at(path, error.into_inner().to_string())])
+                })
         })
     }
 }

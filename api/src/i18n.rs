@@ -54,6 +54,10 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             format!("doit valoir l'un de : {allowed}"),
             format!("must be one of: {allowed}"),
         ),
+        P::TooShort { min } => lang.pick(
+            format!("doit compter au moins {min} caractères"),
+            format!("must be at least {min} characters long"),
+        ),
         P::Duplicate => lang.pick("ne doit pas contenir de doublons", "must not contain duplicates"),
         P::TooMany { max } => lang.pick(
             format!("doit compter au plus {max} éléments"),

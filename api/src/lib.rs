@@ -15,6 +15,8 @@ pub mod metrics;
 pub mod observe;
 pub mod openapi;
 pub mod pagination;
+pub mod passwords;
 pub mod routes;
 pub mod seed;
 pub mod startup;
+pub mod tokens;

@@ -48,12 +48,33 @@ enum Command {
         #[arg(long, conflicts_with = "dir")]
         embedded: bool,
     },
+    /// Administer accounts from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Add data: `--demo` for a realistic start, `--scale N` for benchmarks.
     Seed {
         #[arg(long)]
         demo: bool,
         #[arg(long, value_name = "N")]
         scale: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account with an agency role (the first administrator, typically).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "staff", "reviewer"])]
+        role: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -165,6 +186,35 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 );
             } else {
                 tracing::info!("reference geography already up to date");
+            }
+            Ok(())
+        }
+        Some(Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    role,
+                    name,
+                    password_stdin,
+                },
+        }) => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                api::tokens::new_refresh_token()
+            };
+            let new = domain::access::NewAccount::parse(&email, &name, &password)
+                .map_err(|e| e.to_string())?;
+            let role = domain::access::AgencyRole::parse(&role).map_err(|e| e.to_string())?;
+            let hash = api::passwords::hash(&password)?;
+            let mut conn = state.pool.get()?;
+            let account = persistence::accounts::create(&mut conn, new, hash, Some(role))?;
+            tracing::info!(id = %account.id, role = role.as_str(), "account created");
+            if !password_stdin {
+                // Shown once: only its hash is kept.
+                println!("{password}");
             }
             Ok(())
         }

@@ -22,8 +22,10 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     ),
     tags(
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
+        (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
+    modifiers(&BearerAuth),
     components(schemas(
         crate::error::Problem,
         routes::structures::StructureKindDto,
@@ -33,6 +35,26 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     ))
 )]
 struct ApiDoc;
+
+/// Declares the bearer token scheme that protected operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from `POST /v1/auth/token`."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Registers every route on `app`; the server and the spec come from this one list.
 pub fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
@@ -44,8 +66,12 @@ where
             InitError = (),
         >,
 {
-    app.configure(routes::operations::configure)
-        .service(utoipa_actix_web::scope("/v1").configure(routes::structures::configure))
+    app.configure(routes::operations::configure).service(
+        utoipa_actix_web::scope("/v1")
+            .configure(routes::accounts::configure)
+            .configure(routes::auth::configure)
+            .configure(routes::structures::configure),
+    )
 }
 
 /// The OpenAPI document.

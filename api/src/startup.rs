@@ -17,6 +17,7 @@ use crate::extract::BodyLimit;
 use crate::fallback::{RouteTable, not_found_or_not_allowed};
 use crate::metrics::Metrics;
 use crate::observe::observe;
+use crate::tokens::{self, TokenKeys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -29,6 +30,8 @@ pub enum StartupError {
     },
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("token signing secret: {0}")]
+    Secret(String),
 }
 
 /// What every handler shares.
@@ -36,13 +39,14 @@ pub enum StartupError {
 pub struct State {
     pub pool: Pool,
     pub geography: Arc<ReferenceGeography>,
+    pub keys: TokenKeys,
 }
 
 /// Opens the pool, applies pending migrations and loads the reference geography.
 /// Blocking: call it before the server starts, or from a blocking thread.
-pub fn prepare(settings: &Settings) -> Result<State, PersistenceError> {
+pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
     let pool = db::connect(&settings.database_url, settings.pool_size)?;
-    let mut conn = pool.get()?;
+    let mut conn = pool.get().map_err(PersistenceError::from)?;
     let applied = db::run_migrations(&mut conn)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "migrations applied");
@@ -56,7 +60,19 @@ pub fn prepare(settings: &Settings) -> Result<State, PersistenceError> {
         );
     }
     let geography = Arc::new(ReferenceGeography::read(&mut conn)?);
-    Ok(State { pool, geography })
+    let secret = tokens::secret(settings.jwt_secret.as_deref(), &settings.data_dir)
+        .map_err(StartupError::Secret)?;
+    let keys = TokenKeys::new(
+        &secret,
+        &settings.jwt_issuer,
+        settings.access_token_ttl,
+        settings.refresh_token_ttl,
+    );
+    Ok(State {
+        pool,
+        geography,
+        keys,
+    })
 }
 
 fn cors(origins: &str) -> Cors {
@@ -102,12 +118,14 @@ impl Application {
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
         let geography = web::Data::new(state.geography);
+        let keys = web::Data::new(state.keys);
         let metrics = web::Data::new(metrics);
         let mut server = HttpServer::new(move || {
             crate::openapi::register(App::new().into_utoipa_app())
                 .into_app()
                 .app_data(pool.clone())
                 .app_data(geography.clone())
+                .app_data(keys.clone())
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
                 .app_data(body_limit)

@@ -4,6 +4,7 @@
 //! holding one never checks it again. Validation failures are collected field by field
 //! into a [`ValidationError`] so a client learns about every bad field at once.
 
+pub mod access;
 pub mod geography;
 pub mod ids;
 pub mod licence;

@@ -16,6 +16,8 @@ pub enum FieldProblem {
     TooLong { max: usize },
     #[error("must be one of: {allowed}")]
     NotOneOf { allowed: String },
+    #[error("must be at least {min} characters long")]
+    TooShort { min: usize },
     #[error("must not contain duplicates")]
     Duplicate,
     #[error("must hold at most {max} items")]
@@ -64,6 +66,7 @@ impl FieldProblem {
             Self::ControlCharacter => "control_character",
             Self::TooLong { .. } => "too_long",
             Self::NotOneOf { .. } => "not_one_of",
+            Self::TooShort { .. } => "too_short",
             Self::Duplicate => "duplicate",
             Self::TooMany { .. } => "too_many",
             Self::SiretFormat => "siret_format",

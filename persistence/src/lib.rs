@@ -1,6 +1,7 @@
 //! Storage for the OES API: one code path over SQLite and PostgreSQL (diesel
 //! `MultiConnection`), pooled by r2d2, with migrations embedded per backend.
 
+pub mod accounts;
 pub mod db;
 pub mod error;
 pub mod idempotency;

@@ -92,3 +92,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     structure_disciplines,
     idempotency_keys,
 );
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        status -> Text,
+        agency_role -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (account_id, structure_id) {
+        account_id -> Text,
+        structure_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        account_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> accounts (account_id));
+diesel::joinable!(memberships -> structures (structure_id));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, memberships, refresh_tokens, structures);

@@ -210,8 +210,12 @@ fn siret_conflict(
     }
 }
 
-/// Stores a new structure.
-pub fn create(conn: &mut DbConnection, data: NewStructure) -> Result<Structure, PersistenceError> {
+/// Stores a new structure; its creator, if any, becomes its owner in the same transaction.
+pub fn create(
+    conn: &mut DbConnection,
+    data: NewStructure,
+    owner: Option<domain::access::AccountId>,
+) -> Result<Structure, PersistenceError> {
     let now = storable_now();
     let structure = Structure {
         id: StructureId::generate(),
@@ -227,7 +231,16 @@ pub fn create(conn: &mut DbConnection, data: NewStructure) -> Result<Structure, 
         diesel::insert_into(structures::table)
             .values(&row)
             .execute(conn)?;
-        insert_disciplines(conn, &disciplines)
+        insert_disciplines(conn, &disciplines)?;
+        if let Some(owner) = owner {
+            crate::accounts::add_membership(
+                conn,
+                owner,
+                structure.id,
+                domain::access::MembershipRole::Owner,
+            )?;
+        }
+        Ok(())
     });
     match result {
         Ok(()) => Ok(structure),

@@ -69,7 +69,13 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: String,
+    /// Signed in as `member`, a fresh account with no agency role.
     pub client: reqwest::Client,
+    /// No token at all.
+    pub anonymous: reqwest::Client,
+    pub member_token: String,
+    /// The secret the server signs tokens with.
+    pub jwt_secret: String,
     pub pool: Pool,
     // Dropped last: the database outlives the pool's connections.
     _database: TestDatabase,
@@ -95,16 +101,42 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(&settings, prepared).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let anonymous = client_with(None);
+    let mut app = TestApp {
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: anonymous.clone(),
+        anonymous,
+        member_token: String::new(),
+        jwt_secret: settings
+            .jwt_secret
+            .clone()
+            .expect("test settings carry a secret"),
         pool,
         _database: database,
-    }
+    };
+    let member_token = app.sign_up("member@example.org").await;
+    app.client = client_with(Some(&member_token));
+    app.member_token = member_token;
+    app
 }
+
+/// A client that sends `token` with every request.
+pub fn client_with(token: Option<&str>) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Reply {
     pub status: u16,
@@ -161,6 +193,63 @@ impl TestApp {
     pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
         self.send(self.client.patch(self.url(path)).json(body))
             .await
+    }
+
+    /// Signs up an account and returns an access token for it.
+    pub async fn sign_up(&self, email: &str) -> String {
+        let reply = self
+            .send(self.anonymous.post(self.url("/v1/accounts")).json(&json!({
+                "email": email,
+                "display_name": "Test account",
+                "password": PASSWORD,
+            })))
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        self.sign_in(email).await["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// The token response for `email` and the test password.
+    pub async fn sign_in(&self, email: &str) -> Value {
+        let reply = self
+            .send(self.anonymous.post(self.url("/v1/auth/token")).form(&[
+                ("grant_type", "password"),
+                ("username", email),
+                ("password", PASSWORD),
+            ]))
+            .await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        reply.json()
+    }
+
+    /// An account with an agency role, made as `oes admin create` makes it; its token.
+    pub async fn agency_account(&self, email: &str, role: domain::access::AgencyRole) -> String {
+        let pool = self.pool.clone();
+        let email_owned = email.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let new = domain::access::NewAccount::parse(&email_owned, "Agency", PASSWORD).unwrap();
+            let hash = api::passwords::hash(PASSWORD).unwrap();
+            let mut conn = pool.get().unwrap();
+            persistence::accounts::create(&mut conn, new, hash, Some(role)).unwrap();
+        })
+        .await
+        .unwrap();
+        self.sign_in(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a structure and returns its JSON, failing the test if it is refused.

@@ -4,6 +4,7 @@
 // The whole crate is test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod contract;
 mod errors;
 mod helpers;

@@ -1,2 +1,4 @@
+pub mod accounts;
+pub mod auth;
 pub mod operations;
 pub mod structures;

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::access::{MembershipRole, Principal, StructureAction, may};
 use domain::{
     AddressInput, Discipline, NewStructure, Structure, StructureId, StructureInput, StructureKind,
     StructurePatch,
 };
+use persistence::accounts;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery, Position, Sort};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -16,7 +18,7 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::conditional::{self, check_if_match, etag, if_match};
 use crate::db::{self, Db};
 use crate::error::{ApiError, FieldIssue, Issue, responses};
@@ -143,13 +145,16 @@ pub struct LicenceInputDto {
 }
 
 /// A postal address; for French ones, the commune, département and region come from
-/// INSEE's reference data.
+/// INSEE's reference data. `street` and `postal_code` are private (absent from the
+/// public view).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddressView {
-    #[schema(example = "2 rue de la Loge")]
-    pub street: Option<String>,
-    #[schema(example = "34000")]
-    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "2 rue de la Loge")]
+    pub street: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "34000")]
+    pub postal_code: Option<Option<String>>,
     /// Commune name (from INSEE for French addresses).
     #[schema(example = "Montpellier")]
     pub city: String,
@@ -270,28 +275,49 @@ impl From<LicenceInputDto> for domain::structure::LicenceInput {
     }
 }
 
+/// How much of a structure the caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Everything: members of the structure and agency staff.
+    Full,
+    /// Public fields only: `legal_name`, `siret`, `licences`, `email`, `phone` and the
+    /// street and postal code of the address are left out.
+    Public,
+}
+
 /// A structure: compagnie, lieu, festival, réseau, collectivité…
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StructureView {
     #[schema(example = "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10")]
     pub id: uuid::Uuid,
+    pub visibility: Visibility,
     pub kind: StructureKindDto,
     #[schema(example = "Compagnie du Hasard")]
     pub name: String,
-    /// Raison sociale, when it differs from the name.
-    #[schema(example = "Association Compagnie du Hasard")]
-    pub legal_name: Option<String>,
-    #[schema(example = "73282932000074")]
-    pub siret: Option<String>,
-    pub licences: Vec<LicenceView>,
+    /// Raison sociale, when it differs from the name (private).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "Association Compagnie du Hasard")]
+    pub legal_name: Option<Option<String>>,
+    /// Private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "73282932000074")]
+    pub siret: Option<Option<String>>,
+    /// Private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licences: Option<Vec<LicenceView>>,
     pub address: Option<AddressView>,
     pub disciplines: Vec<DisciplineDto>,
     #[schema(example = "https://hasard.example")]
     pub website: Option<String>,
-    #[schema(example = "contact@hasard.example")]
-    pub email: Option<String>,
-    #[schema(example = "+33 4 67 00 00 00")]
-    pub phone: Option<String>,
+    /// Private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "contact@hasard.example")]
+    pub email: Option<Option<String>>,
+    /// Private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "+33 4 67 00 00 00")]
+    pub phone: Option<Option<String>>,
     /// Set when the structure was archived (`DELETE`).
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -301,27 +327,31 @@ pub struct StructureView {
     pub version: i64,
 }
 
-impl From<Structure> for StructureView {
-    fn from(structure: Structure) -> Self {
+impl StructureView {
+    pub fn new(structure: Structure, visibility: Visibility) -> Self {
+        let full = visibility == Visibility::Full;
+        let private = |value| if full { Some(value) } else { None };
         let data = structure.data;
         Self {
             id: structure.id.as_uuid(),
+            visibility,
             kind: data.kind.into(),
             name: data.name,
-            legal_name: data.legal_name,
-            siret: data.siret.map(|s| s.to_string()),
-            licences: data
-                .licences
-                .into_iter()
-                .map(|l| LicenceView {
-                    category: l.category.get(),
-                    legacy: l.number.is_legacy(),
-                    number: l.number.to_string(),
-                })
-                .collect(),
+            legal_name: private(data.legal_name),
+            siret: private(data.siret.map(|s| s.to_string())),
+            licences: full.then(|| {
+                data.licences
+                    .into_iter()
+                    .map(|l| LicenceView {
+                        category: l.category.get(),
+                        legacy: l.number.is_legacy(),
+                        number: l.number.to_string(),
+                    })
+                    .collect()
+            }),
             address: data.address.map(|a| AddressView {
-                street: a.street,
-                postal_code: a.postal_code,
+                street: private(a.street),
+                postal_code: private(a.postal_code),
                 city: a.city,
                 commune_code: a.commune_code,
                 department: a.department,
@@ -330,13 +360,49 @@ impl From<Structure> for StructureView {
             }),
             disciplines: data.disciplines.into_iter().map(Into::into).collect(),
             website: data.website,
-            email: data.email,
-            phone: data.phone,
+            email: private(data.email),
+            phone: private(data.phone),
             archived_at: structure.archived_at,
             created_at: structure.created_at,
             updated_at: structure.updated_at,
             version: structure.version,
         }
+    }
+}
+
+fn visibility(principal: &Principal, membership: Option<MembershipRole>) -> Visibility {
+    if may(principal, StructureAction::ReadPrivate, membership) {
+        Visibility::Full
+    } else {
+        Visibility::Public
+    }
+}
+
+/// The caller's role in a structure (none for anonymous callers).
+async fn membership_of(
+    pool: &Db,
+    caller: &Caller,
+    structure: StructureId,
+) -> Result<Option<MembershipRole>, ApiError> {
+    match caller.0 {
+        Principal::Anonymous => Ok(None),
+        Principal::Account { id, .. } => {
+            db::run(pool, move |conn| accounts::membership(conn, id, structure)).await
+        }
+    }
+}
+
+/// 401 for anonymous callers, 403 for signed-in ones the policy refuses.
+fn authorize(
+    caller: &Caller,
+    action: StructureAction,
+    membership: Option<MembershipRole>,
+) -> Result<(), ApiError> {
+    caller.account()?;
+    if may(&caller.0, action, membership) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
     }
 }
 
@@ -607,11 +673,17 @@ impl CursorPosition {
 fn structure_response(
     mut response: actix_web::HttpResponseBuilder,
     structure: Structure,
+    visibility: Visibility,
 ) -> HttpResponse {
     response
         .insert_header(header::ETag(etag(structure.version)))
-        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-        .json(StructureView::from(structure))
+        // What a caller sees depends on its token: shared caches must not keep it.
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
+        .insert_header((header::VARY, "Authorization"))
+        .json(StructureView::new(structure, visibility))
 }
 
 async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
@@ -628,17 +700,19 @@ async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
 /// `next_cursor` (also in the `Link` header); any page costs what the first costs.
 #[utoipa::path(
     tag = "structures",
+    security((), ("bearer" = [])),
     params(ListStructuresParams),
     responses(
         (status = 200, description = "One page of structures.", body = StructurePage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
         responses::BadRequest,
+        responses::Unauthorized,
         responses::Unavailable,
     )
 )]
 #[get("/structures")]
 pub async fn list_structures(
-    _principal: Principal,
+    caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
     QueryParams(params): QueryParams<ListStructuresParams>,
@@ -680,7 +754,19 @@ pub async fn list_structures(
         after,
         limit,
     };
-    let page = db::run(&pool, move |conn| structures::list(conn, &query)).await?;
+    let principal = caller.0.clone();
+    let (page, memberships) = db::run(&pool, move |conn| {
+        let page = structures::list(conn, &query)?;
+        let memberships = match principal {
+            Principal::Account { id, .. } => {
+                let ids: Vec<StructureId> = page.items.iter().map(|s| s.id).collect();
+                accounts::memberships_among(conn, id, &ids)?
+            }
+            Principal::Anonymous => Default::default(),
+        };
+        Ok((page, memberships))
+    })
+    .await?;
     let next_cursor = page
         .next
         .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
@@ -689,7 +775,14 @@ pub async fn list_structures(
         response.insert_header((header::LINK, pagination::next_link(&req, cursor)));
     }
     Ok(response.json(StructurePage {
-        data: page.items.into_iter().map(Into::into).collect(),
+        data: page
+            .items
+            .into_iter()
+            .map(|structure| {
+                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                StructureView::new(structure, seen)
+            })
+            .collect(),
         next_cursor,
     }))
 }
@@ -700,6 +793,7 @@ pub async fn list_structures(
 /// names the structure holding it. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(
     tag = "structures",
+    security(("bearer" = [])),
     params(
         ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
             description = "Makes retries safe: the same key and body replay the first response."),
@@ -711,6 +805,7 @@ pub async fn list_structures(
             ("ETag" = String, description = "Current version."),
         )),
         responses::BadRequest,
+        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
@@ -720,20 +815,25 @@ pub async fn list_structures(
 )]
 #[post("/structures")]
 pub async fn create_structure(
-    _principal: Principal,
+    caller: Caller,
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
     body: JsonBody<CreateStructure>,
 ) -> Result<HttpResponse, ApiError> {
+    let owner = caller.account()?;
+    authorize(&caller, StructureAction::Create, None)?;
     let JsonBody { value, raw } = body;
     idempotency::once(&pool, &req, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
-        let created = db::run(&pool, move |conn| structures::create(conn, structure)).await?;
+        let created = db::run(&pool, move |conn| {
+            structures::create(conn, structure, Some(owner))
+        })
+        .await?;
         let mut response = HttpResponse::Created();
         response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
-        Ok(structure_response(response, created))
+        Ok(structure_response(response, created, Visibility::Full))
     })
     .await
 }
@@ -744,6 +844,7 @@ pub async fn create_structure(
 /// 404 (code `archived`).
 #[utoipa::path(
     tag = "structures",
+    security((), ("bearer" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
@@ -753,25 +854,27 @@ pub async fn create_structure(
             headers(("ETag" = String, description = "Current version."))),
         (status = 304, description = "Not modified: your copy is current."),
         responses::BadRequest,
+        responses::Unauthorized,
         responses::NotFound,
         responses::Unavailable,
     )
 )]
 #[get("/structures/{id}")]
 pub async fn get_structure(
-    _principal: Principal,
+    caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
     let structure = find_live(&pool, id).await?;
+    let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
     if conditional::not_modified(&req, structure.version)? {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag(structure.version)))
             .finish());
     }
-    Ok(structure_response(HttpResponse::Ok(), structure))
+    Ok(structure_response(HttpResponse::Ok(), structure, seen))
 }
 
 /// Update a structure.
@@ -781,6 +884,7 @@ pub async fn get_structure(
 /// read to refuse lost updates (412).
 #[utoipa::path(
     tag = "structures",
+    security(("bearer" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
@@ -790,6 +894,8 @@ pub async fn get_structure(
         (status = 200, description = "The updated structure.", body = StructureView,
             headers(("ETag" = String, description = "New version."))),
         responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PreconditionFailed,
@@ -801,7 +907,7 @@ pub async fn get_structure(
 )]
 #[patch("/structures/{id}")]
 pub async fn update_structure(
-    _principal: Principal,
+    caller: Caller,
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
@@ -809,8 +915,15 @@ pub async fn update_structure(
     body: JsonBody<UpdateStructure>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
+    caller.account()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
+    find_live(&pool, id).await?;
+    authorize(
+        &caller,
+        StructureAction::Update,
+        membership_of(&pool, &caller, id).await?,
+    )?;
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
         let current = find_live(&pool, id).await?;
@@ -820,11 +933,21 @@ pub async fn update_structure(
             .apply(&current.data, geography.as_ref().as_ref())?;
         check_if_match(condition.as_ref(), current.version)?;
         if data == current.data {
-            return Ok(structure_response(HttpResponse::Ok(), current));
+            return Ok(structure_response(
+                HttpResponse::Ok(),
+                current,
+                Visibility::Full,
+            ));
         }
         match db::run(&pool, move |conn| structures::update(conn, &current, data)).await {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => return Ok(structure_response(HttpResponse::Ok(), result?)),
+            result => {
+                return Ok(structure_response(
+                    HttpResponse::Ok(),
+                    result?,
+                    Visibility::Full,
+                ));
+            }
         }
     }
     Err(ApiError::Unavailable("too many concurrent updates".into()))
@@ -836,6 +959,7 @@ pub async fn update_structure(
 /// new structure cannot take its SIRET.
 #[utoipa::path(
     tag = "structures",
+    security(("bearer" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
@@ -843,6 +967,8 @@ pub async fn update_structure(
     responses(
         (status = 204, description = "Archived."),
         responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
         responses::NotFound,
         responses::PreconditionFailed,
         responses::Unavailable,
@@ -850,14 +976,20 @@ pub async fn update_structure(
 )]
 #[delete("/structures/{id}")]
 pub async fn archive_structure(
-    _principal: Principal,
+    caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
+    caller.account()?;
     let condition = if_match(&req)?;
     let current = find_live(&pool, id).await?;
+    authorize(
+        &caller,
+        StructureAction::Archive,
+        membership_of(&pool, &caller, id).await?,
+    )?;
     check_if_match(condition.as_ref(), current.version)?;
     db::run(&pool, move |conn| structures::archive(conn, &current)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,0 +1,262 @@
+//! `/v1/auth`: OAuth 2.0-style token endpoint (RFC 6749) and revocation (RFC 7009);
+//! `/v1/me`.
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Duration;
+use domain::access::AccountStatus;
+use persistence::accounts::{self, Refresh};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::error::{ApiError, responses};
+use crate::extract::FormBody;
+use crate::passwords;
+use crate::routes::accounts::AccountView;
+use crate::tokens::{self, TokenKeys};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(issue_token)
+        .service(revoke_token)
+        .service(get_me);
+}
+
+/// A token request, form-encoded as RFC 6749 says.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`).
+    #[schema(example = "password")]
+    grant_type: Option<String>,
+    /// The account's email.
+    #[schema(example = "claire@compagnie.example")]
+    username: Option<String>,
+    #[schema(example = "correct horse battery staple")]
+    password: Option<String>,
+    refresh_token: Option<String>,
+    /// Accepted and ignored: an account's token carries its roles.
+    scope: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Opaque; spent on use: each refresh returns a new one.
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    /// The refresh token to revoke (with every token rotated from the same sign-in).
+    token: Option<String>,
+    /// `refresh_token` or `access_token` (access tokens expire on their own).
+    token_type_hint: Option<String>,
+}
+
+async fn tokens_for(
+    pool: &Db,
+    keys: &TokenKeys,
+    account: domain::access::AccountId,
+    family_refresh: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let access_token = keys
+        .issue(&account.to_string())
+        .map_err(ApiError::Internal)?;
+    let refresh_token = match family_refresh {
+        Some(rotated) => rotated,
+        None => {
+            let token = tokens::new_refresh_token();
+            let hash = tokens::refresh_token_hash(&token);
+            let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
+            db::run(pool, move |conn| {
+                accounts::store_refresh_token(conn, account, &hash, None, lifetime)
+            })
+            .await?;
+            token
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: keys.access_ttl_seconds,
+            refresh_token,
+        }))
+}
+
+/// Get an access token.
+///
+/// `grant_type=password` signs in with an email and password; `grant_type=refresh_token`
+/// exchanges a refresh token for a new pair (the old refresh token is spent; presenting
+/// a spent one revokes every token of that sign-in).
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens.", body = TokenResponse),
+        (status = 400, description = "`invalid_grant`, `invalid_request` or `unsupported_grant_type` (also in `error`).",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/auth/token")]
+pub async fn issue_token(
+    pool: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    FormBody(request): FormBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let _ = &request.scope;
+    match request.grant_type.as_deref() {
+        Some("password") => {
+            let (Some(username), Some(password)) = (request.username, request.password) else {
+                return Err(ApiError::OAuth {
+                    error: "invalid_request",
+                });
+            };
+            let found = db::run(&pool, move |conn| {
+                match accounts::find_by_email(conn, &username) {
+                    Ok((account, hash)) => Ok(Some((account, hash))),
+                    Err(persistence::PersistenceError::NotFound) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            })
+            .await?;
+            // Argon2 is slow on purpose: verify on a blocking thread.
+            let account = web::block(move || match found {
+                Some((account, hash)) if passwords::verify(&password, &hash) => Some(account),
+                Some(_) => None,
+                None => {
+                    passwords::verify_nothing(&password);
+                    None
+                }
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            match account {
+                Some(account) if account.status == AccountStatus::Active => {
+                    tokens_for(&pool, &keys, account.id, None).await
+                }
+                _ => Err(ApiError::OAuth {
+                    error: "invalid_grant",
+                }),
+            }
+        }
+        Some("refresh_token") => {
+            let Some(presented) = request.refresh_token else {
+                return Err(ApiError::OAuth {
+                    error: "invalid_request",
+                });
+            };
+            let successor = tokens::new_refresh_token();
+            let (presented_hash, successor_hash) = (
+                tokens::refresh_token_hash(&presented),
+                tokens::refresh_token_hash(&successor),
+            );
+            let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
+            let outcome = db::run(&pool, move |conn| {
+                accounts::rotate_refresh_token(
+                    conn,
+                    &presented_hash,
+                    &successor_hash,
+                    lifetime,
+                    chrono::Utc::now(),
+                )
+            })
+            .await?;
+            match outcome {
+                Refresh::Rotated { account } => {
+                    let active = db::run(&pool, move |conn| accounts::find(conn, account))
+                        .await?
+                        .status
+                        == AccountStatus::Active;
+                    if !active {
+                        return Err(ApiError::OAuth {
+                            error: "invalid_grant",
+                        });
+                    }
+                    tokens_for(&pool, &keys, account, Some(successor)).await
+                }
+                Refresh::Reused => {
+                    tracing::warn!("a spent refresh token was presented: its family is revoked");
+                    Err(ApiError::OAuth {
+                        error: "invalid_grant",
+                    })
+                }
+                Refresh::Invalid => Err(ApiError::OAuth {
+                    error: "invalid_grant",
+                }),
+            }
+        }
+        Some(_) => Err(ApiError::OAuth {
+            error: "unsupported_grant_type",
+        }),
+        None => Err(ApiError::OAuth {
+            error: "invalid_request",
+        }),
+    }
+}
+
+/// Revoke a refresh token (RFC 7009).
+///
+/// Answers 200 whether or not the token was known, so it tells nothing about tokens.
+/// Access tokens are short-lived and expire on their own.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked (or unknown)."),
+        (status = 400, description = "`invalid_request`: no `token`.",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/auth/revoke")]
+pub async fn revoke_token(
+    pool: web::Data<Db>,
+    FormBody(request): FormBody<RevokeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let _ = &request.token_type_hint;
+    let Some(token) = request.token else {
+        return Err(ApiError::OAuth {
+            error: "invalid_request",
+        });
+    };
+    let hash = tokens::refresh_token_hash(&token);
+    db::run(&pool, move |conn| {
+        accounts::revoke_refresh_token(conn, &hash)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your account.", body = AccountView),
+        responses::Unauthorized,
+        responses::Unavailable,
+    )
+)]
+#[get("/me")]
+pub async fn get_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let id = caller.account()?;
+    let account = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}

@@ -1,0 +1,168 @@
+//! Access tokens: short-lived JWTs (HS256) whose `iss`, `aud`, `sub`, `exp`, `iat` and
+//! `jti` are always set and always checked; refresh tokens: opaque random strings stored
+//! as SHA-256 hashes.
+
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Clock difference tolerated between instances, in seconds.
+const LEEWAY_SECONDS: u64 = 30;
+const SECRET_FILE: &str = "jwt-secret";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub exp: u64,
+    pub iat: u64,
+    pub jti: String,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+}
+
+impl TokenKeys {
+    pub fn new(
+        secret: &[u8],
+        issuer: &str,
+        access_ttl_seconds: u64,
+        refresh_ttl_seconds: u64,
+    ) -> Self {
+        // The allow-list: HS256 only, so `alg: none` and every other algorithm fail.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.leeway = LEEWAY_SECONDS;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: issuer.to_owned(),
+            audience: issuer.to_owned(),
+            access_ttl_seconds,
+            refresh_ttl_seconds,
+        }
+    }
+
+    /// A signed access token for `subject`.
+    pub fn issue(&self, subject: &str) -> Result<String, String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: subject.to_owned(),
+            exp: now + self.access_ttl_seconds,
+            iat: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
+    }
+
+    /// The claims of a valid token; `None` for anything forged, expired or foreign.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        // `iat` in the future beyond the leeway is a forged or broken clock.
+        (claims.iat <= jsonwebtoken::get_current_timestamp() + LEEWAY_SECONDS
+            && !claims.jti.is_empty())
+        .then_some(claims)
+    }
+}
+
+/// The signing secret: the configured one, or one generated once and kept in the data
+/// folder (readable by the owner only) so that tokens survive restarts.
+pub fn secret(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, String> {
+    if let Some(secret) = configured {
+        if secret.len() < 32 {
+            return Err("OES_JWT_SECRET must be at least 32 characters".into());
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join(SECRET_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return URL_SAFE_NO_PAD
+            .decode(existing.trim())
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    tracing::warn!(
+        path = %path.display(),
+        "OES_JWT_SECRET is not set: generated a signing secret; set one shared by every instance"
+    );
+    let mut secret = vec![0u8; 48];
+    rand::rng().fill_bytes(&mut secret);
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    write_private(&path, &URL_SAFE_NO_PAD.encode(&secret))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// A new opaque refresh token.
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps of a refresh token.
+pub fn refresh_token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(b"0123456789abcdef0123456789abcdef", "oes-test", 60, 600)
+    }
+
+    #[test]
+    fn an_issued_token_verifies_and_names_its_subject() {
+        let keys = keys();
+        let token = keys.issue("subject-1").unwrap();
+        assert_eq!(keys.verify(&token).unwrap().sub, "subject-1");
+    }
+
+    #[test]
+    fn tokens_of_another_key_or_audience_fail() {
+        let other = TokenKeys::new(b"another secret another secret !!", "oes-test", 60, 600);
+        assert!(keys().verify(&other.issue("s").unwrap()).is_none());
+        let foreign = TokenKeys::new(b"0123456789abcdef0123456789abcdef", "elsewhere", 60, 600);
+        assert!(keys().verify(&foreign.issue("s").unwrap()).is_none());
+        assert!(keys().verify("not.a.token").is_none());
+    }
+}

@@ -1,0 +1,326 @@
+//! Accounts, roles and the access policy: who may do what to which object.
+//!
+//! The policy is a pure function of the principal, the action and the principal's
+//! membership in the object's structure (read from the database on every request, so a
+//! removed membership takes effect at once).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use uuid::Uuid;
+
+use crate::text::{self, compile};
+use crate::validation::{FieldProblem, ValidationError};
+
+/// Identifier of an account (UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(Uuid);
+
+impl AccountId {
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
+/// The same pattern as structures' emails: the contract states it.
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile(crate::structure::EMAIL_PATTERN));
+
+/// An email address, kept as typed and compared in lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    as_typed: String,
+}
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, FieldProblem> {
+        text::matching(
+            value,
+            &EMAIL,
+            crate::structure::EMAIL_MAX,
+            FieldProblem::Email,
+        )
+        .map(|as_typed| Self { as_typed })
+    }
+
+    /// The form accounts are looked up and kept unique by.
+    pub fn normalized(&self) -> String {
+        self.as_typed.to_lowercase()
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.as_typed
+    }
+}
+
+/// Shortest and longest passwords. OWASP asks for at least 8 characters with
+/// multi-factor authentication and 15 without; accounts here have a password only.
+pub const PASSWORD_MIN: usize = 15;
+pub const PASSWORD_MAX: usize = 128;
+pub const DISPLAY_NAME_MAX: usize = 100;
+
+/// A password that meets the length policy (no composition rules, as NIST advises).
+pub fn check_password(password: &str) -> Result<(), FieldProblem> {
+    let length = password.chars().count();
+    if length < PASSWORD_MIN {
+        Err(FieldProblem::TooShort { min: PASSWORD_MIN })
+    } else if length > PASSWORD_MAX {
+        Err(FieldProblem::TooLong { max: PASSWORD_MAX })
+    } else {
+        Ok(())
+    }
+}
+
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(value: &str) -> Result<Self, FieldProblem> {
+                match value {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(FieldProblem::NotOneOf {
+                        allowed: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// A role in the agency itself.
+    AgencyRole {
+        Admin = "admin",
+        Staff = "staff",
+        /// Membre de commission.
+        Reviewer = "reviewer",
+    }
+);
+
+named_enum!(
+    AccountStatus {
+        Active = "active",
+        Disabled = "disabled",
+    }
+);
+
+named_enum!(
+    /// A member's role in a structure.
+    MembershipRole {
+        Owner = "owner",
+        Editor = "editor",
+        Viewer = "viewer",
+    }
+);
+
+/// An account whose fields have been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub email: Email,
+    pub display_name: String,
+}
+
+impl NewAccount {
+    pub fn parse(email: &str, display_name: &str, password: &str) -> Result<Self, ValidationError> {
+        let mut errors = ValidationError::default();
+        let email = errors.check("email", Email::parse(email));
+        let display_name = errors.check(
+            "display_name",
+            text::single_line(display_name, DISPLAY_NAME_MAX),
+        );
+        errors.check("password", check_password(password));
+        errors.into_result()?;
+        match (email, display_name) {
+            (Some(email), Some(display_name)) => Ok(Self {
+                email,
+                display_name,
+            }),
+            _ => Err(ValidationError::single("email", FieldProblem::Required)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub email: Email,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub agency_role: Option<AgencyRole>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Anonymous,
+    Account {
+        id: AccountId,
+        agency_role: Option<AgencyRole>,
+    },
+}
+
+impl Principal {
+    fn is_staff(&self) -> bool {
+        matches!(
+            self,
+            Self::Account {
+                agency_role: Some(AgencyRole::Admin | AgencyRole::Staff),
+                ..
+            }
+        )
+    }
+}
+
+/// What may be done to a structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StructureAction {
+    /// Name, kind, disciplines, commune, website: open to everyone.
+    ReadPublic,
+    /// Everything else: SIRET, licences, street, email, phone.
+    ReadPrivate,
+    Create,
+    Update,
+    Archive,
+}
+
+/// The policy for structures, given the principal's membership in the structure.
+///
+/// | action       | anonymous | signed in | viewer | editor | owner | staff, admin |
+/// |--------------|-----------|-----------|--------|--------|-------|--------------|
+/// | read public  | yes       | yes       | yes    | yes    | yes   | yes          |
+/// | read private | no        | no        | yes    | yes    | yes   | yes          |
+/// | create       | no        | yes       | yes    | yes    | yes   | yes          |
+/// | update       | no        | no        | no     | yes    | yes   | yes          |
+/// | archive      | no        | no        | no     | no     | yes   | yes          |
+pub fn may(
+    principal: &Principal,
+    action: StructureAction,
+    membership: Option<MembershipRole>,
+) -> bool {
+    use MembershipRole::*;
+    use StructureAction::*;
+    if action == ReadPublic {
+        return true;
+    }
+    if *principal == Principal::Anonymous {
+        return false;
+    }
+    if principal.is_staff() {
+        return true;
+    }
+    match action {
+        ReadPublic | Create => true,
+        ReadPrivate => membership.is_some(),
+        Update => matches!(membership, Some(Owner | Editor)),
+        Archive => membership == Some(Owner),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(role: Option<AgencyRole>) -> Principal {
+        Principal::Account {
+            id: AccountId::generate(),
+            agency_role: role,
+        }
+    }
+
+    /// Every cell of the table in `may`'s documentation.
+    #[test]
+    fn the_structure_policy_is_the_documented_table() {
+        use StructureAction::*;
+        let anonymous = (Principal::Anonymous, None);
+        let signed_in = (account(None), None);
+        let viewer = (account(None), Some(MembershipRole::Viewer));
+        let editor = (account(None), Some(MembershipRole::Editor));
+        let owner = (account(None), Some(MembershipRole::Owner));
+        let reviewer = (account(Some(AgencyRole::Reviewer)), None);
+        let staff = (account(Some(AgencyRole::Staff)), None);
+        let admin = (account(Some(AgencyRole::Admin)), None);
+        let columns = [
+            &anonymous, &signed_in, &viewer, &editor, &owner, &reviewer, &staff, &admin,
+        ];
+        let table: [(StructureAction, [bool; 8]); 5] = [
+            (ReadPublic, [true, true, true, true, true, true, true, true]),
+            (
+                ReadPrivate,
+                [false, false, true, true, true, false, true, true],
+            ),
+            (Create, [false, true, true, true, true, true, true, true]),
+            (Update, [false, false, false, true, true, false, true, true]),
+            (
+                Archive,
+                [false, false, false, false, true, false, true, true],
+            ),
+        ];
+        for (action, expected) in table {
+            for (column, allowed) in columns.iter().zip(expected) {
+                assert_eq!(
+                    may(&column.0, action, column.1),
+                    allowed,
+                    "{action:?} for {column:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn emails_compare_case_insensitively() {
+        let email = Email::parse("Claire.Dupont@Example.ORG").unwrap();
+        assert_eq!(email.as_ref(), "Claire.Dupont@Example.ORG");
+        assert_eq!(email.normalized(), "claire.dupont@example.org");
+    }
+
+    #[test]
+    fn passwords_follow_the_length_policy() {
+        assert_eq!(
+            check_password("short"),
+            Err(FieldProblem::TooShort { min: PASSWORD_MIN })
+        );
+        assert!(check_password("correct horse battery").is_ok());
+        assert!(check_password(&"x".repeat(PASSWORD_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn a_new_account_reports_every_bad_field() {
+        let error = NewAccount::parse("nope", " ", "short").unwrap_err();
+        let fields: Vec<&str> = error.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "display_name", "password"]);
+    }
+}

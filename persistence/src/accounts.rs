@@ -1,0 +1,320 @@
+//! Accounts, memberships and refresh tokens.
+
+use chrono::{DateTime, Duration, NaiveDateTime};
+use diesel::prelude::*;
+use domain::StructureId;
+use domain::access::{
+    Account, AccountId, AccountStatus, AgencyRole, Email, MembershipRole, NewAccount,
+};
+
+use crate::db::{DbConnection, write_transaction};
+use crate::error::PersistenceError;
+use crate::schema::{accounts, memberships, refresh_tokens};
+use crate::structures::storable_now;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct AccountRow {
+    id: String,
+    email: String,
+    email_normalized: String,
+    display_name: String,
+    password_hash: String,
+    status: String,
+    agency_role: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+fn corrupt(id: &str, detail: impl std::fmt::Display) -> PersistenceError {
+    PersistenceError::Corrupt(format!("account {id}: {detail}"))
+}
+
+impl AccountRow {
+    fn into_account(self) -> Result<(Account, String), PersistenceError> {
+        let id = self.id.clone();
+        let account = Account {
+            id: self.id.parse().map_err(|e| corrupt(&id, e))?,
+            email: Email::parse(&self.email).map_err(|e| corrupt(&id, e))?,
+            display_name: self.display_name,
+            status: AccountStatus::parse(&self.status).map_err(|e| corrupt(&id, e))?,
+            agency_role: self
+                .agency_role
+                .as_deref()
+                .map(AgencyRole::parse)
+                .transpose()
+                .map_err(|e| corrupt(&id, e))?,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            version: self.version,
+        };
+        Ok((account, self.password_hash))
+    }
+}
+
+/// Stores a new account; a taken email is a `Conflict`.
+pub fn create(
+    conn: &mut DbConnection,
+    new: NewAccount,
+    password_hash: String,
+    agency_role: Option<AgencyRole>,
+) -> Result<Account, PersistenceError> {
+    let now = storable_now();
+    let row = AccountRow {
+        id: AccountId::generate().to_string(),
+        email: new.email.as_ref().to_owned(),
+        email_normalized: new.email.normalized(),
+        display_name: new.display_name,
+        password_hash,
+        status: AccountStatus::Active.as_str().to_owned(),
+        agency_role: agency_role.map(|r| r.as_str().to_owned()),
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+        version: 1,
+    };
+    diesel::insert_into(accounts::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into_account()?.0)
+}
+
+/// An account and its password hash, by email (case-insensitive).
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<(Account, String), PersistenceError> {
+    accounts::table
+        .filter(accounts::email_normalized.eq(email.to_lowercase()))
+        .select(AccountRow::as_select())
+        .first(conn)?
+        .into_account()
+}
+
+pub fn find(conn: &mut DbConnection, id: AccountId) -> Result<Account, PersistenceError> {
+    Ok(accounts::table
+        .find(id.to_string())
+        .select(AccountRow::as_select())
+        .first(conn)?
+        .into_account()?
+        .0)
+}
+
+/// Enables or disables an account; disabling also revokes its refresh tokens.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: AccountId,
+    status: AccountStatus,
+) -> Result<(), PersistenceError> {
+    let now = storable_now().naive_utc();
+    write_transaction(conn, |conn| {
+        let changed = diesel::update(accounts::table.find(id.to_string()))
+            .set((
+                accounts::status.eq(status.as_str()),
+                accounts::updated_at.eq(now),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(PersistenceError::NotFound);
+        }
+        if status == AccountStatus::Disabled {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::account_id.eq(id.to_string()))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(Some(now)))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// The account's role in a structure, if it is a member.
+pub fn membership(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+) -> Result<Option<MembershipRole>, PersistenceError> {
+    let role: Option<String> = memberships::table
+        .find((account.to_string(), structure.to_string()))
+        .select(memberships::role)
+        .first(conn)
+        .optional()?;
+    role.map(|r| {
+        MembershipRole::parse(&r)
+            .map_err(|e| PersistenceError::Corrupt(format!("membership role: {e}")))
+    })
+    .transpose()
+}
+
+pub fn add_membership(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+    role: MembershipRole,
+) -> Result<(), PersistenceError> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::account_id.eq(account.to_string()),
+            memberships::structure_id.eq(structure.to_string()),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(storable_now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_membership(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+) -> Result<(), PersistenceError> {
+    let removed =
+        diesel::delete(memberships::table.find((account.to_string(), structure.to_string())))
+            .execute(conn)?;
+    if removed == 0 {
+        return Err(PersistenceError::NotFound);
+    }
+    Ok(())
+}
+
+/// What a refresh token stood for when it was presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// Valid: it is now spent and the new token (same family) is stored.
+    Rotated { account: AccountId },
+    /// Spent before: someone replayed it, so its whole family is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Stores a refresh token (by its hash) in a new family or in `family`.
+pub fn store_refresh_token(
+    conn: &mut DbConnection,
+    account: AccountId,
+    token_hash: &str,
+    family: Option<&str>,
+    lifetime: Duration,
+) -> Result<(), PersistenceError> {
+    let now = storable_now();
+    let id = uuid::Uuid::now_v7().to_string();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(&id),
+            refresh_tokens::family_id.eq(family.unwrap_or(&id)),
+            refresh_tokens::account_id.eq(account.to_string()),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::expires_at.eq((now + lifetime).naive_utc()),
+            refresh_tokens::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type TokenRecord = (
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// Spends a refresh token and stores its successor, atomically.
+pub fn rotate_refresh_token(
+    conn: &mut DbConnection,
+    presented_hash: &str,
+    successor_hash: &str,
+    lifetime: Duration,
+    now: DateTime<chrono::Utc>,
+) -> Result<Refresh, PersistenceError> {
+    write_transaction(conn, |conn| {
+        let record: Option<TokenRecord> = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(presented_hash))
+            .select((
+                refresh_tokens::family_id,
+                refresh_tokens::account_id,
+                refresh_tokens::expires_at,
+                refresh_tokens::used_at,
+                refresh_tokens::revoked_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((family, account, expires_at, used_at, revoked_at)) = record else {
+            return Ok(Refresh::Invalid);
+        };
+        if used_at.is_some() {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::family_id.eq(&family))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(Some(now.naive_utc())))
+            .execute(conn)?;
+            return Ok(Refresh::Reused);
+        }
+        if revoked_at.is_some() || expires_at <= now.naive_utc() {
+            return Ok(Refresh::Invalid);
+        }
+        diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(presented_hash)))
+            .set(refresh_tokens::used_at.eq(Some(now.naive_utc())))
+            .execute(conn)?;
+        let account: AccountId = account
+            .parse()
+            .map_err(|e| PersistenceError::Corrupt(format!("refresh token account: {e}")))?;
+        store_refresh_token(conn, account, successor_hash, Some(&family), lifetime)?;
+        Ok(Refresh::Rotated { account })
+    })
+}
+
+/// Revokes the family of a refresh token (RFC 7009: unknown tokens are not an error).
+pub fn revoke_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<(), PersistenceError> {
+    let now = storable_now().naive_utc();
+    write_transaction(conn, |conn| {
+        let family: Option<String> = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(refresh_tokens::family_id)
+            .first(conn)
+            .optional()?;
+        if let Some(family) = family {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::family_id.eq(family))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(Some(now)))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// The account's roles in each of `structures` it belongs to.
+pub fn memberships_among(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structures: &[StructureId],
+) -> Result<std::collections::HashMap<StructureId, MembershipRole>, PersistenceError> {
+    let ids: Vec<String> = structures.iter().map(ToString::to_string).collect();
+    let rows: Vec<(String, String)> = memberships::table
+        .filter(memberships::account_id.eq(account.to_string()))
+        .filter(memberships::structure_id.eq_any(ids))
+        .select((memberships::structure_id, memberships::role))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(structure, role)| {
+            let structure = structure
+                .parse()
+                .map_err(|e| PersistenceError::Corrupt(format!("membership structure: {e}")))?;
+            let role = MembershipRole::parse(&role)
+                .map_err(|e| PersistenceError::Corrupt(format!("membership role: {e}")))?;
+            Ok((structure, role))
+        })
+        .collect()
+}
