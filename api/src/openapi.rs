@@ -36,22 +36,23 @@ Every response carries an `X-Request-Id` (yours if you send one).",
 )]
 struct ApiDoc;
 
-/// Declares the bearer token scheme that protected operations name.
+/// Declares how protected operations authenticate: OAuth 2.0 with the password flow
+/// of `POST /v1/auth/token`, tokens sent as `Authorization: Bearer …`.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut Document) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
+        let password =
+            Password::with_refresh_url("/v1/auth/token", Scopes::new(), "/v1/auth/token");
         components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("An access token from `POST /v1/auth/token`."))
-                    .build(),
-            ),
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(password)],
+                "Sign in with `POST /v1/auth/token` (form-encoded), then send the access token as \
+                 `Authorization: Bearer …`.",
+            )),
         );
     }
 }

@@ -44,12 +44,10 @@ fn every_operation_documents_its_error_responses() {
 
 /// Operations that take a token say so, and the scheme they name exists.
 #[test]
-fn protected_operations_declare_the_bearer_scheme() {
+fn protected_operations_declare_the_oauth2_scheme() {
     let spec = serde_json::to_value(api::openapi::document()).unwrap();
-    assert_eq!(
-        spec["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    let scheme = &spec["components"]["securitySchemes"]["oauth2"];
+    assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/v1/auth/token");
     for (path, method) in [
         ("/v1/structures", "post"),
         ("/v1/structures/{id}", "patch"),
@@ -59,7 +57,7 @@ fn protected_operations_declare_the_bearer_scheme() {
         let operation = &spec["paths"][path][method];
         assert_eq!(
             operation["security"],
-            serde_json::json!([{"bearer": []}]),
+            serde_json::json!([{"oauth2": []}]),
             "{method} {path}"
         );
         assert!(operation["responses"]["401"].is_object(), "{method} {path}");

@@ -55,6 +55,7 @@ pub struct TokenResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke (with every token rotated from the same sign-in).
+    #[schema(required = true, min_length = 1)]
     token: Option<String>,
     /// `refresh_token` or `access_token` (access tokens expire on their own).
     token_type_hint: Option<String>,
@@ -231,7 +232,7 @@ pub async fn revoke_token(
     FormBody(request): FormBody<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let _ = &request.token_type_hint;
-    let Some(token) = request.token else {
+    let Some(token) = request.token.filter(|t| !t.is_empty()) else {
         return Err(ApiError::OAuth {
             error: "invalid_request",
         });
@@ -247,7 +248,7 @@ pub async fn revoke_token(
 /// The signed-in account.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = [])),
+    security(("oauth2" = [])),
     responses(
         (status = 200, description = "Your account.", body = AccountView),
         responses::Unauthorized,

@@ -700,7 +700,7 @@ async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
 /// `next_cursor` (also in the `Link` header); any page costs what the first costs.
 #[utoipa::path(
     tag = "structures",
-    security((), ("bearer" = [])),
+    security((), ("oauth2" = [])),
     params(ListStructuresParams),
     responses(
         (status = 200, description = "One page of structures.", body = StructurePage,
@@ -793,7 +793,7 @@ pub async fn list_structures(
 /// names the structure holding it. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(
     tag = "structures",
-    security(("bearer" = [])),
+    security(("oauth2" = [])),
     params(
         ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
             description = "Makes retries safe: the same key and body replay the first response."),
@@ -844,7 +844,7 @@ pub async fn create_structure(
 /// 404 (code `archived`).
 #[utoipa::path(
     tag = "structures",
-    security((), ("bearer" = [])),
+    security((), ("oauth2" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
@@ -884,7 +884,7 @@ pub async fn get_structure(
 /// read to refuse lost updates (412).
 #[utoipa::path(
     tag = "structures",
-    security(("bearer" = [])),
+    security(("oauth2" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
@@ -959,7 +959,7 @@ pub async fn update_structure(
 /// new structure cannot take its SIRET.
 #[utoipa::path(
     tag = "structures",
-    security(("bearer" = [])),
+    security(("oauth2" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Structure id."),
         ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
