@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod authorization;
 mod contract;
 mod errors;
 mod helpers;

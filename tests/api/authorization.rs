@@ -1,0 +1,190 @@
+//! The authorization matrix: every operation of the OpenAPI document, for every kind
+//! of caller, on its own object and on a foreign one. The operations are read from
+//! the spec, so a new route without a row here fails the test.
+
+use std::collections::BTreeMap;
+
+use domain::access::AgencyRole;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, client_with, company, spawn_app};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Actor {
+    Anonymous,
+    MemberOfA,
+    MemberOfB,
+    Reviewer,
+    Staff,
+    Admin,
+}
+
+const ACTORS: [Actor; 6] = [
+    Actor::Anonymous,
+    Actor::MemberOfA,
+    Actor::MemberOfB,
+    Actor::Reviewer,
+    Actor::Staff,
+    Actor::Admin,
+];
+
+/// The object a request is about, seen from the actor: a member's own structure or
+/// the other member's (for agency accounts, A and B respectively).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Own,
+    Foreign,
+}
+
+/// Expected status for an operation, an actor and a target.
+fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
+    use Actor::*;
+    let member_of_target = target == Target::Own && matches!(actor, MemberOfA | MemberOfB);
+    let staff = matches!(actor, Staff | Admin);
+    Some(match operation {
+        "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
+        "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
+        "POST /v1/accounts" => 201,
+        "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
+        "GET /v1/me" | "POST /v1/structures" if actor == Anonymous => 401,
+        "GET /v1/me" => 200,
+        "POST /v1/structures" => 201,
+        "PATCH /v1/structures/{id}" | "DELETE /v1/structures/{id}" if actor == Anonymous => 401,
+        "PATCH /v1/structures/{id}" if member_of_target || staff => 200,
+        "DELETE /v1/structures/{id}" if member_of_target || staff => 204,
+        "PATCH /v1/structures/{id}" | "DELETE /v1/structures/{id}" => 403,
+        _ => return None,
+    })
+}
+
+/// Whether the actor sees the private fields of the target structure.
+fn sees_private(actor: Actor, target: Target) -> bool {
+    matches!(actor, Actor::Staff | Actor::Admin)
+        || (matches!(actor, Actor::MemberOfA | Actor::MemberOfB) && target == Target::Own)
+}
+
+struct World {
+    clients: BTreeMap<Actor, reqwest::Client>,
+    member_a: String,
+    member_b: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let member_a = app.sign_up("a@company.example").await;
+    let member_b = app.sign_up("b@company.example").await;
+    let mut clients = BTreeMap::new();
+    clients.insert(Actor::Anonymous, app.anonymous.clone());
+    clients.insert(Actor::MemberOfA, client_with(Some(&member_a)));
+    clients.insert(Actor::MemberOfB, client_with(Some(&member_b)));
+    for (actor, role, email) in [
+        (
+            Actor::Reviewer,
+            AgencyRole::Reviewer,
+            "reviewer@agency.example",
+        ),
+        (Actor::Staff, AgencyRole::Staff, "staff@agency.example"),
+        (Actor::Admin, AgencyRole::Admin, "admin@agency.example"),
+    ] {
+        clients.insert(
+            actor,
+            client_with(Some(&app.agency_account(email, role).await)),
+        );
+    }
+    World {
+        clients,
+        member_a,
+        member_b,
+    }
+}
+
+async fn structure_of(app: &TestApp, token: &str, name: &str) -> String {
+    let reply = app
+        .send(
+            client_with(Some(token))
+                .post(app.url("/v1/structures"))
+                .json(&company(name)),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn operations(app_spec: &Value) -> Vec<(String, String)> {
+    let mut operations = Vec::new();
+    for (path, item) in app_spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    operations
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_caller_as_the_policy_says() {
+    let app = spawn_app().await;
+    let world = world(&app).await;
+    let spec = serde_json::to_value(api::openapi::document()).unwrap();
+    let mut failures = Vec::new();
+    let mut accounts = 0;
+
+    for (method, path) in operations(&spec) {
+        let operation = format!("{method} {path}");
+        for actor in ACTORS {
+            for target in [Target::Own, Target::Foreign] {
+                let Some(status) = expected(&operation, actor, target) else {
+                    panic!("no row in the authorization matrix for {operation}");
+                };
+                // Fresh objects for every case: a DELETE must not change the next case.
+                let a = structure_of(&app, &world.member_a, "Structure A").await;
+                let b = structure_of(&app, &world.member_b, "Structure B").await;
+                let (own, foreign) = if actor == Actor::MemberOfB {
+                    (&b, &a)
+                } else {
+                    (&a, &b)
+                };
+                let id = if target == Target::Own { own } else { foreign };
+                let url = app.url(&path.replace("{id}", id));
+                let client = &world.clients[&actor];
+                let request = match (method.as_str(), path.as_str()) {
+                    ("GET", _) => client.get(&url),
+                    ("POST", "/v1/structures") => client.post(&url).json(&company("New")),
+                    ("POST", "/v1/accounts") => {
+                        accounts += 1;
+                        client.post(&url).json(&json!({
+                            "email": format!("new{accounts}@example.org"),
+                            "display_name": "New",
+                            "password": PASSWORD,
+                        }))
+                    }
+                    ("POST", "/v1/auth/token") => client.post(&url).form(&[
+                        ("grant_type", "password"),
+                        ("username", "a@company.example"),
+                        ("password", PASSWORD),
+                    ]),
+                    ("POST", "/v1/auth/revoke") => client.post(&url).form(&[("token", "whatever")]),
+                    ("PATCH", _) => client.patch(&url).json(&json!({"name": "Renamed"})),
+                    ("DELETE", _) => client.delete(&url),
+                    _ => panic!("no request recipe for {operation}"),
+                };
+                let reply = app.send(request).await;
+                if reply.status != status {
+                    failures.push(format!(
+                        "{operation} as {actor:?} on {target:?}: {} instead of {status}",
+                        reply.status
+                    ));
+                    continue;
+                }
+                if operation == "GET /v1/structures/{id}" {
+                    let private = reply.json().get("siret").is_some();
+                    if private != sees_private(actor, target) {
+                        failures.push(format!(
+                            "{operation} as {actor:?} on {target:?}: private fields {}",
+                            if private { "shown" } else { "hidden" }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
