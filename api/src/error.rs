@@ -100,6 +100,10 @@ pub enum ApiError {
     OAuth { error: &'static str },
     #[error("email already registered")]
     EmailTaken,
+    #[error("a structure keeps at least one owner")]
+    LastOwner,
+    #[error("already a member or already asked")]
+    AlreadyMember,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -135,6 +139,7 @@ impl From<PersistenceError> for ApiError {
             PersistenceError::Archived => Self::Archived,
             PersistenceError::DuplicateSiret { existing } => Self::DuplicateSiret { existing },
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
+            PersistenceError::LastOwner => Self::LastOwner,
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
             other => Self::Internal(other.to_string()),
         }
@@ -207,6 +212,8 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::OAuth { error } => error,
             Self::EmailTaken => "email_taken",
+            Self::LastOwner => "last_owner",
+            Self::AlreadyMember => "already_member",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -365,6 +372,20 @@ impl ApiError {
                     "An account already exists with this email.",
                 ),
             ),
+            Self::LastOwner => (
+                pick("Dernier propriétaire", "Last owner"),
+                pick(
+                    "Une structure garde au moins un propriétaire : nommez-en un autre d'abord.",
+                    "A structure keeps at least one owner: name another one first.",
+                ),
+            ),
+            Self::AlreadyMember => (
+                pick("Déjà membre", "Already a member"),
+                pick(
+                    "Ce compte est déjà membre de la structure, ou sa demande est en attente.",
+                    "This account is already a member of the structure, or has a pending request.",
+                ),
+            ),
             Self::Unavailable(_) => (
                 pick("Service indisponible", "Service unavailable"),
                 pick(
@@ -429,9 +450,11 @@ impl ResponseError for ApiError {
             Self::NotFound | Self::Archived | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::DuplicateSiret { .. } | Self::IdempotencyInFlight | Self::EmailTaken => {
-                StatusCode::CONFLICT
-            }
+            Self::DuplicateSiret { .. }
+            | Self::IdempotencyInFlight
+            | Self::EmailTaken
+            | Self::LastOwner
+            | Self::AlreadyMember => StatusCode::CONFLICT,
             Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,

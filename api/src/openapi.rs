@@ -22,6 +22,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     ),
     tags(
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
+        (name = "members", description = "Who belongs to a structure, and requests to join."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
@@ -71,7 +72,8 @@ where
         utoipa_actix_web::scope("/v1")
             .configure(routes::accounts::configure)
             .configure(routes::auth::configure)
-            .configure(routes::structures::configure),
+            .configure(routes::structures::configure)
+            .configure(routes::members::configure),
     )
 }
 

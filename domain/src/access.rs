@@ -215,6 +215,10 @@ pub enum StructureAction {
     Create,
     Update,
     Archive,
+    /// Who the members are, and pending requests to join.
+    ReadMembers,
+    /// Invite, change and remove members; answer requests to join.
+    ManageMembers,
 }
 
 /// The policy for structures, given the principal's membership in the structure.
@@ -226,6 +230,8 @@ pub enum StructureAction {
 /// | create       | no        | yes       | yes    | yes    | yes   | yes          |
 /// | update       | no        | no        | no     | yes    | yes   | yes          |
 /// | archive      | no        | no        | no     | no     | yes   | yes          |
+/// | read members | no        | no        | yes    | yes    | yes   | yes          |
+/// | manage them  | no        | no        | no     | no     | yes   | yes          |
 pub fn may(
     principal: &Principal,
     action: StructureAction,
@@ -244,9 +250,9 @@ pub fn may(
     }
     match action {
         ReadPublic | Create => true,
-        ReadPrivate => membership.is_some(),
+        ReadPrivate | ReadMembers => membership.is_some(),
         Update => matches!(membership, Some(Owner | Editor)),
-        Archive => membership == Some(Owner),
+        Archive | ManageMembers => membership == Some(Owner),
     }
 }
 
@@ -276,7 +282,7 @@ mod tests {
         let columns = [
             &anonymous, &signed_in, &viewer, &editor, &owner, &reviewer, &staff, &admin,
         ];
-        let table: [(StructureAction, [bool; 8]); 5] = [
+        let table: [(StructureAction, [bool; 8]); 7] = [
             (ReadPublic, [true, true, true, true, true, true, true, true]),
             (
                 ReadPrivate,
@@ -286,6 +292,14 @@ mod tests {
             (Update, [false, false, false, true, true, false, true, true]),
             (
                 Archive,
+                [false, false, false, false, true, false, true, true],
+            ),
+            (
+                ReadMembers,
+                [false, false, true, true, true, false, true, true],
+            ),
+            (
+                ManageMembers,
                 [false, false, false, false, true, false, true, true],
             ),
         ];

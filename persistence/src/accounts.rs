@@ -9,7 +9,7 @@ use domain::access::{
 
 use crate::db::{DbConnection, write_transaction};
 use crate::error::PersistenceError;
-use crate::schema::{accounts, memberships, refresh_tokens};
+use crate::schema::{accounts, join_requests, memberships, refresh_tokens};
 use crate::structures::storable_now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -317,4 +317,191 @@ pub fn memberships_among(
             Ok((structure, role))
         })
         .collect()
+}
+
+/// A member of a structure, as its owners see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub account: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub role: MembershipRole,
+    pub since: DateTime<chrono::Utc>,
+}
+
+fn parse_member(
+    (account, email, display_name, role, since): (String, String, String, String, NaiveDateTime),
+) -> Result<Member, PersistenceError> {
+    Ok(Member {
+        account: account
+            .parse()
+            .map_err(|e| PersistenceError::Corrupt(format!("member account: {e}")))?,
+        email,
+        display_name,
+        role: MembershipRole::parse(&role)
+            .map_err(|e| PersistenceError::Corrupt(format!("member role: {e}")))?,
+        since: since.and_utc(),
+    })
+}
+
+/// Members of a structure, oldest first.
+pub fn members(
+    conn: &mut DbConnection,
+    structure: StructureId,
+) -> Result<Vec<Member>, PersistenceError> {
+    memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::structure_id.eq(structure.to_string()))
+        .order((memberships::created_at.asc(), memberships::account_id.asc()))
+        .select((
+            memberships::account_id,
+            accounts::email,
+            accounts::display_name,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load(conn)?
+        .into_iter()
+        .map(parse_member)
+        .collect()
+}
+
+/// Refuses a change that would leave the structure without an owner.
+fn keep_an_owner(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+) -> Result<(), PersistenceError> {
+    let owners: Vec<String> = memberships::table
+        .filter(memberships::structure_id.eq(structure.to_string()))
+        .filter(memberships::role.eq(MembershipRole::Owner.as_str()))
+        .select(memberships::account_id)
+        .load(conn)?;
+    if owners == [account.to_string()] {
+        return Err(PersistenceError::LastOwner);
+    }
+    Ok(())
+}
+
+/// Changes a member's role; the last owner stays an owner.
+pub fn change_role(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+    role: MembershipRole,
+) -> Result<(), PersistenceError> {
+    write_transaction(conn, |conn| {
+        if role != MembershipRole::Owner {
+            keep_an_owner(conn, account, structure)?;
+        }
+        let changed =
+            diesel::update(memberships::table.find((account.to_string(), structure.to_string())))
+                .set(memberships::role.eq(role.as_str()))
+                .execute(conn)?;
+        if changed == 0 {
+            return Err(PersistenceError::NotFound);
+        }
+        Ok(())
+    })
+}
+
+/// Removes a member; the last owner cannot be removed.
+pub fn remove_member(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+) -> Result<(), PersistenceError> {
+    write_transaction(conn, |conn| {
+        keep_an_owner(conn, account, structure)?;
+        remove_membership(conn, account, structure)
+    })
+}
+
+/// A request to join a structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    pub account: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub message: Option<String>,
+    pub created_at: DateTime<chrono::Utc>,
+}
+
+pub fn request_to_join(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+    message: Option<String>,
+) -> Result<(), PersistenceError> {
+    write_transaction(conn, |conn| {
+        if membership(conn, account, structure)?.is_some() {
+            return Err(PersistenceError::Conflict {
+                constraint: "already a member".into(),
+            });
+        }
+        diesel::insert_into(join_requests::table)
+            .values((
+                join_requests::account_id.eq(account.to_string()),
+                join_requests::structure_id.eq(structure.to_string()),
+                join_requests::message.eq(message),
+                join_requests::created_at.eq(storable_now().naive_utc()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn join_requests(
+    conn: &mut DbConnection,
+    structure: StructureId,
+) -> Result<Vec<JoinRequest>, PersistenceError> {
+    let rows: Vec<(String, String, String, Option<String>, NaiveDateTime)> = join_requests::table
+        .inner_join(accounts::table)
+        .filter(join_requests::structure_id.eq(structure.to_string()))
+        .order((
+            join_requests::created_at.asc(),
+            join_requests::account_id.asc(),
+        ))
+        .select((
+            join_requests::account_id,
+            accounts::email,
+            accounts::display_name,
+            join_requests::message,
+            join_requests::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(account, email, display_name, message, created_at)| {
+            Ok(JoinRequest {
+                account: account
+                    .parse()
+                    .map_err(|e| PersistenceError::Corrupt(format!("join request account: {e}")))?,
+                email,
+                display_name,
+                message,
+                created_at: created_at.and_utc(),
+            })
+        })
+        .collect()
+}
+
+/// Accepts (with `role`) or declines a pending request.
+pub fn answer_join_request(
+    conn: &mut DbConnection,
+    account: AccountId,
+    structure: StructureId,
+    accept_as: Option<MembershipRole>,
+) -> Result<(), PersistenceError> {
+    write_transaction(conn, |conn| {
+        let removed =
+            diesel::delete(join_requests::table.find((structure.to_string(), account.to_string())))
+                .execute(conn)?;
+        if removed == 0 {
+            return Err(PersistenceError::NotFound);
+        }
+        if let Some(role) = accept_as {
+            add_membership(conn, account, structure, role)?;
+        }
+        Ok(())
+    })
 }

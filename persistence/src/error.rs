@@ -11,6 +11,9 @@ pub enum PersistenceError {
     /// Another structure already holds this SIRET.
     #[error("SIRET already registered by structure {existing}")]
     DuplicateSiret { existing: String },
+    /// The change would leave a structure without an owner.
+    #[error("a structure keeps at least one owner")]
+    LastOwner,
     /// The structure is archived.
     #[error("archived")]
     Archived,

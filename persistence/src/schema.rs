@@ -134,3 +134,15 @@ diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> structures (structure_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, memberships, refresh_tokens, structures);
+
+diesel::table! {
+    join_requests (structure_id, account_id) {
+        account_id -> Text,
+        structure_id -> Text,
+        message -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(join_requests -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, join_requests);

@@ -53,8 +53,30 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "PATCH /v1/structures/{id}" if member_of_target || staff => 200,
         "DELETE /v1/structures/{id}" if member_of_target || staff => 204,
         "PATCH /v1/structures/{id}" | "DELETE /v1/structures/{id}" => 403,
+        // Member lists and their management are private: outsiders get a 404.
+        _ if path_of(operation).starts_with("/v1/structures/{id}/") && actor == Anonymous => 401,
+        "POST /v1/structures/{id}/join-requests" if member_of_target => 409,
+        "POST /v1/structures/{id}/join-requests" => 201,
+        _ if path_of(operation).starts_with("/v1/structures/{id}/")
+            && !(member_of_target || staff) =>
+        {
+            404
+        }
+        "GET /v1/structures/{id}/members" | "GET /v1/structures/{id}/join-requests" => 200,
+        "POST /v1/structures/{id}/members" => 201,
+        "PATCH /v1/structures/{id}/members/{account_id}" => 200,
+        "DELETE /v1/structures/{id}/members/{account_id}" => 204,
+        "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
+        "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
         _ => return None,
     })
+}
+
+fn path_of(operation: &str) -> &str {
+    operation
+        .split_once(' ')
+        .map(|(_, path)| path)
+        .unwrap_or_default()
 }
 
 /// Whether the actor sees the private fields of the target structure.
@@ -67,6 +89,9 @@ struct World {
     clients: BTreeMap<Actor, reqwest::Client>,
     member_a: String,
     member_b: String,
+    /// An account that members add, or that asks to join.
+    joiner: String,
+    joiner_id: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -90,10 +115,20 @@ async fn world(app: &TestApp) -> World {
             client_with(Some(&app.agency_account(email, role).await)),
         );
     }
+    let joiner = app.sign_up("joiner@example.org").await;
+    let joiner_id = app
+        .send(client_with(Some(&joiner)).get(app.url("/v1/me")))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         clients,
         member_a,
         member_b,
+        joiner,
+        joiner_id,
     }
 }
 
@@ -107,6 +142,35 @@ async fn structure_of(app: &TestApp, token: &str, name: &str) -> String {
         .await;
     assert_eq!(reply.status, 201);
     reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// What an operation needs to exist before it runs: the joiner as a member (to change
+/// or remove), or its pending request (to answer).
+async fn prepare(app: &TestApp, world: &World, path: &str, owner: &str, structure: &str) {
+    let status = match path {
+        "/v1/structures/{id}/members/{account_id}" => {
+            let reply = app
+                .send(
+                    client_with(Some(owner))
+                        .post(app.url(&format!("/v1/structures/{structure}/members")))
+                        .json(&json!({"email": "joiner@example.org", "role": "viewer"})),
+                )
+                .await;
+            reply.status
+        }
+        p if p.starts_with("/v1/structures/{id}/join-requests/{account_id}") => {
+            let reply = app
+                .send(
+                    client_with(Some(&world.joiner))
+                        .post(app.url(&format!("/v1/structures/{structure}/join-requests")))
+                        .json(&json!({})),
+                )
+                .await;
+            reply.status
+        }
+        _ => return,
+    };
+    assert_eq!(status, 201, "preparing {path}");
 }
 
 fn operations(app_spec: &Value) -> Vec<(String, String)> {
@@ -137,13 +201,20 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 // Fresh objects for every case: a DELETE must not change the next case.
                 let a = structure_of(&app, &world.member_a, "Structure A").await;
                 let b = structure_of(&app, &world.member_b, "Structure B").await;
+                for (owner, structure) in [(&world.member_a, &a), (&world.member_b, &b)] {
+                    prepare(&app, &world, &path, owner, structure).await;
+                }
                 let (own, foreign) = if actor == Actor::MemberOfB {
                     (&b, &a)
                 } else {
                     (&a, &b)
                 };
                 let id = if target == Target::Own { own } else { foreign };
-                let url = app.url(&path.replace("{id}", id));
+                let url = app.url(
+                    &path
+                        .replace("{id}", id)
+                        .replace("{account_id}", &world.joiner_id),
+                );
                 let client = &world.clients[&actor];
                 let request = match (method.as_str(), path.as_str()) {
                     ("GET", _) => client.get(&url),
@@ -162,6 +233,21 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         ("password", PASSWORD),
                     ]),
                     ("POST", "/v1/auth/revoke") => client.post(&url).form(&[("token", "whatever")]),
+                    ("POST", "/v1/structures/{id}/members") => client
+                        .post(&url)
+                        .json(&json!({"email": "joiner@example.org", "role": "editor"})),
+                    ("PATCH", "/v1/structures/{id}/members/{account_id}") => {
+                        client.patch(&url).json(&json!({"role": "editor"}))
+                    }
+                    ("POST", "/v1/structures/{id}/join-requests") => {
+                        client.post(&url).json(&json!({"message": "Bonjour"}))
+                    }
+                    ("POST", "/v1/structures/{id}/join-requests/{account_id}/accept") => {
+                        client.post(&url).json(&json!({"role": "viewer"}))
+                    }
+                    ("POST", "/v1/structures/{id}/join-requests/{account_id}/decline") => {
+                        client.post(&url)
+                    }
                     ("PATCH", _) => client.patch(&url).json(&json!({"name": "Renamed"})),
                     ("DELETE", _) => client.delete(&url),
                     _ => panic!("no request recipe for {operation}"),

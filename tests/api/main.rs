@@ -9,6 +9,7 @@ mod authorization;
 mod contract;
 mod errors;
 mod helpers;
+mod members;
 mod migrations;
 mod operations;
 mod reference;

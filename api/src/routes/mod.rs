@@ -1,4 +1,5 @@
 pub mod accounts;
 pub mod auth;
+pub mod members;
 pub mod operations;
 pub mod structures;

@@ -379,7 +379,7 @@ fn visibility(principal: &Principal, membership: Option<MembershipRole>) -> Visi
 }
 
 /// The caller's role in a structure (none for anonymous callers).
-async fn membership_of(
+pub(crate) async fn membership_of(
     pool: &Db,
     caller: &Caller,
     structure: StructureId,
@@ -686,7 +686,7 @@ fn structure_response(
         .json(StructureView::new(structure, visibility))
 }
 
-async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
+pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
     let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
     if structure.archived_at.is_some() {
         return Err(ApiError::Archived);
@@ -995,7 +995,7 @@ pub async fn archive_structure(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn parse_id(id: &str) -> Result<StructureId, ApiError> {
+pub(crate) fn parse_id(id: &str) -> Result<StructureId, ApiError> {
     id.parse().map_err(|_| {
         ApiError::InvalidParameters(vec![FieldIssue::new(
             "id",

@@ -1,0 +1,516 @@
+//! `/v1/structures/{id}/members` and `/join-requests`: who belongs to a structure.
+//!
+//! Member lists are private: a caller who is neither a member nor agency staff gets a
+//! 404, as for an object that does not exist.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use domain::access::{AccountId, MembershipRole, StructureAction, may};
+use domain::{FieldProblem, StructureId};
+use persistence::PersistenceError;
+use persistence::accounts::{self, JoinRequest, Member};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::error::{ApiError, FieldIssue, Issue, responses};
+use crate::extract::JsonBody;
+use crate::routes::structures::{find_live, membership_of, parse_id};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_members)
+        .service(add_member)
+        .service(change_member)
+        .service(remove_member)
+        .service(request_to_join)
+        .service(list_join_requests)
+        .service(accept_join_request)
+        .service(decline_join_request);
+}
+
+/// A member's role in a structure.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipRoleDto {
+    /// Edits the structure, manages its members, archives it.
+    Owner,
+    /// Edits the structure.
+    Editor,
+    /// Reads its private data.
+    Viewer,
+}
+
+impl From<MembershipRoleDto> for MembershipRole {
+    fn from(role: MembershipRoleDto) -> Self {
+        match role {
+            MembershipRoleDto::Owner => Self::Owner,
+            MembershipRoleDto::Editor => Self::Editor,
+            MembershipRoleDto::Viewer => Self::Viewer,
+        }
+    }
+}
+
+impl From<MembershipRole> for MembershipRoleDto {
+    fn from(role: MembershipRole) -> Self {
+        match role {
+            MembershipRole::Owner => Self::Owner,
+            MembershipRole::Editor => Self::Editor,
+            MembershipRole::Viewer => Self::Viewer,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub account_id: uuid::Uuid,
+    #[schema(example = "claire@compagnie.example")]
+    pub email: String,
+    #[schema(example = "Claire Dupont")]
+    pub display_name: String,
+    pub role: MembershipRoleDto,
+    pub since: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(member: Member) -> Self {
+        Self {
+            account_id: member.account.as_uuid(),
+            email: member.email,
+            display_name: member.display_name,
+            role: member.role.into(),
+            since: member.since,
+        }
+    }
+}
+
+/// The members of a structure (a structure has a handful: one page holds them all).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub data: Vec<MemberView>,
+    /// Always null.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestView {
+    pub account_id: uuid::Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<JoinRequest> for JoinRequestView {
+    fn from(request: JoinRequest) -> Self {
+        Self {
+            account_id: request.account.as_uuid(),
+            email: request.email,
+            display_name: request.display_name,
+            message: request.message,
+            created_at: request.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestPage {
+    pub data: Vec<JoinRequestView>,
+    /// Always null.
+    pub next_cursor: Option<String>,
+}
+
+/// Adds an existing account to the structure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    /// The account's email.
+    #[schema(
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        max_length = 254
+    )]
+    email: String,
+    role: MembershipRoleDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeMember {
+    role: MembershipRoleDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskToJoin {
+    /// A word for the owners.
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 500
+    )]
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptJoinRequest {
+    /// The role given (default `viewer`).
+    role: Option<MembershipRoleDto>,
+}
+
+/// The structure exists and is live, and the caller may do `action` to it: 401 for
+/// anonymous callers, 403 for members and staff without the right, 404 for outsiders.
+async fn check(
+    pool: &Db,
+    caller: &Caller,
+    structure: StructureId,
+    action: StructureAction,
+) -> Result<Option<MembershipRole>, ApiError> {
+    caller.account()?;
+    find_live(pool, structure).await?;
+    let membership = membership_of(pool, caller, structure).await?;
+    if may(&caller.0, action, membership) {
+        Ok(membership)
+    } else if may(&caller.0, StructureAction::ReadPrivate, membership) {
+        Err(ApiError::Forbidden)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn parse_account(id: &str) -> Result<AccountId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::InvalidParameters(vec![FieldIssue::new(
+            "account_id",
+            Issue::InvalidValue("not a UUID".into()),
+        )])
+    })
+}
+
+async fn member_view(
+    pool: &Db,
+    structure: StructureId,
+    account: AccountId,
+) -> Result<MemberView, ApiError> {
+    db::run(pool, move |conn| accounts::members(conn, structure))
+        .await?
+        .into_iter()
+        .find(|m| m.account == account)
+        .map(Into::into)
+        .ok_or(ApiError::NotFound)
+}
+
+/// List a structure's members.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    responses(
+        (status = 200, description = "The members.", body = MemberPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/structures/{id}/members")]
+pub async fn list_members(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
+    let members = db::run(&pool, move |conn| accounts::members(conn, structure)).await?;
+    Ok(HttpResponse::Ok().json(MemberPage {
+        data: members.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Add a member.
+///
+/// The account must exist (sign-up is self-service). Owners and staff only.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    request_body = AddMember,
+    responses(
+        (status = 201, description = "Added.", body = MemberView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures/{id}/members")]
+pub async fn add_member(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+    body: JsonBody<AddMember>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let AddMember { email, role } = body.value;
+    let role = MembershipRole::from(role);
+    let account = db::run(&pool, move |conn| {
+        let account = match accounts::find_by_email(conn, &email) {
+            Ok((account, _)) => account,
+            Err(PersistenceError::NotFound) => {
+                return Ok(Err(ApiError::Validation(vec![FieldIssue::new(
+                    "email",
+                    Issue::Domain(FieldProblem::NotOneOf {
+                        allowed: "the email of an existing account".into(),
+                    }),
+                )])));
+            }
+            Err(other) => return Err(other),
+        };
+        match accounts::add_membership(conn, account.id, structure, role) {
+            Ok(()) => Ok(Ok(account.id)),
+            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
+            Err(other) => Err(other),
+        }
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
+}
+
+/// Change a member's role.
+///
+/// Owners and staff only; the last owner stays an owner (409 `last_owner`).
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("account_id" = uuid::Uuid, Path, description = "Member's account id."),
+    ),
+    request_body = ChangeMember,
+    responses(
+        (status = 200, description = "Changed.", body = MemberView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[patch("/structures/{id}/members/{account_id}")]
+pub async fn change_member(
+    caller: Caller,
+    pool: web::Data<Db>,
+    path: web::Path<(String, String)>,
+    body: JsonBody<ChangeMember>,
+) -> Result<HttpResponse, ApiError> {
+    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let role = MembershipRole::from(body.value.role);
+    db::run(&pool, move |conn| {
+        accounts::change_role(conn, account, structure, role)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(member_view(&pool, structure, account).await?))
+}
+
+/// Remove a member.
+///
+/// Owners and staff remove anyone; any member may leave. The last owner cannot go.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("account_id" = uuid::Uuid, Path, description = "Member's account id."),
+    ),
+    responses(
+        (status = 204, description = "Removed."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::Unavailable,
+    )
+)]
+#[delete("/structures/{id}/members/{account_id}")]
+pub async fn remove_member(
+    caller: Caller,
+    pool: web::Data<Db>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
+    let leaving = caller.account()? == account;
+    let action = if leaving {
+        StructureAction::ReadMembers
+    } else {
+        StructureAction::ManageMembers
+    };
+    check(&pool, &caller, structure, action).await?;
+    db::run(&pool, move |conn| {
+        accounts::remove_member(conn, account, structure)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask to join a structure.
+///
+/// Any signed-in account that is not yet a member; an owner or staff answers.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    request_body = AskToJoin,
+    responses(
+        (status = 201, description = "Request recorded."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures/{id}/join-requests")]
+pub async fn request_to_join(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+    body: JsonBody<AskToJoin>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    let account = caller.account()?;
+    find_live(&pool, structure).await?;
+    let message = match body.value.message {
+        Some(message) => Some(
+            domain::text::single_line(&message, 500)
+                .map_err(|problem| domain::ValidationError::single("message", problem))?,
+        ),
+        None => None,
+    };
+    db::run(&pool, move |conn| {
+        match accounts::request_to_join(conn, account, structure, message) {
+            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
+            other => other.map(Ok),
+        }
+    })
+    .await??;
+    Ok(HttpResponse::Created().finish())
+}
+
+/// List pending requests to join.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    responses(
+        (status = 200, description = "Pending requests, oldest first.", body = JoinRequestPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/structures/{id}/join-requests")]
+pub async fn list_join_requests(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let requests = db::run(&pool, move |conn| accounts::join_requests(conn, structure)).await?;
+    Ok(HttpResponse::Ok().json(JoinRequestPage {
+        data: requests.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Accept a request to join.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("account_id" = uuid::Uuid, Path, description = "The requesting account."),
+    ),
+    request_body = AcceptJoinRequest,
+    responses(
+        (status = 201, description = "The new member.", body = MemberView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures/{id}/join-requests/{account_id}/accept")]
+pub async fn accept_join_request(
+    caller: Caller,
+    pool: web::Data<Db>,
+    path: web::Path<(String, String)>,
+    body: JsonBody<AcceptJoinRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let role = body
+        .value
+        .role
+        .map(Into::into)
+        .unwrap_or(MembershipRole::Viewer);
+    db::run(&pool, move |conn| {
+        accounts::answer_join_request(conn, account, structure, Some(role))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
+}
+
+/// Decline a request to join.
+#[utoipa::path(
+    tag = "members",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("account_id" = uuid::Uuid, Path, description = "The requesting account."),
+    ),
+    responses(
+        (status = 204, description = "Declined."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures/{id}/join-requests/{account_id}/decline")]
+pub async fn decline_join_request(
+    caller: Caller,
+    pool: web::Data<Db>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    db::run(&pool, move |conn| {
+        accounts::answer_join_request(conn, account, structure, None)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
