@@ -4,25 +4,38 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use domain::access::{AccountId, AccountStatus, Principal};
+use domain::access::{AccountId, AccountStatus, ClientId, Principal};
 use futures_util::future::LocalBoxFuture;
 use persistence::PersistenceError;
-use persistence::accounts;
+use persistence::{accounts, api_clients};
 
 use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::tokens::TokenKeys;
+
+/// Tokens of API clients name `client:{client_id}` as their subject.
+pub const CLIENT_SUBJECT: &str = "client:";
 
 /// The authenticated principal of a request (anonymous without a token).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
 impl Caller {
-    /// The account, or 401 for an anonymous caller.
+    /// 401 for an anonymous caller; accounts and API clients go on to the policy.
+    pub fn signed_in(&self) -> Result<(), ApiError> {
+        match self.0 {
+            Principal::Anonymous => Err(ApiError::Unauthenticated),
+            _ => Ok(()),
+        }
+    }
+
+    /// The account, or 401 for an anonymous caller (403 for an API client: this needs
+    /// a person).
     pub fn account(&self) -> Result<AccountId, ApiError> {
         match &self.0 {
             Principal::Account { id, .. } => Ok(*id),
             Principal::Anonymous => Err(ApiError::Unauthenticated),
+            Principal::Client { .. } => Err(ApiError::Forbidden),
         }
     }
 }
@@ -58,6 +71,23 @@ impl FromRequest for Caller {
                 return Err(ApiError::Internal("token keys or pool missing".into()));
             };
             let claims = keys.verify(&token).ok_or(ApiError::InvalidToken)?;
+            if let Some(client) = claims.sub.strip_prefix(CLIENT_SUBJECT) {
+                let id: ClientId = client.parse().map_err(|_| ApiError::InvalidToken)?;
+                let (client, _) = db::run(&pool, move |conn| api_clients::find(conn, id))
+                    .await
+                    .map_err(|error| match error {
+                        ApiError::NotFound => ApiError::InvalidToken,
+                        other => other,
+                    })?;
+                if client.revoked_at.is_some() {
+                    return Err(ApiError::InvalidToken);
+                }
+                return Ok(Self(Principal::Client {
+                    id: client.id,
+                    structures: client.structures,
+                    scopes: client.scopes,
+                }));
+            }
             let id: AccountId = claims.sub.parse().map_err(|_| ApiError::InvalidToken)?;
             let account = db::run(&pool, move |conn| accounts::find(conn, id))
                 .await

@@ -356,8 +356,12 @@ impl ApiError {
                         "Invalid credentials or refresh token.",
                     ),
                     "unsupported_grant_type" => pick(
-                        "grant_type doit valoir password ou refresh_token.",
-                        "grant_type must be password or refresh_token.",
+                        "grant_type doit valoir password, refresh_token ou client_credentials.",
+                        "grant_type must be password, refresh_token or client_credentials.",
+                    ),
+                    "invalid_client" => pick(
+                        "Client inconnu, révoqué, ou secret invalide.",
+                        "Unknown or revoked client, or wrong secret.",
                     ),
                     _ => pick(
                         "Paramètre manquant ou invalide.",
@@ -456,6 +460,10 @@ impl ResponseError for ApiError {
             | Self::LastOwner
             | Self::AlreadyMember => StatusCode::CONFLICT,
             Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            // RFC 6749 §5.2: a failed client authentication is a 401.
+            Self::OAuth {
+                error: "invalid_client",
+            } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

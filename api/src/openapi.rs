@@ -23,6 +23,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     tags(
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
         (name = "members", description = "Who belongs to a structure, and requests to join."),
+        (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
@@ -73,7 +74,8 @@ where
             .configure(routes::accounts::configure)
             .configure(routes::auth::configure)
             .configure(routes::structures::configure)
-            .configure(routes::members::configure),
+            .configure(routes::members::configure)
+            .configure(routes::api_clients::configure),
     )
 }
 

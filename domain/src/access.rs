@@ -183,6 +183,48 @@ pub struct Account {
     pub version: i64,
 }
 
+named_enum!(
+    /// What an API client may do for its structures.
+    Scope {
+        /// Read the private data of its structures.
+        Read = "read",
+        /// Edit its structures' profiles.
+        StructuresWrite = "structures:write",
+        /// Push productions, tours and performances (arrives with programming).
+        ProgrammingWrite = "programming:write",
+        /// File and follow dossiers (arrives with grant programmes).
+        DossiersWrite = "dossiers:write",
+    }
+);
+
+/// Identifier of an API client (its `client_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId(Uuid);
+
+impl ClientId {
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl FromStr for ClientId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -190,6 +232,12 @@ pub enum Principal {
     Account {
         id: AccountId,
         agency_role: Option<AgencyRole>,
+    },
+    /// A partner system or script, acting for its structures within its scopes.
+    Client {
+        id: ClientId,
+        structures: Vec<crate::StructureId>,
+        scopes: Vec<Scope>,
     },
 }
 
@@ -248,11 +296,39 @@ pub fn may(
     if principal.is_staff() {
         return true;
     }
+    if let Principal::Client { .. } = principal {
+        // A client's "membership" comes from its scopes (see `client_role`); it never
+        // creates, archives, or manages members.
+        return match action {
+            ReadPublic => true,
+            ReadPrivate => membership.is_some(),
+            Update => membership == Some(Editor),
+            Create | Archive | ReadMembers | ManageMembers => false,
+        };
+    }
     match action {
         ReadPublic | Create => true,
         ReadPrivate | ReadMembers => membership.is_some(),
         Update => matches!(membership, Some(Owner | Editor)),
         Archive | ManageMembers => membership == Some(Owner),
+    }
+}
+
+/// The role a client holds in `structure`: editor with `structures:write`, viewer with
+/// `read`, none for a structure it does not act for.
+pub fn client_role(
+    structures: &[crate::StructureId],
+    scopes: &[Scope],
+    structure: crate::StructureId,
+) -> Option<MembershipRole> {
+    if !structures.contains(&structure) {
+        None
+    } else if scopes.contains(&Scope::StructuresWrite) {
+        Some(MembershipRole::Editor)
+    } else if scopes.contains(&Scope::Read) {
+        Some(MembershipRole::Viewer)
+    } else {
+        None
     }
 }
 
@@ -312,6 +388,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_client_acts_for_its_structures_within_its_scopes() {
+        use StructureAction::*;
+        let own = crate::StructureId::generate();
+        let foreign = crate::StructureId::generate();
+        let client = |scopes: Vec<Scope>| Principal::Client {
+            id: ClientId::generate(),
+            structures: vec![own],
+            scopes,
+        };
+        let writer = client(vec![Scope::StructuresWrite]);
+        let reader = client(vec![Scope::Read]);
+        let role = |p: &Principal, s| match p {
+            Principal::Client {
+                structures, scopes, ..
+            } => client_role(structures, scopes, s),
+            _ => None,
+        };
+        assert!(may(&writer, Update, role(&writer, own)));
+        assert!(may(&writer, ReadPrivate, role(&writer, own)));
+        assert!(!may(&writer, Update, role(&writer, foreign)));
+        assert!(!may(&writer, ReadPrivate, role(&writer, foreign)));
+        assert!(may(&reader, ReadPrivate, role(&reader, own)));
+        assert!(!may(&reader, Update, role(&reader, own)));
+        for action in [Create, Archive, ReadMembers, ManageMembers] {
+            assert!(!may(&writer, action, role(&writer, own)), "{action:?}");
+        }
+        let programming_only = client(vec![Scope::ProgrammingWrite]);
+        assert!(!may(
+            &programming_only,
+            ReadPrivate,
+            role(&programming_only, own)
+        ));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `MultiConnection`), pooled by r2d2, with migrations embedded per backend.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod db;
 pub mod error;
 pub mod idempotency;

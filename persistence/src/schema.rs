@@ -146,3 +146,26 @@ diesel::table! {
 
 diesel::joinable!(join_requests -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, join_requests);
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_client_structures (client_id, structure_id) {
+        client_id -> Text,
+        structure_id -> Text,
+    }
+}
+
+diesel::joinable!(api_client_structures -> api_clients (client_id));
+diesel::allow_tables_to_appear_in_same_query!(api_clients, api_client_structures, memberships);

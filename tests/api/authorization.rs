@@ -17,15 +17,18 @@ enum Actor {
     Reviewer,
     Staff,
     Admin,
+    /// An API client of A with `read` and `structures:write`.
+    ApiClientOfA,
 }
 
-const ACTORS: [Actor; 6] = [
+const ACTORS: [Actor; 7] = [
     Actor::Anonymous,
     Actor::MemberOfA,
     Actor::MemberOfB,
     Actor::Reviewer,
     Actor::Staff,
     Actor::Admin,
+    Actor::ApiClientOfA,
 ];
 
 /// The object a request is about, seen from the actor: a member's own structure or
@@ -41,6 +44,19 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
     use Actor::*;
     let member_of_target = target == Target::Own && matches!(actor, MemberOfA | MemberOfB);
     let staff = matches!(actor, Staff | Admin);
+    let path = path_of(operation);
+    if actor == ApiClientOfA {
+        // A client reads and edits its structure, and needs a person for the rest.
+        return Some(match operation {
+            "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
+            "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
+            "POST /v1/accounts" => 201,
+            "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
+            "PATCH /v1/structures/{id}" if target == Target::Own => 200,
+            _ if path.starts_with("/v1/") => 403,
+            _ => return None,
+        });
+    }
     Some(match operation {
         "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
         "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
@@ -68,6 +84,14 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "DELETE /v1/structures/{id}/members/{account_id}" => 204,
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
+        // API clients: made by a structure's owner (or staff), seen by their maker.
+        _ if path.starts_with("/v1/api-clients") && actor == Anonymous => 401,
+        "POST /v1/api-clients" if member_of_target || staff => 201,
+        "POST /v1/api-clients" => 422,
+        "GET /v1/api-clients" => 200,
+        _ if path.starts_with("/v1/api-clients/{id}") && !(member_of_target || staff) => 404,
+        "GET /v1/api-clients/{id}" | "POST /v1/api-clients/{id}/secret" => 200,
+        "DELETE /v1/api-clients/{id}" => 204,
         _ => return None,
     })
 }
@@ -82,7 +106,10 @@ fn path_of(operation: &str) -> &str {
 /// Whether the actor sees the private fields of the target structure.
 fn sees_private(actor: Actor, target: Target) -> bool {
     matches!(actor, Actor::Staff | Actor::Admin)
-        || (matches!(actor, Actor::MemberOfA | Actor::MemberOfB) && target == Target::Own)
+        || (matches!(
+            actor,
+            Actor::MemberOfA | Actor::MemberOfB | Actor::ApiClientOfA
+        ) && target == Target::Own)
 }
 
 struct World {
@@ -146,7 +173,16 @@ async fn structure_of(app: &TestApp, token: &str, name: &str) -> String {
 
 /// What an operation needs to exist before it runs: the joiner as a member (to change
 /// or remove), or its pending request (to answer).
-async fn prepare(app: &TestApp, world: &World, path: &str, owner: &str, structure: &str) {
+async fn prepare(
+    app: &TestApp,
+    world: &World,
+    path: &str,
+    owner: &str,
+    structure: &str,
+) -> Option<String> {
+    if path.starts_with("/v1/api-clients/{id}") {
+        return Some(make_api_client(app, owner, structure).await.0);
+    }
     let status = match path {
         "/v1/structures/{id}/members/{account_id}" => {
             let reply = app
@@ -168,9 +204,38 @@ async fn prepare(app: &TestApp, world: &World, path: &str, owner: &str, structur
                 .await;
             reply.status
         }
-        _ => return,
+        _ => return None,
     };
     assert_eq!(status, 201, "preparing {path}");
+    None
+}
+
+/// A client of `structure` made by its owner: its id and secret.
+async fn make_api_client(app: &TestApp, owner: &str, structure: &str) -> (String, String) {
+    let reply = app
+        .send(client_with(Some(owner)).post(app.url("/v1/api-clients")).json(&json!({
+            "name": "Partner", "structure_ids": [structure], "scopes": ["read", "structures:write"]
+        })))
+        .await;
+    assert_eq!(reply.status, 201);
+    let credentials = reply.json();
+    (
+        credentials["client"]["id"].as_str().unwrap().to_owned(),
+        credentials["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn api_client_token(app: &TestApp, owner: &str, structure: &str) -> String {
+    let (id, secret) = make_api_client(app, owner, structure).await;
+    let reply = app
+        .send(app.anonymous.post(app.url("/v1/auth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+        ]))
+        .await;
+    assert_eq!(reply.status, 200);
+    reply.json()["access_token"].as_str().unwrap().to_owned()
 }
 
 fn operations(app_spec: &Value) -> Vec<(String, String)> {
@@ -201,21 +266,31 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 // Fresh objects for every case: a DELETE must not change the next case.
                 let a = structure_of(&app, &world.member_a, "Structure A").await;
                 let b = structure_of(&app, &world.member_b, "Structure B").await;
+                let mut clients_of = BTreeMap::new();
                 for (owner, structure) in [(&world.member_a, &a), (&world.member_b, &b)] {
-                    prepare(&app, &world, &path, owner, structure).await;
+                    if let Some(client) = prepare(&app, &world, &path, owner, structure).await {
+                        clients_of.insert(structure.clone(), client);
+                    }
                 }
                 let (own, foreign) = if actor == Actor::MemberOfB {
                     (&b, &a)
                 } else {
                     (&a, &b)
                 };
-                let id = if target == Target::Own { own } else { foreign };
+                let structure = if target == Target::Own { own } else { foreign };
+                let id = clients_of.get(structure).unwrap_or(structure);
                 let url = app.url(
                     &path
                         .replace("{id}", id)
                         .replace("{account_id}", &world.joiner_id),
                 );
-                let client = &world.clients[&actor];
+                let partner;
+                let client = if actor == Actor::ApiClientOfA {
+                    partner = client_with(Some(&api_client_token(&app, &world.member_a, &a).await));
+                    &partner
+                } else {
+                    &world.clients[&actor]
+                };
                 let request = match (method.as_str(), path.as_str()) {
                     ("GET", _) => client.get(&url),
                     ("POST", "/v1/structures") => client.post(&url).json(&company("New")),
@@ -248,6 +323,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ("POST", "/v1/structures/{id}/join-requests/{account_id}/decline") => {
                         client.post(&url)
                     }
+                    ("POST", "/v1/api-clients") => client.post(&url).json(&json!({
+                        "name": "Partner", "structure_ids": [structure], "scopes": ["read"]
+                    })),
+                    ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
                     ("PATCH", _) => client.patch(&url).json(&json!({"name": "Renamed"})),
                     ("DELETE", _) => client.delete(&url),
                     _ => panic!("no request recipe for {operation}"),

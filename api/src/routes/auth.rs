@@ -2,14 +2,17 @@
 //! `/v1/me`.
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use base64::Engine;
 use chrono::Duration;
 use domain::access::AccountStatus;
+use domain::access::ClientId;
 use persistence::accounts::{self, Refresh};
+use persistence::api_clients;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
+use crate::auth::{CLIENT_SUBJECT, Caller};
 use crate::db::{self, Db};
 use crate::error::{ApiError, responses};
 use crate::extract::FormBody;
@@ -35,7 +38,11 @@ pub struct TokenRequest {
     #[schema(example = "correct horse battery staple")]
     password: Option<String>,
     refresh_token: Option<String>,
-    /// Accepted and ignored: an account's token carries its roles.
+    /// `client_credentials`: the client's id (or send HTTP Basic credentials).
+    client_id: Option<String>,
+    /// `client_credentials`: the client's secret.
+    client_secret: Option<String>,
+    /// Accepted and ignored: a token carries its account's roles or its client's scopes.
     scope: Option<String>,
 }
 
@@ -48,8 +55,10 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: u64,
-    /// Opaque; spent on use: each refresh returns a new one.
-    pub refresh_token: String,
+    /// Opaque; spent on use: each refresh returns a new one. Absent for API clients,
+    /// which ask again with their credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,7 +99,80 @@ async fn tokens_for(
             access_token,
             token_type: "Bearer".into(),
             expires_in: keys.access_ttl_seconds,
-            refresh_token,
+            refresh_token: Some(refresh_token),
+        }))
+}
+
+/// The client id and secret of a client credentials request: HTTP Basic (RFC 6749
+/// §2.3.1, each part form-encoded) or the form's own fields.
+fn client_credentials(req: &HttpRequest, request: &TokenRequest) -> Option<(String, String)> {
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            let decode = |part: &str| {
+                form_urlencoded::parse(format!("x={part}").as_bytes())
+                    .next()
+                    .map(|(_, value)| value.into_owned())
+            };
+            Some((decode(id)?, decode(secret)?))
+        });
+    basic.or_else(|| Some((request.client_id.clone()?, request.client_secret.clone()?)))
+}
+
+async fn client_token(
+    pool: &Db,
+    keys: &TokenKeys,
+    client_id: String,
+    secret: String,
+) -> Result<HttpResponse, ApiError> {
+    let refused = || ApiError::OAuth {
+        error: "invalid_client",
+    };
+    let Ok(id) = client_id.parse::<ClientId>() else {
+        return Err(refused());
+    };
+    let found = db::run(pool, move |conn| match api_clients::find(conn, id) {
+        Ok(found) => Ok(Some(found)),
+        Err(persistence::PersistenceError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    })
+    .await?;
+    let verified = web::block(move || match found {
+        Some((client, hash)) if passwords::verify(&secret, &hash) => Some(client),
+        Some(_) => None,
+        None => {
+            passwords::verify_nothing(&secret);
+            None
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let client = match verified {
+        Some(client) if client.revoked_at.is_none() => client,
+        _ => return Err(refused()),
+    };
+    db::run(pool, move |conn| api_clients::mark_used(conn, id)).await?;
+    let access_token = keys
+        .issue(&format!("{CLIENT_SUBJECT}{}", client.id))
+        .map_err(ApiError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: keys.access_ttl_seconds,
+            refresh_token: None,
         }))
 }
 
@@ -98,13 +180,16 @@ async fn tokens_for(
 ///
 /// `grant_type=password` signs in with an email and password; `grant_type=refresh_token`
 /// exchanges a refresh token for a new pair (the old refresh token is spent; presenting
-/// a spent one revokes every token of that sign-in).
+/// a spent one revokes every token of that sign-in); `grant_type=client_credentials`
+/// gives an API client a token for its structures and scopes (no refresh token).
 #[utoipa::path(
     tag = "auth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 400, description = "`invalid_grant`, `invalid_request` or `unsupported_grant_type` (also in `error`).",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_client`: unknown or revoked client, or wrong secret.",
             body = crate::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
@@ -116,10 +201,19 @@ async fn tokens_for(
 pub async fn issue_token(
     pool: web::Data<Db>,
     keys: web::Data<TokenKeys>,
+    req: HttpRequest,
     FormBody(request): FormBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let _ = &request.scope;
     match request.grant_type.as_deref() {
+        Some("client_credentials") => {
+            let Some((id, secret)) = client_credentials(&req, &request) else {
+                return Err(ApiError::OAuth {
+                    error: "invalid_client",
+                });
+            };
+            client_token(&pool, &keys, id, secret).await
+        }
         Some("password") => {
             let (Some(username), Some(password)) = (request.username, request.password) else {
                 return Err(ApiError::OAuth {

@@ -1,4 +1,5 @@
 pub mod accounts;
+pub mod api_clients;
 pub mod auth;
 pub mod members;
 pub mod operations;

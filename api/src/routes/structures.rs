@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::access::{MembershipRole, Principal, StructureAction, may};
+use domain::access::{MembershipRole, Principal, StructureAction, client_role, may};
 use domain::{
     AddressInput, Discipline, NewStructure, Structure, StructureId, StructureInput, StructureKind,
     StructurePatch,
@@ -384,9 +384,13 @@ pub(crate) async fn membership_of(
     caller: &Caller,
     structure: StructureId,
 ) -> Result<Option<MembershipRole>, ApiError> {
-    match caller.0 {
+    match &caller.0 {
         Principal::Anonymous => Ok(None),
+        Principal::Client {
+            structures, scopes, ..
+        } => Ok(client_role(structures, scopes, structure)),
         Principal::Account { id, .. } => {
+            let id = *id;
             db::run(pool, move |conn| accounts::membership(conn, id, structure)).await
         }
     }
@@ -398,7 +402,7 @@ fn authorize(
     action: StructureAction,
     membership: Option<MembershipRole>,
 ) -> Result<(), ApiError> {
-    caller.account()?;
+    caller.signed_in()?;
     if may(&caller.0, action, membership) {
         Ok(())
     } else {
@@ -762,6 +766,13 @@ pub async fn list_structures(
                 let ids: Vec<StructureId> = page.items.iter().map(|s| s.id).collect();
                 accounts::memberships_among(conn, id, &ids)?
             }
+            Principal::Client {
+                structures, scopes, ..
+            } => page
+                .items
+                .iter()
+                .filter_map(|s| client_role(&structures, &scopes, s.id).map(|role| (s.id, role)))
+                .collect(),
             Principal::Anonymous => Default::default(),
         };
         Ok((page, memberships))
@@ -915,7 +926,7 @@ pub async fn update_structure(
     body: JsonBody<UpdateStructure>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    caller.account()?;
+    caller.signed_in()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
     find_live(&pool, id).await?;
@@ -982,7 +993,7 @@ pub async fn archive_structure(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    caller.account()?;
+    caller.signed_in()?;
     let condition = if_match(&req)?;
     let current = find_live(&pool, id).await?;
     authorize(

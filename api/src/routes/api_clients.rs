@@ -1,0 +1,361 @@
+//! `/v1/api-clients`: credentials for partner systems and scripts.
+//!
+//! A structure's owner (or agency staff) makes a client that acts for some of its
+//! structures with some scopes. The secret is shown once and kept hashed; it can be
+//! rotated, and the client revoked.
+
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use domain::access::{AgencyRole, ClientId, Principal, Scope, StructureAction, may};
+use domain::{FieldProblem, StructureId, ValidationError};
+use persistence::api_clients::{self, ApiClient};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::error::{ApiError, FieldIssue, Issue, responses};
+use crate::extract::JsonBody;
+use crate::routes::structures::{find_live, membership_of};
+use crate::{idempotency, passwords, tokens};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_api_client)
+        .service(list_api_clients)
+        .service(get_api_client)
+        .service(rotate_api_client_secret)
+        .service(revoke_api_client);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum ScopeDto {
+    /// Read the private data of its structures.
+    #[serde(rename = "read")]
+    Read,
+    /// Edit its structures' profiles.
+    #[serde(rename = "structures:write")]
+    StructuresWrite,
+    /// Push productions, tours and performances.
+    #[serde(rename = "programming:write")]
+    ProgrammingWrite,
+    /// File and follow dossiers.
+    #[serde(rename = "dossiers:write")]
+    DossiersWrite,
+}
+
+impl From<ScopeDto> for Scope {
+    fn from(scope: ScopeDto) -> Self {
+        match scope {
+            ScopeDto::Read => Self::Read,
+            ScopeDto::StructuresWrite => Self::StructuresWrite,
+            ScopeDto::ProgrammingWrite => Self::ProgrammingWrite,
+            ScopeDto::DossiersWrite => Self::DossiersWrite,
+        }
+    }
+}
+
+impl From<Scope> for ScopeDto {
+    fn from(scope: Scope) -> Self {
+        match scope {
+            Scope::Read => Self::Read,
+            Scope::StructuresWrite => Self::StructuresWrite,
+            Scope::ProgrammingWrite => Self::ProgrammingWrite,
+            Scope::DossiersWrite => Self::DossiersWrite,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClientView {
+    /// The `client_id` of the client credentials grant.
+    pub id: uuid::Uuid,
+    #[schema(example = "Billetterie du Théâtre de Nîmes")]
+    pub name: String,
+    pub scopes: Vec<ScopeDto>,
+    /// The structures it acts for.
+    pub structure_ids: Vec<uuid::Uuid>,
+    pub created_by: uuid::Uuid,
+    pub created_at: DateTime<Utc>,
+    /// When it last got a token.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiClient> for ApiClientView {
+    fn from(client: ApiClient) -> Self {
+        Self {
+            id: client.id.as_uuid(),
+            name: client.name,
+            scopes: client.scopes.into_iter().map(Into::into).collect(),
+            structure_ids: client.structures.iter().map(|s| s.as_uuid()).collect(),
+            created_by: client.created_by.as_uuid(),
+            created_at: client.created_at,
+            last_used_at: client.last_used_at,
+            revoked_at: client.revoked_at,
+        }
+    }
+}
+
+/// A client with its secret: the only time the secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClientCredentials {
+    pub client: ApiClientView,
+    /// Keep it safe: only its hash is stored.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClientPage {
+    pub data: Vec<ApiClientView>,
+    /// Always null: an account has a handful of clients.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiClient {
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 100
+    )]
+    name: String,
+    /// Structures it acts for; you must own each (or be agency staff).
+    #[schema(min_items = 1, max_items = 20)]
+    structure_ids: Vec<uuid::Uuid>,
+    #[schema(min_items = 1, max_items = 4)]
+    scopes: Vec<ScopeDto>,
+}
+
+fn is_staff(principal: &Principal) -> bool {
+    matches!(
+        principal,
+        Principal::Account {
+            agency_role: Some(AgencyRole::Admin | AgencyRole::Staff),
+            ..
+        }
+    )
+}
+
+/// The client, if the caller made it or is staff; 404 otherwise.
+async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClient, ApiError> {
+    let account = caller.account()?;
+    let id: ClientId = id.parse().map_err(|_| {
+        ApiError::InvalidParameters(vec![FieldIssue::new(
+            "id",
+            Issue::InvalidValue("not a UUID".into()),
+        )])
+    })?;
+    let (client, _) = db::run(pool, move |conn| api_clients::find(conn, id)).await?;
+    if client.created_by == account || is_staff(&caller.0) {
+        Ok(client)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+async fn new_secret() -> Result<(String, String), ApiError> {
+    let secret = tokens::new_refresh_token();
+    let for_hash = secret.clone();
+    let hash = web::block(move || passwords::hash(&for_hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)?;
+    Ok((secret, hash))
+}
+
+/// Create an API client.
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
+            description = "Makes retries safe: the same key and body replay the first response."),
+    ),
+    request_body = CreateApiClient,
+    responses(
+        (status = 201, description = "Created; the secret is in this answer only.", body = ApiClientCredentials),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/api-clients")]
+pub async fn create_api_client(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    body: JsonBody<CreateApiClient>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller.account()?;
+    let JsonBody { value, raw } = body;
+    idempotency::once(&pool, &req, &raw, || async {
+        let mut errors = ValidationError::default();
+        let name = errors.check("name", domain::text::single_line(&value.name, 100));
+        let structures: Vec<StructureId> =
+            value.structure_ids.iter().map(|&id| id.into()).collect();
+        if structures.is_empty() || structures.len() > 20 {
+            errors.push("structure_ids", FieldProblem::TooMany { max: 20 });
+        }
+        if structures.iter().collect::<HashSet<_>>().len() != structures.len() {
+            errors.push("structure_ids", FieldProblem::Duplicate);
+        }
+        let scopes: Vec<Scope> = value.scopes.iter().map(|&s| s.into()).collect();
+        if scopes.is_empty() || scopes.len() > 4 {
+            errors.push("scopes", FieldProblem::TooMany { max: 4 });
+        }
+        if scopes.iter().collect::<HashSet<_>>().len() != scopes.len() {
+            errors.push("scopes", FieldProblem::Duplicate);
+        }
+        errors.into_result()?;
+        for (i, &structure) in structures.iter().enumerate() {
+            let live = find_live(&pool, structure).await;
+            let owner = match live {
+                Ok(_) => may(
+                    &caller.0,
+                    StructureAction::ManageMembers,
+                    membership_of(&pool, &caller, structure).await?,
+                ),
+                Err(ApiError::NotFound | ApiError::Archived) => false,
+                Err(other) => return Err(other),
+            };
+            if !owner {
+                return Err(ApiError::Validation(vec![FieldIssue::new(
+                    format!("structure_ids[{i}]"),
+                    Issue::Domain(FieldProblem::NotOneOf {
+                        allowed: "a live structure you own".into(),
+                    }),
+                )]));
+            }
+        }
+        let (secret, hash) = new_secret().await?;
+        let name = name.unwrap_or_default();
+        let client = db::run(&pool, move |conn| {
+            api_clients::create(conn, name, hash, &scopes, &structures, account)
+        })
+        .await?;
+        Ok(HttpResponse::Created().json(ApiClientCredentials {
+            client: client.into(),
+            client_secret: secret,
+        }))
+    })
+    .await
+}
+
+/// List your API clients (every client, for agency staff).
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    responses(
+        (status = 200, description = "Newest first.", body = ApiClientPage),
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[get("/api-clients")]
+pub async fn list_api_clients(
+    caller: Caller,
+    pool: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller.account()?;
+    let made_by = (!is_staff(&caller.0)).then_some(account);
+    let clients = db::run(&pool, move |conn| api_clients::list(conn, made_by)).await?;
+    Ok(HttpResponse::Ok().json(ApiClientPage {
+        data: clients.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Get an API client.
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Client id.")),
+    responses(
+        (status = 200, description = "The client.", body = ApiClientView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/api-clients/{id}")]
+pub async fn get_api_client(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = managed_client(&pool, &caller, &id).await?;
+    Ok(HttpResponse::Ok().json(ApiClientView::from(client)))
+}
+
+/// Rotate an API client's secret.
+///
+/// The old secret stops working at once; tokens already issued run until they expire.
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Client id.")),
+    responses(
+        (status = 200, description = "The new secret, shown once.", body = ApiClientCredentials),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[post("/api-clients/{id}/secret")]
+pub async fn rotate_api_client_secret(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = managed_client(&pool, &caller, &id).await?;
+    let (secret, hash) = new_secret().await?;
+    let client_id = client.id;
+    db::run(&pool, move |conn| {
+        api_clients::rotate_secret(conn, client_id, hash)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ApiClientCredentials {
+        client: client.into(),
+        client_secret: secret,
+    }))
+}
+
+/// Revoke an API client.
+///
+/// Its tokens stop working at once: every request checks the client.
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Client id.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[delete("/api-clients/{id}")]
+pub async fn revoke_api_client(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let client = managed_client(&pool, &caller, &id).await?;
+    let client_id = client.id;
+    db::run(&pool, move |conn| api_clients::revoke(conn, client_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

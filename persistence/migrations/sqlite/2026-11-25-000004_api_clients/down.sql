@@ -1,0 +1,2 @@
+DROP TABLE api_client_structures;
+DROP TABLE api_clients;

@@ -1,0 +1,192 @@
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, client_with, company, spawn_app};
+
+async fn client_token(app: &TestApp, id: &str, secret: &str) -> crate::helpers::Reply {
+    app.send(app.anonymous.post(app.url("/v1/auth/token")).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", id),
+        ("client_secret", secret),
+    ]))
+    .await
+}
+
+async fn make_client(app: &TestApp, structures: &[&str], scopes: &[&str]) -> Value {
+    let reply = app
+        .post_json(
+            "/v1/api-clients",
+            &json!({"name": "Billetterie", "structure_ids": structures, "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    reply.json()
+}
+
+#[tokio::test]
+async fn a_client_acts_for_its_structures_within_its_scopes() {
+    let app = spawn_app().await;
+    let mut body = company("Théâtre partenaire");
+    body["phone"] = json!("+33 4 66 00 00 00");
+    let own = app.create_structure(&body).await;
+    let own_id = own["id"].as_str().unwrap();
+    let other_member = client_with(Some(&app.sign_up("other@example.org").await));
+    let foreign = app
+        .send(
+            other_member
+                .post(app.url("/v1/structures"))
+                .json(&company("Ailleurs")),
+        )
+        .await
+        .json();
+    let foreign_id = foreign["id"].as_str().unwrap();
+
+    let credentials = make_client(&app, &[own_id], &["read", "structures:write"]).await;
+    let client_id = credentials["client"]["id"].as_str().unwrap();
+    let secret = credentials["client_secret"].as_str().unwrap();
+    assert_eq!(credentials["client"]["last_used_at"], Value::Null);
+
+    let tokens = client_token(&app, client_id, secret).await;
+    assert_eq!(tokens.status, 200);
+    let tokens = tokens.json();
+    assert!(tokens.get("refresh_token").is_none());
+    let partner = client_with(Some(tokens["access_token"].as_str().unwrap()));
+
+    let seen = app
+        .send(partner.get(app.url(&format!("/v1/structures/{own_id}"))))
+        .await
+        .json();
+    assert_eq!(seen["visibility"], "full");
+    assert_eq!(seen["phone"], "+33 4 66 00 00 00");
+    let edited = app
+        .send(
+            partner
+                .patch(app.url(&format!("/v1/structures/{own_id}")))
+                .json(&json!({"phone": null})),
+        )
+        .await;
+    assert_eq!(edited.status, 200);
+    let seen = app
+        .send(partner.get(app.url(&format!("/v1/structures/{foreign_id}"))))
+        .await
+        .json();
+    assert_eq!(seen["visibility"], "public");
+    let refused = app
+        .send(
+            partner
+                .patch(app.url(&format!("/v1/structures/{foreign_id}")))
+                .json(&json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    // A client is not a person: no structures of its own, no members, no archiving.
+    let refused = app
+        .send(
+            partner
+                .post(app.url("/v1/structures"))
+                .json(&company("Non")),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let refused = app
+        .send(partner.delete(app.url(&format!("/v1/structures/{own_id}"))))
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let listed = app
+        .get(&format!("/v1/api-clients/{client_id}"))
+        .await
+        .json();
+    assert!(listed["last_used_at"].is_string());
+}
+
+#[tokio::test]
+async fn basic_credentials_work_and_wrong_ones_are_invalid_client() {
+    let app = spawn_app().await;
+    let own = app.create_structure(&company("Compagnie")).await;
+    let credentials = make_client(&app, &[own["id"].as_str().unwrap()], &["read"]).await;
+    let id = credentials["client"]["id"].as_str().unwrap();
+    let secret = credentials["client_secret"].as_str().unwrap();
+    let reply = app
+        .send(
+            app.anonymous
+                .post(app.url("/v1/auth/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let reply = client_token(&app, id, "not the secret").await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.json()["error"], "invalid_client");
+    let reply = client_token(&app, "not-a-client", secret).await;
+    assert_eq!(reply.json()["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn rotating_a_secret_and_revoking_a_client_take_effect_at_once() {
+    let app = spawn_app().await;
+    let own = app.create_structure(&company("Compagnie")).await;
+    let credentials = make_client(&app, &[own["id"].as_str().unwrap()], &["read"]).await;
+    let id = credentials["client"]["id"].as_str().unwrap();
+    let old_secret = credentials["client_secret"].as_str().unwrap();
+    let token = client_token(&app, id, old_secret).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let rotated = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/api-clients/{id}/secret"))),
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    let new_secret = rotated.json()["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(client_token(&app, id, old_secret).await.status, 401);
+    assert_eq!(client_token(&app, id, &new_secret).await.status, 200);
+
+    let partner = client_with(Some(&token));
+    let path = format!("/v1/structures/{}", own["id"].as_str().unwrap());
+    assert_eq!(app.send(partner.get(app.url(&path))).await.status, 200);
+    let revoked = app
+        .send(app.client.delete(app.url(&format!("/v1/api-clients/{id}"))))
+        .await;
+    assert_eq!(revoked.status, 204);
+    let refused = app.send(partner.get(app.url(&path))).await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(client_token(&app, id, &new_secret).await.status, 401);
+}
+
+#[tokio::test]
+async fn only_owners_make_clients_and_only_their_makers_see_them() {
+    let app = spawn_app().await;
+    let own = app.create_structure(&company("Compagnie")).await;
+    let other = client_with(Some(&app.sign_up("other@example.org").await));
+    let refused = app
+        .send(other.post(app.url("/v1/api-clients")).json(&json!({
+            "name": "Intrus", "structure_ids": [own["id"]], "scopes": ["read"]
+        })))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.error_fields(), ["structure_ids[0]"]);
+
+    let credentials = make_client(&app, &[own["id"].as_str().unwrap()], &["read"]).await;
+    let id = credentials["client"]["id"].as_str().unwrap();
+    assert!(credentials["client"].get("secret_hash").is_none());
+    let listed = app.get("/v1/api-clients").await.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert!(listed["data"][0].get("client_secret").is_none());
+    assert_eq!(
+        app.send(other.get(app.url(&format!("/v1/api-clients/{id}"))))
+            .await
+            .status,
+        404
+    );
+    let theirs = app.send(other.get(app.url("/v1/api-clients"))).await.json();
+    assert!(theirs["data"].as_array().unwrap().is_empty());
+}
