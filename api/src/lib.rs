@@ -1,6 +1,7 @@
 //! The OES API server: actix-web routes, the contract (utoipa) and the `oes` binary's
 //! commands.
 
+pub mod audit;
 pub mod auth;
 pub mod conditional;
 pub mod config;

@@ -24,6 +24,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
         (name = "members", description = "Who belongs to a structure, and requests to join."),
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
+        (name = "audit", description = "The audit log of every write, for agency staff."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
@@ -75,7 +76,8 @@ where
             .configure(routes::auth::configure)
             .configure(routes::structures::configure)
             .configure(routes::members::configure)
-            .configure(routes::api_clients::configure),
+            .configure(routes::api_clients::configure)
+            .configure(routes::audit_events::configure),
     )
 }
 

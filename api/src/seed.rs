@@ -247,5 +247,5 @@ pub fn scale(
         done += size;
         progress(done);
     }
-    Ok(())
+    persistence::db::analyze(conn)
 }

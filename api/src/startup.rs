@@ -140,9 +140,16 @@ impl Application {
             address: settings.bind.clone(),
             source,
         })?;
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // Database work waits for a pooled connection anyway: more blocking threads than
+        // connections only add context switches and memory (each thread has its own
+        // allocator arena), so each worker gets its share of the pool.
+        let blocking_threads = (settings.pool_size as usize).div_ceil(workers).max(2);
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(blocking_threads);
         Ok(Self {
             port,
             server: server.run(),

@@ -278,6 +278,63 @@ impl NewStructure {
     }
 }
 
+impl NewStructure {
+    /// Names of the fields that differ from `before` (every filled field for a creation),
+    /// for the audit log.
+    pub fn changed_fields(&self, before: Option<&NewStructure>) -> Vec<&'static str> {
+        let fields: [(&'static str, bool, bool); 10] = [
+            ("kind", true, before.is_none_or(|b| b.kind != self.kind)),
+            ("name", true, before.is_none_or(|b| b.name != self.name)),
+            (
+                "legal_name",
+                self.legal_name.is_some(),
+                before.is_none_or(|b| b.legal_name != self.legal_name),
+            ),
+            (
+                "siret",
+                self.siret.is_some(),
+                before.is_none_or(|b| b.siret != self.siret),
+            ),
+            (
+                "licences",
+                !self.licences.is_empty(),
+                before.is_none_or(|b| b.licences != self.licences),
+            ),
+            (
+                "address",
+                self.address.is_some(),
+                before.is_none_or(|b| b.address != self.address),
+            ),
+            (
+                "disciplines",
+                !self.disciplines.is_empty(),
+                before.is_none_or(|b| b.disciplines != self.disciplines),
+            ),
+            (
+                "website",
+                self.website.is_some(),
+                before.is_none_or(|b| b.website != self.website),
+            ),
+            (
+                "email",
+                self.email.is_some(),
+                before.is_none_or(|b| b.email != self.email),
+            ),
+            (
+                "phone",
+                self.phone.is_some(),
+                before.is_none_or(|b| b.phone != self.phone),
+            ),
+        ];
+        fields
+            .into_iter()
+            // A creation names what it filled; an update names what differs.
+            .filter(|(_, filled, differs)| *differs && (before.is_some() || *filled))
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+}
+
 impl StructurePatch {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -649,6 +706,29 @@ mod tests {
         assert_eq!(
             bad.apply(&current, &geography()).unwrap_err().errors[0].field,
             "phone"
+        );
+    }
+
+    #[test]
+    fn changed_fields_name_what_differs() {
+        let current = NewStructure::parse(&company(), &geography()).unwrap();
+        let mut edited = current.clone();
+        edited.email = None;
+        edited.name = "Autre".into();
+        assert_eq!(edited.changed_fields(Some(&current)), ["name", "email"]);
+        assert!(current.changed_fields(Some(&current)).is_empty());
+        let created = current.changed_fields(None);
+        assert_eq!(
+            created,
+            [
+                "kind",
+                "name",
+                "siret",
+                "licences",
+                "address",
+                "disciplines",
+                "email"
+            ]
         );
     }
 

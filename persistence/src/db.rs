@@ -229,6 +229,13 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<(), PersistenceE
         .map_err(PersistenceError::Migration)
 }
 
+/// Refreshes the planner's statistics, after a bulk load: without them PostgreSQL
+/// may prefer a sequential scan to the keyset indexes.
+pub fn analyze(conn: &mut DbConnection) -> Result<(), PersistenceError> {
+    conn.batch_execute("ANALYZE")
+        .map_err(PersistenceError::from)
+}
+
 /// A cheap round trip, for readiness checks.
 pub fn ping(conn: &mut DbConnection) -> Result<(), PersistenceError> {
     conn.batch_execute("SELECT 1")

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api_clients;
+pub mod audit;
 pub mod db;
 pub mod error;
 pub mod idempotency;

@@ -169,3 +169,17 @@ diesel::table! {
 
 diesel::joinable!(api_client_structures -> api_clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(api_clients, api_client_structures, memberships);
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        request_id -> Text,
+        changed_fields -> Text,
+    }
+}

@@ -84,6 +84,9 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "DELETE /v1/structures/{id}/members/{account_id}" => 204,
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
+        "GET /v1/audit-events" if actor == Anonymous => 401,
+        "GET /v1/audit-events" if staff => 200,
+        "GET /v1/audit-events" => 403,
         // API clients: made by a structure's owner (or staff), seen by their maker.
         _ if path.starts_with("/v1/api-clients") && actor == Anonymous => 401,
         "POST /v1/api-clients" if member_of_target || staff => 201,

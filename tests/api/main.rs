@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api_clients;
+mod audit;
 mod auth;
 mod authorization;
 mod contract;

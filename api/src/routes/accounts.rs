@@ -8,6 +8,8 @@ use persistence::accounts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit;
+use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::error::{ApiError, responses};
 use crate::extract::JsonBody;
@@ -98,6 +100,7 @@ pub struct CreateAccount {
 )]
 #[post("/accounts")]
 pub async fn create_account(
+    caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
     body: JsonBody<CreateAccount>,
@@ -110,10 +113,22 @@ pub async fn create_account(
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(ApiError::Internal)?;
+        let mut event = audit::event(
+            &caller,
+            "account.create",
+            "account",
+            "",
+            &["email", "display_name", "password"],
+        );
         let account = db::run(&pool, move |conn| {
             match accounts::create(conn, new, hash, None) {
                 Err(PersistenceError::Conflict { .. }) => Ok(None),
-                other => other.map(Some),
+                other => {
+                    let account = other?;
+                    event.object_id = account.id.to_string();
+                    persistence::audit::record(conn, event)?;
+                    Ok(Some(account))
+                }
             }
         })
         .await?

@@ -14,6 +14,7 @@ use persistence::api_clients::{self, ApiClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::error::{ApiError, FieldIssue, Issue, responses};
@@ -236,8 +237,18 @@ pub async fn create_api_client(
         }
         let (secret, hash) = new_secret().await?;
         let name = name.unwrap_or_default();
+        let mut event = audit::event(
+            &caller,
+            "api_client.create",
+            "api_client",
+            "",
+            &["name", "scopes", "structure_ids", "secret"],
+        );
         let client = db::run(&pool, move |conn| {
-            api_clients::create(conn, name, hash, &scopes, &structures, account)
+            let client = api_clients::create(conn, name, hash, &scopes, &structures, account)?;
+            event.object_id = client.id.to_string();
+            persistence::audit::record(conn, event)?;
+            Ok(client)
         })
         .await?;
         Ok(HttpResponse::Created().json(ApiClientCredentials {
@@ -322,8 +333,16 @@ pub async fn rotate_api_client_secret(
     let client = managed_client(&pool, &caller, &id).await?;
     let (secret, hash) = new_secret().await?;
     let client_id = client.id;
+    let event = audit::event(
+        &caller,
+        "api_client.rotate_secret",
+        "api_client",
+        client_id,
+        &["secret"],
+    );
     db::run(&pool, move |conn| {
-        api_clients::rotate_secret(conn, client_id, hash)
+        api_clients::rotate_secret(conn, client_id, hash)?;
+        persistence::audit::record(conn, event)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ApiClientCredentials {
@@ -356,6 +375,17 @@ pub async fn revoke_api_client(
 ) -> Result<HttpResponse, ApiError> {
     let client = managed_client(&pool, &caller, &id).await?;
     let client_id = client.id;
-    db::run(&pool, move |conn| api_clients::revoke(conn, client_id)).await?;
+    let event = audit::event(
+        &caller,
+        "api_client.revoke",
+        "api_client",
+        client_id,
+        &["revoked_at"],
+    );
+    db::run(&pool, move |conn| {
+        api_clients::revoke(conn, client_id)?;
+        persistence::audit::record(conn, event)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

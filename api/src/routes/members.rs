@@ -12,6 +12,7 @@ use persistence::accounts::{self, JoinRequest, Member};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::error::{ApiError, FieldIssue, Issue, responses};
@@ -177,6 +178,11 @@ async fn check(
     }
 }
 
+/// How the audit log names a membership (or a request to join): structure/account.
+fn membership_id(structure: StructureId, account: AccountId) -> String {
+    format!("{structure}/{account}")
+}
+
 fn parse_account(id: &str) -> Result<AccountId, ApiError> {
     id.parse().map_err(|_| {
         ApiError::InvalidParameters(vec![FieldIssue::new(
@@ -259,6 +265,7 @@ pub async fn add_member(
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let AddMember { email, role } = body.value;
     let role = MembershipRole::from(role);
+    let mut event = audit::event(&caller, "member.add", "membership", "", &["role"]);
     let account = db::run(&pool, move |conn| {
         let account = match accounts::find_by_email(conn, &email) {
             Ok((account, _)) => account,
@@ -273,7 +280,11 @@ pub async fn add_member(
             Err(other) => return Err(other),
         };
         match accounts::add_membership(conn, account.id, structure, role) {
-            Ok(()) => Ok(Ok(account.id)),
+            Ok(()) => {
+                event.object_id = membership_id(structure, account.id);
+                persistence::audit::record(conn, event)?;
+                Ok(Ok(account.id))
+            }
             Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
             Err(other) => Err(other),
         }
@@ -316,8 +327,16 @@ pub async fn change_member(
     let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = MembershipRole::from(body.value.role);
+    let event = audit::event(
+        &caller,
+        "member.change",
+        "membership",
+        membership_id(structure, account),
+        &["role"],
+    );
     db::run(&pool, move |conn| {
-        accounts::change_role(conn, account, structure, role)
+        accounts::change_role(conn, account, structure, role)?;
+        persistence::audit::record(conn, event)
     })
     .await?;
     Ok(HttpResponse::Ok().json(member_view(&pool, structure, account).await?))
@@ -357,8 +376,16 @@ pub async fn remove_member(
         StructureAction::ManageMembers
     };
     check(&pool, &caller, structure, action).await?;
+    let event = audit::event(
+        &caller,
+        "member.remove",
+        "membership",
+        membership_id(structure, account),
+        &[],
+    );
     db::run(&pool, move |conn| {
-        accounts::remove_member(conn, account, structure)
+        accounts::remove_member(conn, account, structure)?;
+        persistence::audit::record(conn, event)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -401,10 +428,21 @@ pub async fn request_to_join(
         ),
         None => None,
     };
+    let event = audit::event(
+        &caller,
+        "join_request.create",
+        "join_request",
+        membership_id(structure, account),
+        &["message"],
+    );
     db::run(&pool, move |conn| {
         match accounts::request_to_join(conn, account, structure, message) {
             Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
-            other => other.map(Ok),
+            other => {
+                other?;
+                persistence::audit::record(conn, event)?;
+                Ok(Ok(()))
+            }
         }
     })
     .await??;
@@ -476,8 +514,16 @@ pub async fn accept_join_request(
         .role
         .map(Into::into)
         .unwrap_or(MembershipRole::Viewer);
+    let event = audit::event(
+        &caller,
+        "join_request.accept",
+        "join_request",
+        membership_id(structure, account),
+        &["role"],
+    );
     db::run(&pool, move |conn| {
-        accounts::answer_join_request(conn, account, structure, Some(role))
+        accounts::answer_join_request(conn, account, structure, Some(role))?;
+        persistence::audit::record(conn, event)
     })
     .await?;
     Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
@@ -508,8 +554,16 @@ pub async fn decline_join_request(
 ) -> Result<HttpResponse, ApiError> {
     let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let event = audit::event(
+        &caller,
+        "join_request.decline",
+        "join_request",
+        membership_id(structure, account),
+        &[],
+    );
     db::run(&pool, move |conn| {
-        accounts::answer_join_request(conn, account, structure, None)
+        accounts::answer_join_request(conn, account, structure, None)?;
+        persistence::audit::record(conn, event)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -18,6 +18,7 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::conditional::{self, check_if_match, etag, if_match};
 use crate::db::{self, Db};
@@ -838,8 +839,19 @@ pub async fn create_structure(
     idempotency::once(&pool, &req, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
+        // The id is made in the transaction: the event learns it there.
+        let mut event = audit::event(
+            &caller,
+            "structure.create",
+            "structure",
+            "",
+            &structure.changed_fields(None),
+        );
         let created = db::run(&pool, move |conn| {
-            structures::create(conn, structure, Some(owner))
+            let created = structures::create(conn, structure, Some(owner))?;
+            event.object_id = created.id.to_string();
+            persistence::audit::record(conn, event)?;
+            Ok(created)
         })
         .await?;
         let mut response = HttpResponse::Created();
@@ -950,7 +962,20 @@ pub async fn update_structure(
                 Visibility::Full,
             ));
         }
-        match db::run(&pool, move |conn| structures::update(conn, &current, data)).await {
+        let event = audit::event(
+            &caller,
+            "structure.update",
+            "structure",
+            id,
+            &data.changed_fields(Some(&current.data)),
+        );
+        let result = db::run(&pool, move |conn| {
+            let updated = structures::update(conn, &current, data)?;
+            persistence::audit::record(conn, event)?;
+            Ok(updated)
+        })
+        .await;
+        match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
             result => {
                 return Ok(structure_response(
@@ -1002,7 +1027,18 @@ pub async fn archive_structure(
         membership_of(&pool, &caller, id).await?,
     )?;
     check_if_match(condition.as_ref(), current.version)?;
-    db::run(&pool, move |conn| structures::archive(conn, &current)).await?;
+    let event = audit::event(
+        &caller,
+        "structure.archive",
+        "structure",
+        id,
+        &["archived_at"],
+    );
+    db::run(&pool, move |conn| {
+        structures::archive(conn, &current)?;
+        persistence::audit::record(conn, event)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,0 +1,31 @@
+//! Recording writes in the audit log, in the same blocking task as the write.
+
+use domain::access::Principal;
+use persistence::audit::NewEvent;
+
+use crate::auth::Caller;
+use crate::context;
+
+/// An audit event for `caller` doing `action` to an object, in the current request.
+pub fn event(
+    caller: &Caller,
+    action: &'static str,
+    object_type: &'static str,
+    object_id: impl ToString,
+    changed_fields: &[&str],
+) -> NewEvent {
+    let (actor_kind, actor_id) = match &caller.0 {
+        Principal::Anonymous => ("anonymous", None),
+        Principal::Account { id, .. } => ("account", Some(id.to_string())),
+        Principal::Client { id, .. } => ("client", Some(id.to_string())),
+    };
+    NewEvent {
+        actor_kind,
+        actor_id,
+        action,
+        object_type,
+        object_id: object_id.to_string(),
+        request_id: context::current().request_id,
+        changed_fields: changed_fields.iter().map(|f| (*f).to_owned()).collect(),
+    }
+}

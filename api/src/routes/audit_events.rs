@@ -1,0 +1,163 @@
+//! `/v1/audit-events`: the audit log, for agency staff. Read-only: nothing edits or
+//! deletes it.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use domain::access::{AgencyRole, Principal};
+use persistence::audit::{self, Event, EventQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::error::{ApiError, responses};
+use crate::extract::QueryParams;
+use crate::pagination;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_audit_events);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: uuid::Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// `account`, `client` or `anonymous`.
+    #[schema(example = "account")]
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    #[schema(example = "structure.update")]
+    pub action: String,
+    #[schema(example = "structure")]
+    pub object_type: String,
+    pub object_id: String,
+    /// The `X-Request-Id` of the request that did it.
+    pub request_id: String,
+    /// Names of the fields that changed (never their secret values).
+    #[schema(example = json!(["name", "email"]))]
+    pub changed_fields: Vec<String>,
+}
+
+impl TryFrom<Event> for AuditEventView {
+    type Error = ApiError;
+
+    fn try_from(event: Event) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: event
+                .id
+                .parse()
+                .map_err(|e| ApiError::Internal(format!("audit event id: {e}")))?,
+            occurred_at: event.occurred_at,
+            actor_kind: event.actor_kind,
+            actor_id: event.actor_id,
+            action: event.action,
+            object_type: event.object_type,
+            object_id: event.object_id,
+            request_id: event.request_id,
+            changed_fields: event.changed_fields,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventPage {
+    pub data: Vec<AuditEventView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditEventParams {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
+    /// Account or client id.
+    #[param(max_length = 64)]
+    actor_id: Option<String>,
+    /// `structure`, `membership`, `join_request`, `api_client`, `account`.
+    #[param(max_length = 64)]
+    object_type: Option<String>,
+    #[param(max_length = 128)]
+    object_id: Option<String>,
+    /// `structure.update`, `member.add`…
+    #[param(max_length = 64)]
+    action: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AuditCursor {
+    before: String,
+}
+
+/// Read the audit log.
+///
+/// Newest first. Agency staff and administrators only.
+#[utoipa::path(
+    tag = "audit",
+    security(("oauth2" = [])),
+    params(AuditEventParams),
+    responses(
+        (status = 200, description = "One page of events.", body = AuditEventPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<AuditEventParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let staff = matches!(
+        caller.0,
+        Principal::Account {
+            agency_role: Some(AgencyRole::Admin | AgencyRole::Staff),
+            ..
+        }
+    );
+    if !staff {
+        return Err(ApiError::Forbidden);
+    }
+    let limit = pagination::limit(params.limit)?;
+    let before = params
+        .cursor
+        .as_deref()
+        .map(|cursor| pagination::decode::<AuditCursor>(cursor).map(|c| c.before))
+        .transpose()?;
+    let query = EventQuery {
+        actor_id: params.actor_id,
+        object_type: params.object_type,
+        object_id: params.object_id,
+        action: params.action,
+        before,
+        limit,
+    };
+    let (events, more) = db::run(&pool, move |conn| audit::list(conn, &query)).await?;
+    let next_cursor = if more {
+        events.last().map(|e| {
+            pagination::encode(&AuditCursor {
+                before: e.id.clone(),
+            })
+        })
+    } else {
+        None
+    };
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((header::LINK, pagination::next_link(&req, cursor)));
+    }
+    Ok(response.json(AuditEventPage {
+        data: events
+            .into_iter()
+            .map(AuditEventView::try_from)
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    }))
+}

@@ -1,0 +1,115 @@
+use diesel::RunQueryDsl;
+use domain::access::AgencyRole;
+use serde_json::{Value, json};
+
+use crate::helpers::{client_with, company, spawn_app};
+
+#[tokio::test]
+async fn every_write_is_in_the_audit_log_for_staff_only() {
+    let app = spawn_app().await;
+    let created = app.create_structure(&company("Compagnie")).await;
+    let id = created["id"].as_str().unwrap();
+    let patched = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/v1/structures/{id}")))
+                .header("X-Request-Id", "edit-42")
+                .json(&json!({"name": "Renommée", "email": null})),
+        )
+        .await;
+    assert_eq!(patched.status, 200);
+    app.send(app.client.delete(app.url(&format!("/v1/structures/{id}"))))
+        .await;
+
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let reply = app
+        .send(staff.get(app.url(&format!(
+            "/v1/audit-events?object_type=structure&object_id={id}"
+        ))))
+        .await;
+    assert_eq!(reply.status, 200);
+    let events = reply.json()["data"].as_array().unwrap().clone();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["structure.archive", "structure.update", "structure.create"]
+    );
+    let update = &events[1];
+    assert_eq!(update["changed_fields"], json!(["name", "email"]));
+    assert_eq!(update["request_id"], "edit-42");
+    assert_eq!(update["actor_kind"], "account");
+    let me = app.get("/v1/me").await.json();
+    assert_eq!(update["actor_id"], me["id"]);
+
+    // Sign-up is recorded too, under the anonymous caller that made it.
+    let signups = app
+        .send(staff.get(app.url("/v1/audit-events?action=account.create")))
+        .await
+        .json();
+    assert!(
+        signups["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e: &Value| e["object_id"] == me["id"])
+    );
+
+    let refused = app.get("/v1/audit-events").await;
+    assert_eq!(refused.status, 403);
+    let refused = app
+        .send(app.anonymous.get(app.url("/v1/audit-events")))
+        .await;
+    assert_eq!(refused.status, 401);
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_newest_first_without_gaps() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        app.create_structure(&company(&format!("Compagnie {i}")))
+            .await;
+    }
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let mut seen = Vec::new();
+    let mut path = "/v1/audit-events?object_type=structure&limit=3".to_owned();
+    loop {
+        let page = app.send(staff.get(app.url(&path))).await.json();
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/audit-events?object_type=structure&limit=3&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted);
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_edit_or_delete_audit_events() {
+    let app = spawn_app().await;
+    app.create_structure(&company("Compagnie")).await;
+    let mut conn = app.pool.get().unwrap();
+    let update = diesel::sql_query("UPDATE audit_events SET action = 'forged'").execute(&mut *conn);
+    assert!(update.is_err());
+    let delete = diesel::sql_query("DELETE FROM audit_events").execute(&mut *conn);
+    assert!(delete.is_err());
+}
