@@ -11,6 +11,7 @@ use persistence::{accounts, api_clients};
 
 use crate::db::{self, Db};
 use crate::error::ApiError;
+use crate::limits::Limits;
 use crate::tokens::TokenKeys;
 
 /// Tokens of API clients name `client:{client_id}` as their subject.
@@ -62,6 +63,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let keys = req.app_data::<web::Data<TokenKeys>>().cloned();
+        let limits = req.app_data::<web::Data<Limits>>().cloned();
         let pool = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {
             let Some(token) = token? else {
@@ -82,6 +84,9 @@ impl FromRequest for Caller {
                 if client.revoked_at.is_some() {
                     return Err(ApiError::InvalidToken);
                 }
+                if let Some(limits) = &limits {
+                    Limits::check(&limits.per_caller, &claims.sub)?;
+                }
                 return Ok(Self(Principal::Client {
                     id: client.id,
                     structures: client.structures,
@@ -97,6 +102,9 @@ impl FromRequest for Caller {
                 })?;
             if account.status != AccountStatus::Active {
                 return Err(ApiError::InvalidToken);
+            }
+            if let Some(limits) = &limits {
+                Limits::check(&limits.per_caller, &claims.sub)?;
             }
             Ok(Self(Principal::Account {
                 id: account.id,

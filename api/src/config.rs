@@ -79,6 +79,30 @@ pub struct Settings {
         global = true
     )]
     pub refresh_token_ttl: u64,
+    /// Token requests a minute from one IP address (0: no limit).
+    #[arg(
+        long,
+        env = "OES_SIGN_IN_LIMIT_PER_IP",
+        default_value_t = 30,
+        global = true
+    )]
+    pub sign_in_limit_per_ip: u32,
+    /// Token requests a minute for one account or API client (0: no limit).
+    #[arg(
+        long,
+        env = "OES_SIGN_IN_LIMIT_PER_ACCOUNT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub sign_in_limit_per_account: u32,
+    /// Requests a minute from one signed-in account or API client (0: no limit).
+    #[arg(
+        long,
+        env = "OES_RATE_LIMIT_PER_CALLER",
+        default_value_t = 6000,
+        global = true
+    )]
+    pub rate_limit_per_caller: u32,
     /// Largest request body, in bytes.
     #[arg(
         long,
@@ -106,6 +130,10 @@ impl Settings {
             jwt_issuer: "oes-api".into(),
             access_token_ttl: 900,
             refresh_token_ttl: 2_592_000,
+            // Tests sign in far more often than people do; the limits have their own test.
+            sign_in_limit_per_ip: 0,
+            sign_in_limit_per_account: 0,
+            rate_limit_per_caller: 0,
         }
     }
 }

@@ -104,6 +104,8 @@ pub enum ApiError {
     LastOwner,
     #[error("already a member or already asked")]
     AlreadyMember,
+    #[error("rate limited")]
+    RateLimited { retry_after: u64, limit: u32 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -214,6 +216,7 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::LastOwner => "last_owner",
             Self::AlreadyMember => "already_member",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -390,6 +393,13 @@ impl ApiError {
                     "This account is already a member of the structure, or has a pending request.",
                 ),
             ),
+            Self::RateLimited { retry_after, .. } => (
+                pick("Trop de requêtes", "Too many requests"),
+                lang.pick(
+                    format!("Limite atteinte : réessayez dans {retry_after} s."),
+                    format!("Limit reached: retry in {retry_after} s."),
+                ),
+            ),
             Self::Unavailable(_) => (
                 pick("Service indisponible", "Service unavailable"),
                 pick(
@@ -466,6 +476,7 @@ impl ResponseError for ApiError {
             } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -491,6 +502,14 @@ impl ResponseError for ApiError {
             }
             Self::Unauthenticated => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"oes\""));
+            }
+            Self::RateLimited { retry_after, limit } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                response.insert_header(("RateLimit-Policy", format!("{limit};w=60")));
+                response.insert_header((
+                    "RateLimit",
+                    format!("limit={limit}, remaining=0, reset={retry_after}"),
+                ));
             }
             Self::InvalidToken => {
                 response.insert_header((
@@ -575,6 +594,11 @@ pub mod responses {
         Unprocessable,
         422,
         "Invalid fields, every one listed in `errors`; or an Idempotency-Key reused with another body."
+    );
+    problem_response!(
+        TooManyRequests,
+        429,
+        "Rate limit reached: wait `Retry-After` seconds."
     );
     problem_response!(Unavailable, 503, "The database is not answering.");
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fallback;
 pub mod i18n;
 pub mod idempotency;
+pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

@@ -60,6 +60,35 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every `/v1` operation may answer 429: sign-in limits on the token endpoint, the
+/// per-caller limit everywhere a token is accepted.
+struct RateLimited;
+
+impl utoipa::Modify for RateLimited {
+    fn modify(&self, openapi: &mut Document) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.responses.responses.extend(
+                    <crate::error::responses::TooManyRequests as utoipa::IntoResponses>::responses(
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Registers every route on `app`; the server and the spec come from this one list.
 pub fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
@@ -83,11 +112,13 @@ where
 
 /// The OpenAPI document.
 pub fn document() -> Document {
-    let (_, document) = register(
+    let (_, mut document) = register(
         actix_web::App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi()),
     )
     .split_for_parts();
+    // After the routes are in: this one walks the paths.
+    utoipa::Modify::modify(&RateLimited, &mut document);
     document
 }

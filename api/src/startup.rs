@@ -15,6 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::extract::BodyLimit;
 use crate::fallback::{RouteTable, not_found_or_not_allowed};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::observe::observe;
 use crate::tokens::{self, TokenKeys};
@@ -119,6 +120,27 @@ impl Application {
         let pool = web::Data::new(state.pool);
         let geography = web::Data::new(state.geography);
         let keys = web::Data::new(state.keys);
+        let limits = web::Data::new(Limits::new(
+            settings.sign_in_limit_per_ip,
+            settings.sign_in_limit_per_account,
+            settings.rate_limit_per_caller,
+        ));
+        {
+            // Keyed limiters remember every key; forget the idle ones now and then.
+            let limits = limits.clone();
+            std::thread::Builder::new()
+                .name("rate-limit-sweeper".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(60));
+                        limits.shrink();
+                    }
+                })
+                .map_err(|source| StartupError::Listen {
+                    address: "rate-limit sweeper".into(),
+                    source,
+                })?;
+        }
         let metrics = web::Data::new(metrics);
         let mut server = HttpServer::new(move || {
             crate::openapi::register(App::new().into_utoipa_app())
@@ -126,6 +148,7 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(geography.clone())
                 .app_data(keys.clone())
+                .app_data(limits.clone())
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
                 .app_data(body_limit)

@@ -11,6 +11,7 @@ mod authorization;
 mod contract;
 mod errors;
 mod helpers;
+mod limits;
 mod members;
 mod migrations;
 mod operations;

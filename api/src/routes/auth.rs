@@ -16,6 +16,7 @@ use crate::auth::{CLIENT_SUBJECT, Caller};
 use crate::db::{self, Db};
 use crate::error::{ApiError, responses};
 use crate::extract::FormBody;
+use crate::limits::Limits;
 use crate::passwords;
 use crate::routes::accounts::AccountView;
 use crate::tokens::{self, TokenKeys};
@@ -201,10 +202,25 @@ async fn client_token(
 pub async fn issue_token(
     pool: web::Data<Db>,
     keys: web::Data<TokenKeys>,
+    limits: web::Data<Limits>,
     req: HttpRequest,
     FormBody(request): FormBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let _ = &request.scope;
+    // The peer address, not X-Forwarded-For: a client must not choose its own key.
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    Limits::check(&limits.sign_in_per_ip, &ip)?;
+    let attempted = match request.grant_type.as_deref() {
+        Some("password") => request.username.as_deref().map(str::to_lowercase),
+        Some("client_credentials") => client_credentials(&req, &request).map(|(id, _)| id),
+        _ => None,
+    };
+    if let Some(attempted) = attempted {
+        Limits::check(&limits.sign_in_per_account, &attempted)?;
+    }
     match request.grant_type.as_deref() {
         Some("client_credentials") => {
             let Some((id, secret)) = client_credentials(&req, &request) else {
