@@ -505,3 +505,114 @@ pub fn answer_join_request(
         Ok(())
     })
 }
+
+/// Everything stored about an account, for `GET /v1/me/export`.
+#[derive(Debug, Clone)]
+pub struct PersonalData {
+    pub account: Account,
+    pub memberships: Vec<(StructureId, MembershipRole, DateTime<chrono::Utc>)>,
+    pub join_requests: Vec<(StructureId, Option<String>, DateTime<chrono::Utc>)>,
+    pub refresh_tokens: Vec<(DateTime<chrono::Utc>, DateTime<chrono::Utc>, bool)>,
+}
+
+pub fn personal_data(
+    conn: &mut DbConnection,
+    id: AccountId,
+) -> Result<PersonalData, PersistenceError> {
+    let account = find(conn, id)?;
+    let corrupt = |e: uuid::Error| PersistenceError::Corrupt(format!("export: {e}"));
+    let memberships = memberships::table
+        .filter(memberships::account_id.eq(id.to_string()))
+        .order(memberships::created_at.asc())
+        .select((
+            memberships::structure_id,
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load::<(String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(structure, role, since)| {
+            Ok((
+                structure.parse().map_err(corrupt)?,
+                MembershipRole::parse(&role)
+                    .map_err(|e| PersistenceError::Corrupt(format!("export: {e}")))?,
+                since.and_utc(),
+            ))
+        })
+        .collect::<Result<_, PersistenceError>>()?;
+    let join_requests = join_requests::table
+        .filter(join_requests::account_id.eq(id.to_string()))
+        .select((
+            join_requests::structure_id,
+            join_requests::message,
+            join_requests::created_at,
+        ))
+        .load::<(String, Option<String>, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(structure, message, at)| {
+            Ok((structure.parse().map_err(corrupt)?, message, at.and_utc()))
+        })
+        .collect::<Result<_, PersistenceError>>()?;
+    let refresh_tokens = refresh_tokens::table
+        .filter(refresh_tokens::account_id.eq(id.to_string()))
+        .order(refresh_tokens::created_at.asc())
+        .select((
+            refresh_tokens::created_at,
+            refresh_tokens::expires_at,
+            refresh_tokens::revoked_at,
+        ))
+        .load::<(NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .map(|(created, expires, revoked)| {
+            (created.and_utc(), expires.and_utc(), revoked.is_some())
+        })
+        .collect();
+    Ok(PersonalData {
+        account,
+        memberships,
+        join_requests,
+        refresh_tokens,
+    })
+}
+
+/// Erases an account's personal data and keeps a pseudonymous shell: its id stays so
+/// that the records the agency must retain (audit log, and later decisions and
+/// payments) still point at something, but nothing in it identifies a person.
+pub fn erase(
+    conn: &mut DbConnection,
+    id: AccountId,
+    unusable_hash: String,
+) -> Result<(), PersistenceError> {
+    let now = storable_now().naive_utc();
+    let key = id.to_string();
+    write_transaction(conn, |conn| {
+        let changed = diesel::update(accounts::table.find(&key))
+            .set((
+                accounts::email.eq(format!("erased-{key}@erased.invalid")),
+                accounts::email_normalized.eq(format!("erased-{key}@erased.invalid")),
+                accounts::display_name.eq("Compte supprimé"),
+                accounts::password_hash.eq(unusable_hash),
+                accounts::status.eq(AccountStatus::Disabled.as_str()),
+                accounts::updated_at.eq(now),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(PersistenceError::NotFound);
+        }
+        diesel::delete(memberships::table.filter(memberships::account_id.eq(&key)))
+            .execute(conn)?;
+        diesel::delete(join_requests::table.filter(join_requests::account_id.eq(&key)))
+            .execute(conn)?;
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::account_id.eq(&key)))
+            .execute(conn)?;
+        diesel::update(
+            crate::schema::api_clients::table
+                .filter(crate::schema::api_clients::created_by.eq(&key))
+                .filter(crate::schema::api_clients::revoked_at.is_null()),
+        )
+        .set(crate::schema::api_clients::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        Ok(())
+    })
+}

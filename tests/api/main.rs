@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod contract;
 mod errors;
+mod gdpr;
 mod helpers;
 mod limits;
 mod members;

@@ -2,7 +2,7 @@
 //! `/v1/me`.
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine;
 use chrono::Duration;
 use domain::access::AccountStatus;
@@ -24,7 +24,9 @@ use crate::tokens::{self, TokenKeys};
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(issue_token)
         .service(revoke_token)
-        .service(get_me);
+        .service(get_me)
+        .service(export_me)
+        .service(erase_me);
 }
 
 /// A token request, form-encoded as RFC 6749 says.
@@ -370,4 +372,143 @@ pub async fn get_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse,
     let id = caller.account()?;
     let account = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipExport {
+    pub structure_id: uuid::Uuid,
+    #[schema(example = "owner")]
+    pub role: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestExport {
+    pub structure_id: uuid::Uuid,
+    pub message: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInExport {
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub revoked: bool,
+}
+
+/// Everything held about you (GDPR, article 15 and 20).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalDataExport {
+    pub account: AccountView,
+    pub memberships: Vec<MembershipExport>,
+    pub join_requests: Vec<JoinRequestExport>,
+    /// Sign-ins (refresh token families and rotations); tokens themselves are never kept.
+    pub sign_ins: Vec<SignInExport>,
+    /// What you did, from the audit log (the newest 1,000 entries).
+    pub audit_events: Vec<crate::routes::audit_events::AuditEventView>,
+}
+
+/// Export your personal data.
+#[utoipa::path(
+    tag = "auth",
+    security(("oauth2" = [])),
+    responses(
+        (status = 200, description = "All personal data held about your account.", body = PersonalDataExport),
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[get("/me/export")]
+pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let id = caller.account()?;
+    let (data, events) = db::run(&pool, move |conn| {
+        let data = accounts::personal_data(conn, id)?;
+        let (events, _) = persistence::audit::list(
+            conn,
+            &persistence::audit::EventQuery {
+                actor_id: Some(id.to_string()),
+                limit: 1_000,
+                ..Default::default()
+            },
+        )?;
+        Ok((data, events))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(PersonalDataExport {
+            account: data.account.into(),
+            memberships: data
+                .memberships
+                .into_iter()
+                .map(|(structure, role, since)| MembershipExport {
+                    structure_id: structure.as_uuid(),
+                    role: role.as_str().to_owned(),
+                    since,
+                })
+                .collect(),
+            join_requests: data
+                .join_requests
+                .into_iter()
+                .map(|(structure, message, created_at)| JoinRequestExport {
+                    structure_id: structure.as_uuid(),
+                    message,
+                    created_at,
+                })
+                .collect(),
+            sign_ins: data
+                .refresh_tokens
+                .into_iter()
+                .map(|(created_at, expires_at, revoked)| SignInExport {
+                    created_at,
+                    expires_at,
+                    revoked,
+                })
+                .collect(),
+            audit_events: events
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
+        }))
+}
+
+/// Erase your account.
+///
+/// Your email, name and password are erased, your memberships, requests to join and
+/// sign-ins deleted, your API clients revoked. What the agency must keep stays,
+/// pointing at an anonymous account: the audit log of what was done (and, as they
+/// arrive, decisions and payments on dossiers). Structures you created stay: they are
+/// organisations, not people.
+#[utoipa::path(
+    tag = "auth",
+    security(("oauth2" = [])),
+    responses(
+        (status = 204, description = "Erased; your tokens no longer work."),
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[delete("/me")]
+pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let id = caller.account()?;
+    // A hash of random bytes that were never kept: no password verifies against it.
+    let unusable = web::block(|| passwords::hash(&tokens::new_refresh_token()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)?;
+    let event = crate::audit::event(
+        &caller,
+        "account.erase",
+        "account",
+        id,
+        &["email", "display_name", "password"],
+    );
+    db::run(&pool, move |conn| {
+        accounts::erase(conn, id, unusable)?;
+        persistence::audit::record(conn, event)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
