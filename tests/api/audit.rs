@@ -113,3 +113,18 @@ async fn the_database_refuses_to_edit_or_delete_audit_events() {
     let delete = diesel::sql_query("DELETE FROM audit_events").execute(&mut *conn);
     assert!(delete.is_err());
 }
+
+#[tokio::test]
+async fn audit_filters_longer_than_the_contract_allows_are_refused() {
+    let app = spawn_app().await;
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let long = "x".repeat(65);
+    let reply = app
+        .send(staff.get(app.url(&format!("/v1/audit-events?object_type={long}"))))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.error_fields(), ["object_type"]);
+}

@@ -125,6 +125,22 @@ pub async fn list_audit_events(
     if !staff {
         return Err(ApiError::Forbidden);
     }
+    let mut invalid = domain::ValidationError::default();
+    for (name, value, max) in [
+        ("actor_id", &params.actor_id, 64),
+        ("object_type", &params.object_type, 64),
+        ("object_id", &params.object_id, 128),
+        ("action", &params.action, 64),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            invalid.push(name, domain::FieldProblem::TooLong { max });
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(ApiError::InvalidParameters(
+            ApiError::from(invalid).into_issues(),
+        ));
+    }
     let limit = pagination::limit(params.limit)?;
     let before = params
         .cursor
