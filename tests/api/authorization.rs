@@ -65,6 +65,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "GET /v1/me" | "GET /v1/me/export" | "POST /v1/structures" if actor == Anonymous => 401,
         "GET /v1/me" | "GET /v1/me/export" => 200,
         "DELETE /v1/me" if actor == Anonymous => 401,
+        "DELETE /v1/me" if matches!(actor, Reviewer | Staff | Admin) => 403,
         "DELETE /v1/me" => 204,
         "POST /v1/structures" => 201,
         "PATCH /v1/structures/{id}" | "DELETE /v1/structures/{id}" if actor == Anonymous => 401,

@@ -91,6 +91,7 @@ pub struct CreateAccount {
     responses(
         (status = 201, description = "Created.", body = AccountView),
         responses::BadRequest,
+        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,

@@ -475,6 +475,9 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
 
 /// Erase your account.
 ///
+/// For members of structures. Agency accounts (admin, staff, reviewer) are closed by the
+/// agency, not by themselves (403): an administrator must not lock the agency out.
+///
 /// Your email, name and password are erased, your memberships, requests to join and
 /// sign-ins deleted, your API clients revoked. What the agency must keep stays,
 /// pointing at an anonymous account: the audit log of what was done (and, as they
@@ -493,6 +496,15 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
 #[delete("/me")]
 pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let id = caller.account()?;
+    if matches!(
+        caller.0,
+        domain::access::Principal::Account {
+            agency_role: Some(_),
+            ..
+        }
+    ) {
+        return Err(ApiError::Forbidden);
+    }
     // A hash of random bytes that were never kept: no password verifies against it.
     let unusable = web::block(|| passwords::hash(&tokens::new_refresh_token()))
         .await
