@@ -93,32 +93,7 @@ pub fn check_password(password: &str) -> Result<(), FieldProblem> {
     }
 }
 
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(value: &str) -> Result<Self, FieldProblem> {
-                match value {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(FieldProblem::NotOneOf {
-                        allowed: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                    }),
-                }
-            }
-        }
-    };
-}
-
-named_enum!(
+string_enum!(
     /// A role in the agency itself.
     AgencyRole {
         Admin = "admin",
@@ -128,14 +103,14 @@ named_enum!(
     }
 );
 
-named_enum!(
+string_enum!(
     AccountStatus {
         Active = "active",
         Disabled = "disabled",
     }
 );
 
-named_enum!(
+string_enum!(
     /// A member's role in a structure.
     MembershipRole {
         Owner = "owner",
@@ -183,7 +158,7 @@ pub struct Account {
     pub version: i64,
 }
 
-named_enum!(
+string_enum!(
     /// What an API client may do for its structures.
     Scope {
         /// Read the private data of its structures.

@@ -70,26 +70,6 @@ fn to_client(
     Ok((client, secret_hash))
 }
 
-const COLUMNS: (
-    api_clients::id,
-    api_clients::name,
-    api_clients::secret_hash,
-    api_clients::scopes,
-    api_clients::created_by,
-    api_clients::created_at,
-    api_clients::last_used_at,
-    api_clients::revoked_at,
-) = (
-    api_clients::id,
-    api_clients::name,
-    api_clients::secret_hash,
-    api_clients::scopes,
-    api_clients::created_by,
-    api_clients::created_at,
-    api_clients::last_used_at,
-    api_clients::revoked_at,
-);
-
 pub fn create(
     conn: &mut DbConnection,
     name: String,
@@ -136,7 +116,7 @@ pub fn find(
 ) -> Result<(ApiClient, String), PersistenceError> {
     let row: ClientRow = api_clients::table
         .find(id.to_string())
-        .select(COLUMNS)
+        .select(api_clients::all_columns)
         .first(conn)?;
     to_client(conn, row)
 }
@@ -147,7 +127,7 @@ pub fn list(
     made_by: Option<AccountId>,
 ) -> Result<Vec<ApiClient>, PersistenceError> {
     let mut query = api_clients::table
-        .select(COLUMNS)
+        .select(api_clients::all_columns)
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(account) = made_by {
         query = query.filter(api_clients::created_by.eq(account.to_string()));

@@ -73,6 +73,23 @@ pub struct RevokeRequest {
     token_type_hint: Option<String>,
 }
 
+/// A token answer: never cached (RFC 6749 §5.1).
+fn token_response(
+    keys: &TokenKeys,
+    access_token: String,
+    refresh_token: Option<String>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: keys.access_ttl_seconds,
+            refresh_token,
+        })
+}
+
 async fn tokens_for(
     pool: &Db,
     keys: &TokenKeys,
@@ -95,15 +112,7 @@ async fn tokens_for(
             token
         }
     };
-    Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse {
-            access_token,
-            token_type: "Bearer".into(),
-            expires_in: keys.access_ttl_seconds,
-            refresh_token: Some(refresh_token),
-        }))
+    Ok(token_response(keys, access_token, Some(refresh_token)))
 }
 
 /// The client id and secret of a client credentials request: HTTP Basic (RFC 6749
@@ -168,15 +177,7 @@ async fn client_token(
     let access_token = keys
         .issue(&format!("{CLIENT_SUBJECT}{}", client.id))
         .map_err(ApiError::Internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse {
-            access_token,
-            token_type: "Bearer".into(),
-            expires_in: keys.access_ttl_seconds,
-            refresh_token: None,
-        }))
+    Ok(token_response(keys, access_token, None))
 }
 
 /// Get an access token.
