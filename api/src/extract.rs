@@ -6,6 +6,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{ApiError, FieldIssue, Issue};
 
@@ -205,4 +206,18 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
 fn url_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query)
+}
+
+/// A field that may be absent (unchanged) but never null.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A field that may be absent (unchanged), null (cleared) or set.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }

@@ -34,12 +34,15 @@ pub fn decode<T: for<'de> Deserialize<'de>>(cursor: &str) -> Result<T, ApiError>
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::InvalidParameters(vec![FieldIssue::new(
-                "cursor",
-                Issue::InvalidValue("not a cursor returned by this API for this sort order".into()),
-            )])
-        })
+        .ok_or_else(invalid_cursor)
+}
+
+/// The problem of a cursor this API did not make (or made for another query).
+pub fn invalid_cursor() -> ApiError {
+    ApiError::InvalidParameters(vec![FieldIssue::new(
+        "cursor",
+        Issue::InvalidValue("not a cursor returned by this API for this sort order".into()),
+    )])
 }
 
 /// The URL of the next page: the request's own, with `cursor` replaced.

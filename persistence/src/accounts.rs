@@ -9,7 +9,7 @@ use domain::access::{
 
 use crate::db::{DbConnection, write_transaction};
 use crate::error::PersistenceError;
-use crate::schema::{accounts, join_requests, memberships, refresh_tokens};
+use crate::schema::{accounts, join_requests, memberships, password_resets, refresh_tokens};
 use crate::structures::storable_now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -614,5 +614,139 @@ pub fn erase(
         .set(crate::schema::api_clients::revoked_at.eq(Some(now)))
         .execute(conn)?;
         Ok(())
+    })
+}
+
+/// Accounts by id (creation order), after `after`, optionally by status and role.
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<AccountStatus>,
+    agency_role: Option<AgencyRole>,
+    after: Option<AccountId>,
+    limit: i64,
+) -> Result<(Vec<Account>, bool), PersistenceError> {
+    let mut query = accounts::table
+        .select(AccountRow::as_select())
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(status) = status {
+        query = query.filter(accounts::status.eq(status.as_str()));
+    }
+    if let Some(role) = agency_role {
+        query = query.filter(accounts::agency_role.eq(role.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(accounts::id.gt(after.to_string()));
+    }
+    let mut rows = query
+        .order(accounts::id.asc())
+        .limit(limit + 1)
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let accounts = rows
+        .into_iter()
+        .map(|row| row.into_account().map(|(account, _)| account))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((accounts, more))
+}
+
+/// Changes what staff and administrators manage: name, status, agency role.
+pub fn update(
+    conn: &mut DbConnection,
+    id: AccountId,
+    display_name: Option<String>,
+    status: Option<AccountStatus>,
+    agency_role: Option<Option<AgencyRole>>,
+) -> Result<Account, PersistenceError> {
+    let now = storable_now().naive_utc();
+    let key = id.to_string();
+    write_transaction(conn, |conn| {
+        let current = find(conn, id)?;
+        diesel::update(accounts::table.find(&key))
+            .set((
+                accounts::display_name.eq(display_name.unwrap_or(current.display_name)),
+                accounts::status.eq(status.unwrap_or(current.status).as_str()),
+                accounts::agency_role.eq(agency_role
+                    .unwrap_or(current.agency_role)
+                    .map(|r| r.as_str().to_owned())),
+                accounts::updated_at.eq(now),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?;
+        if status == Some(AccountStatus::Disabled) {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::account_id.eq(&key))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(Some(now)))
+            .execute(conn)?;
+        }
+        find(conn, id)
+    })
+}
+
+pub fn create_password_reset(
+    conn: &mut DbConnection,
+    id: AccountId,
+    token_hash: &str,
+    expires_at: DateTime<chrono::Utc>,
+) -> Result<(), PersistenceError> {
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::token_hash.eq(token_hash),
+            password_resets::account_id.eq(id.to_string()),
+            password_resets::expires_at.eq(expires_at.naive_utc()),
+            password_resets::created_at.eq(storable_now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Spends a reset token and sets the new password hash; every sign-in of the account
+/// is revoked. `false` for an unknown, spent or expired token.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    password_hash: String,
+) -> Result<Option<AccountId>, PersistenceError> {
+    let now = storable_now().naive_utc();
+    write_transaction(conn, |conn| {
+        let found: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = password_resets::table
+            .find(token_hash)
+            .select((
+                password_resets::account_id,
+                password_resets::expires_at,
+                password_resets::used_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((account, expires_at, None)) = found else {
+            return Ok(None);
+        };
+        if expires_at <= now {
+            return Ok(None);
+        }
+        diesel::update(password_resets::table.find(token_hash))
+            .set(password_resets::used_at.eq(Some(now)))
+            .execute(conn)?;
+        diesel::update(accounts::table.find(&account))
+            .set((
+                accounts::password_hash.eq(password_hash),
+                accounts::updated_at.eq(now),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::account_id.eq(&account))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        account
+            .parse()
+            .map(Some)
+            .map_err(|e| PersistenceError::Corrupt(format!("password reset account: {e}")))
     })
 }

@@ -183,3 +183,13 @@ diesel::table! {
         changed_fields -> Text,
     }
 }
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

@@ -52,6 +52,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
             "POST /v1/accounts" => 201,
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
+            "POST /v1/auth/password-reset" => 400,
             "PATCH /v1/structures/{id}" if target == Target::Own => 200,
             _ if path.starts_with("/v1/") => 403,
             _ => return None,
@@ -87,6 +88,20 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "DELETE /v1/structures/{id}/members/{account_id}" => 204,
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
+        "POST /v1/auth/password-reset" => 400,
+        _ if path.starts_with("/v1/accounts")
+            && operation != "POST /v1/accounts"
+            && actor == Anonymous =>
+        {
+            401
+        }
+        "GET /v1/accounts" if staff => 200,
+        "GET /v1/accounts" => 403,
+        "POST /v1/accounts/{id}/password-resets" if staff => 201,
+        "POST /v1/accounts/{id}/password-resets" => 403,
+        "GET /v1/accounts/{id}" if member_of_target || staff => 200,
+        "PATCH /v1/accounts/{id}" if member_of_target || staff => 200,
+        "GET /v1/accounts/{id}" | "PATCH /v1/accounts/{id}" => 404,
         "GET /v1/audit-events" if actor == Anonymous => 401,
         "GET /v1/audit-events" if staff => 200,
         "GET /v1/audit-events" => 403,
@@ -122,6 +137,8 @@ struct World {
     clients: BTreeMap<Actor, reqwest::Client>,
     member_a: String,
     member_b: String,
+    member_a_id: String,
+    member_b_id: String,
     /// An account that members add, or that asks to join.
     joiner: String,
     joiner_id: String,
@@ -156,8 +173,20 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_owned();
+    let id_of = |token: String| async move {
+        app.send(client_with(Some(&token)).get(app.url("/v1/me")))
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let member_a_id = id_of(member_a.clone()).await;
+    let member_b_id = id_of(member_b.clone()).await;
     World {
         clients,
+        member_a_id,
+        member_b_id,
         member_a,
         member_b,
         joiner,
@@ -285,7 +314,18 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     (&a, &b)
                 };
                 let structure = if target == Target::Own { own } else { foreign };
-                let id = clients_of.get(structure).unwrap_or(structure);
+                let account_of = |s: &String| {
+                    if *s == a {
+                        &world.member_a_id
+                    } else {
+                        &world.member_b_id
+                    }
+                };
+                let id = if path.starts_with("/v1/accounts/{id}") {
+                    account_of(structure)
+                } else {
+                    clients_of.get(structure).unwrap_or(structure)
+                };
                 let url = app.url(
                     &path
                         .replace("{id}", id)
@@ -346,6 +386,13 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "name": "Partner", "structure_ids": [structure], "scopes": ["read"]
                     })),
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
+                    ("POST", "/v1/accounts/{id}/password-resets") => client.post(&url),
+                    ("POST", "/v1/auth/password-reset") => client
+                        .post(&url)
+                        .json(&json!({"token": "not-a-reset-token", "password": PASSWORD})),
+                    ("PATCH", "/v1/accounts/{id}") => {
+                        client.patch(&url).json(&json!({"display_name": "Renamed"}))
+                    }
                     ("PATCH", _) => client.patch(&url).json(&json!({"name": "Renamed"})),
                     ("DELETE", _) => client.delete(&url),
                     _ => panic!("no request recipe for {operation}"),

@@ -4,6 +4,7 @@
 // The whole crate is test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod api_clients;
 mod audit;
 mod auth;

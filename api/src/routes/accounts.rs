@@ -1,22 +1,26 @@
 //! `/v1/accounts`: self-service sign-up for artists and venues.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{Account, NewAccount};
+use domain::access::{Account, AccountId, AccountStatus, AgencyRole, NewAccount, Principal};
 use persistence::PersistenceError;
 use persistence::accounts;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::error::{ApiError, responses};
-use crate::extract::JsonBody;
-use crate::{idempotency, passwords};
+use crate::extract::{JsonBody, QueryParams};
+use crate::{idempotency, pagination, passwords, tokens};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_account);
+    cfg.service(create_account)
+        .service(list_accounts)
+        .service(get_account)
+        .service(update_account)
+        .service(create_password_reset);
 }
 
 /// An account, as its holder and the agency see it (never the password).
@@ -137,4 +141,337 @@ pub async fn create_account(
         Ok(HttpResponse::Created().json(AccountView::from(account)))
     })
     .await
+}
+
+/// An agency role, as administrators set it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyRoleDto {
+    Admin,
+    Staff,
+    Reviewer,
+}
+
+impl From<AgencyRoleDto> for AgencyRole {
+    fn from(role: AgencyRoleDto) -> Self {
+        match role {
+            AgencyRoleDto::Admin => Self::Admin,
+            AgencyRoleDto::Staff => Self::Staff,
+            AgencyRoleDto::Reviewer => Self::Reviewer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatusDto {
+    Active,
+    Disabled,
+}
+
+impl From<AccountStatusDto> for AccountStatus {
+    fn from(status: AccountStatusDto) -> Self {
+        match status {
+            AccountStatusDto::Active => Self::Active,
+            AccountStatusDto::Disabled => Self::Disabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAccountsParams {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
+    status: Option<AccountStatusDto>,
+    agency_role: Option<AgencyRoleDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPage {
+    pub data: Vec<AccountView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AccountCursor {
+    after: String,
+}
+
+/// Changes to an account. Holders change their name; staff also enable and disable
+/// accounts; administrators also give and take agency roles (`null` takes it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 100)]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = AccountStatusDto)]
+    status: Option<AccountStatusDto>,
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<AgencyRoleDto>)]
+    agency_role: Option<Option<AgencyRoleDto>>,
+}
+
+/// A single-use password reset token, to hand to the account's holder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// Send it to the holder over a channel you trust; it works once.
+    pub reset_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn agency_role(caller: &Caller) -> Option<AgencyRole> {
+    match caller.0 {
+        Principal::Account { agency_role, .. } => agency_role,
+        _ => None,
+    }
+}
+
+fn is_staff(caller: &Caller) -> bool {
+    matches!(
+        agency_role(caller),
+        Some(AgencyRole::Admin | AgencyRole::Staff)
+    )
+}
+
+fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::InvalidParameters(vec![crate::error::FieldIssue::new(
+            "id",
+            crate::error::Issue::InvalidValue("not a UUID".into()),
+        )])
+    })
+}
+
+/// List accounts (agency staff and administrators).
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(ListAccountsParams),
+    responses(
+        (status = 200, description = "One page of accounts, oldest first.", body = AccountPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[get("/accounts")]
+pub async fn list_accounts(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<ListAccountsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.account()?;
+    if !is_staff(&caller) {
+        return Err(ApiError::Forbidden);
+    }
+    let limit = pagination::limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            pagination::decode::<AccountCursor>(cursor)
+                .and_then(|c| c.after.parse().map_err(|_| pagination::invalid_cursor()))
+        })
+        .transpose()?;
+    let (status, role) = (
+        params.status.map(Into::into),
+        params.agency_role.map(Into::into),
+    );
+    let (accounts, more) = db::run(&pool, move |conn| {
+        accounts::list(conn, status, role, after, limit)
+    })
+    .await?;
+    let next_cursor = more
+        .then(|| {
+            accounts.last().map(|a| {
+                pagination::encode(&AccountCursor {
+                    after: a.id.to_string(),
+                })
+            })
+        })
+        .flatten();
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((
+            actix_web::http::header::LINK,
+            pagination::next_link(&req, cursor),
+        ));
+    }
+    Ok(response.json(AccountPage {
+        data: accounts.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// Get an account (yours, or any for agency staff).
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    responses(
+        (status = 200, description = "The account.", body = AccountView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/accounts/{id}")]
+pub async fn get_account(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let me = caller.account()?;
+    let id = parse_account_id(&id)?;
+    if id != me && !is_staff(&caller) {
+        return Err(ApiError::NotFound);
+    }
+    let account = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+/// Update an account.
+///
+/// Holders change their name. Staff also disable and enable accounts (effective at once:
+/// tokens are checked on every request). Administrators also give and take agency roles;
+/// nobody changes their own status or role, so the agency cannot lock itself out.
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    request_body = UpdateAccount,
+    responses(
+        (status = 200, description = "The updated account.", body = AccountView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[patch("/accounts/{id}")]
+pub async fn update_account(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+    body: JsonBody<UpdateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let me = caller.account()?;
+    let id = parse_account_id(&id)?;
+    let role = agency_role(&caller);
+    if id != me && !is_staff(&caller) {
+        return Err(ApiError::NotFound);
+    }
+    let UpdateAccount {
+        display_name,
+        status,
+        agency_role: new_role,
+    } = body.value;
+    let display_name = display_name
+        .map(|name| {
+            domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
+                .map_err(|problem| domain::ValidationError::single("display_name", problem))
+        })
+        .transpose()?;
+    let managing_status = status.is_some() && (id == me || !is_staff(&caller));
+    let managing_role = new_role.is_some() && (id == me || role != Some(AgencyRole::Admin));
+    if managing_status || managing_role {
+        return Err(ApiError::Forbidden);
+    }
+    let target = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
+    // Staff manage members' accounts; only administrators touch agency accounts.
+    if target.agency_role == Some(AgencyRole::Admin) && id != me && role != Some(AgencyRole::Admin)
+    {
+        return Err(ApiError::Forbidden);
+    }
+    let mut fields = Vec::new();
+    for (name, present) in [
+        ("display_name", display_name.is_some()),
+        ("status", status.is_some()),
+        ("agency_role", new_role.is_some()),
+    ] {
+        if present {
+            fields.push(name);
+        }
+    }
+    let event = audit::event(&caller, "account.update", "account", id, &fields);
+    let account = db::run(&pool, move |conn| {
+        let account = accounts::update(
+            conn,
+            id,
+            display_name,
+            status.map(Into::into),
+            new_role.map(|r| r.map(Into::into)),
+        )?;
+        persistence::audit::record(conn, event)?;
+        Ok(account)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+/// Make a password reset token (agency staff and administrators).
+///
+/// Single-use, valid one hour; redeemed with `POST /v1/auth/password-reset`. Redeeming it
+/// signs the account out everywhere.
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    responses(
+        (status = 201, description = "The token, shown once.", body = PasswordReset),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[post("/accounts/{id}/password-resets")]
+pub async fn create_password_reset(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.account()?;
+    if !is_staff(&caller) {
+        return Err(ApiError::Forbidden);
+    }
+    let id = parse_account_id(&id)?;
+    let token = tokens::new_refresh_token();
+    let hash = tokens::refresh_token_hash(&token);
+    let expires_at = crate::routes::accounts::now_plus_hour();
+    let event = audit::event(
+        &caller,
+        "account.password_reset",
+        "account",
+        id,
+        &["password_reset"],
+    );
+    db::run(&pool, move |conn| {
+        accounts::find(conn, id)?;
+        accounts::create_password_reset(conn, id, &hash, expires_at)?;
+        persistence::audit::record(conn, event)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(PasswordReset {
+        reset_token: token,
+        expires_at,
+    }))
+}
+
+pub(crate) fn now_plus_hour() -> DateTime<Utc> {
+    persistence::structures::storable_now() + chrono::Duration::hours(1)
 }

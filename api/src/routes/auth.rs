@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(revoke_token)
         .service(get_me)
         .service(export_me)
-        .service(erase_me);
+        .service(erase_me)
+        .service(reset_password);
 }
 
 /// A token request, form-encoded as RFC 6749 says.
@@ -524,4 +525,55 @@ pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespons
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A new password, with the reset token staff made for the account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    #[schema(min_length = 1, max_length = 256)]
+    token: String,
+    /// 15 to 128 characters.
+    #[schema(min_length = 15, max_length = 128)]
+    password: String,
+}
+
+/// Set a new password with a reset token.
+///
+/// The token works once and for one hour. Every sign-in of the account is revoked.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetPassword,
+    responses(
+        (status = 204, description = "Password changed; sign in again."),
+        responses::BadRequest,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn reset_password(
+    pool: web::Data<Db>,
+    body: crate::extract::JsonBody<ResetPassword>,
+) -> Result<HttpResponse, ApiError> {
+    let ResetPassword { token, password } = body.value;
+    domain::access::check_password(&password)
+        .map_err(|problem| domain::ValidationError::single("password", problem))?;
+    let hash = web::block(move || passwords::hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Internal)?;
+    let token_hash = tokens::refresh_token_hash(&token);
+    let reset = db::run(&pool, move |conn| {
+        accounts::reset_password(conn, &token_hash, hash)
+    })
+    .await?;
+    match reset {
+        Some(_) => Ok(HttpResponse::NoContent().finish()),
+        None => Err(ApiError::OAuth {
+            error: "invalid_grant",
+        }),
+    }
 }

@@ -1,0 +1,2 @@
+DROP INDEX accounts_listing_idx;
+DROP TABLE password_resets;
