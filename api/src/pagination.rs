@@ -45,6 +45,18 @@ pub fn invalid_cursor() -> ApiError {
     )])
 }
 
+/// A 200 for a page: with the `Link: rel="next"` header when another page follows.
+pub fn page_response(
+    req: &HttpRequest,
+    next_cursor: Option<&str>,
+) -> actix_web::HttpResponseBuilder {
+    let mut response = actix_web::HttpResponse::Ok();
+    if let Some(cursor) = next_cursor {
+        response.insert_header((actix_web::http::header::LINK, next_link(req, cursor)));
+    }
+    response
+}
+
 /// The URL of the next page: the request's own, with `cursor` replaced.
 pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())

@@ -297,17 +297,12 @@ pub async fn list_accounts(
             })
         })
         .flatten();
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        response.insert_header((
-            actix_web::http::header::LINK,
-            pagination::next_link(&req, cursor),
-        ));
-    }
-    Ok(response.json(AccountPage {
-        data: accounts.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    Ok(
+        pagination::page_response(&req, next_cursor.as_deref()).json(AccountPage {
+            data: accounts.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }),
+    )
 }
 
 /// Get an account (yours, or any for agency staff).

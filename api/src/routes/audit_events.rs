@@ -1,7 +1,6 @@
 //! `/v1/audit-events`: the audit log, for agency staff. Read-only: nothing edits or
 //! deletes it.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use domain::access::{AgencyRole, Principal};
@@ -165,15 +164,13 @@ pub async fn list_audit_events(
     } else {
         None
     };
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        response.insert_header((header::LINK, pagination::next_link(&req, cursor)));
-    }
-    Ok(response.json(AuditEventPage {
-        data: events
-            .into_iter()
-            .map(AuditEventView::try_from)
-            .collect::<Result<_, _>>()?,
-        next_cursor,
-    }))
+    Ok(
+        pagination::page_response(&req, next_cursor.as_deref()).json(AuditEventPage {
+            data: events
+                .into_iter()
+                .map(AuditEventView::try_from)
+                .collect::<Result<_, _>>()?,
+            next_cursor,
+        }),
+    )
 }

@@ -770,21 +770,19 @@ pub async fn list_structures(
     let next_cursor = page
         .next
         .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        response.insert_header((header::LINK, pagination::next_link(&req, cursor)));
-    }
-    Ok(response.json(StructurePage {
-        data: page
-            .items
-            .into_iter()
-            .map(|structure| {
-                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
-                StructureView::new(structure, seen)
-            })
-            .collect(),
-        next_cursor,
-    }))
+    Ok(
+        pagination::page_response(&req, next_cursor.as_deref()).json(StructurePage {
+            data: page
+                .items
+                .into_iter()
+                .map(|structure| {
+                    let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                    StructureView::new(structure, seen)
+                })
+                .collect(),
+            next_cursor,
+        }),
+    )
 }
 
 /// Create a structure.
