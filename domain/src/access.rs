@@ -217,7 +217,8 @@ pub enum Principal {
 }
 
 impl Principal {
-    fn is_staff(&self) -> bool {
+    /// Agency staff or administrator.
+    pub fn is_staff(&self) -> bool {
         matches!(
             self,
             Self::Account {

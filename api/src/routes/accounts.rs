@@ -232,10 +232,7 @@ fn agency_role(caller: &Caller) -> Option<AgencyRole> {
 }
 
 fn is_staff(caller: &Caller) -> bool {
-    matches!(
-        agency_role(caller),
-        Some(AgencyRole::Admin | AgencyRole::Staff)
-    )
+    caller.0.is_staff()
 }
 
 fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{AgencyRole, ClientId, Principal, Scope, StructureAction, may};
+use domain::access::{ClientId, Scope, StructureAction, may};
 use domain::{FieldProblem, StructureId, ValidationError};
 use persistence::api_clients::{self, ApiClient};
 use serde::{Deserialize, Serialize};
@@ -129,16 +129,6 @@ pub struct CreateApiClient {
     scopes: Vec<ScopeDto>,
 }
 
-fn is_staff(principal: &Principal) -> bool {
-    matches!(
-        principal,
-        Principal::Account {
-            agency_role: Some(AgencyRole::Admin | AgencyRole::Staff),
-            ..
-        }
-    )
-}
-
 /// The client, if the caller made it or is staff; 404 otherwise.
 async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClient, ApiError> {
     let account = caller.account()?;
@@ -149,7 +139,7 @@ async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClien
         )])
     })?;
     let (client, _) = db::run(pool, move |conn| api_clients::find(conn, id)).await?;
-    if client.created_by == account || is_staff(&caller.0) {
+    if client.created_by == account || caller.0.is_staff() {
         Ok(client)
     } else {
         Err(ApiError::NotFound)
@@ -276,7 +266,7 @@ pub async fn list_api_clients(
     pool: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
-    let made_by = (!is_staff(&caller.0)).then_some(account);
+    let made_by = (!caller.0.is_staff()).then_some(account);
     let clients = db::run(&pool, move |conn| api_clients::list(conn, made_by)).await?;
     Ok(HttpResponse::Ok().json(ApiClientPage {
         data: clients.into_iter().map(Into::into).collect(),

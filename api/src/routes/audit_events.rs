@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use domain::access::{AgencyRole, Principal};
 use persistence::audit::{self, Event, EventQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -114,14 +113,7 @@ pub async fn list_audit_events(
     QueryParams(params): QueryParams<AuditEventParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
-    let staff = matches!(
-        caller.0,
-        Principal::Account {
-            agency_role: Some(AgencyRole::Admin | AgencyRole::Staff),
-            ..
-        }
-    );
-    if !staff {
+    if !caller.0.is_staff() {
         return Err(ApiError::Forbidden);
     }
     let mut invalid = domain::ValidationError::default();
