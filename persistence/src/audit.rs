@@ -35,6 +35,21 @@ pub struct Event {
     pub changed_fields: Vec<String>,
 }
 
+/// Runs a write and records its event in the same transaction: no write without its
+/// trace, no trace of a write that did not happen. `event` sees the write's result
+/// (for ids made inside it).
+pub fn recorded<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
+    event: impl FnOnce(&T) -> NewEvent,
+) -> Result<T, PersistenceError> {
+    crate::db::write_transaction(conn, |conn| {
+        let value = work(conn)?;
+        record(conn, event(&value))?;
+        Ok(value)
+    })
+}
+
 pub fn record(conn: &mut DbConnection, event: NewEvent) -> Result<(), PersistenceError> {
     diesel::insert_into(audit_events::table)
         .values((

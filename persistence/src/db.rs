@@ -169,7 +169,16 @@ pub fn write_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
 ) -> Result<T, PersistenceError> {
+    let outermost_on_sqlite = match conn {
+        DbConnection::Postgres(_) => false,
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .map_err(PersistenceError::from)?
+            .is_none(),
+    };
     match conn {
+        // PostgreSQL, or a transaction inside one: diesel's own (a savepoint when nested).
+        _ if !outermost_on_sqlite => conn.transaction(work),
         DbConnection::Postgres(_) => conn.transaction(work),
         DbConnection::Sqlite(_) => {
             // Through diesel's transaction manager, so that nested transactions (diesel's

@@ -128,3 +128,25 @@ async fn audit_filters_longer_than_the_contract_allows_are_refused() {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.error_fields(), ["object_type"]);
 }
+
+#[tokio::test]
+async fn a_refused_write_leaves_no_trace_and_a_done_one_always_does() {
+    let app = spawn_app().await;
+    let mut body = company("Première");
+    body["siret"] = json!("73282932000074");
+    app.create_structure(&body).await;
+    body["name"] = json!("Doublon");
+    assert_eq!(app.post_json("/v1/structures", &body).await.status, 409);
+
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let events = app
+        .send(staff.get(app.url("/v1/audit-events?action=structure.create")))
+        .await
+        .json();
+    assert_eq!(events["data"].as_array().unwrap().len(), 1);
+    let structures = app.get("/v1/structures").await.json();
+    assert_eq!(structures["data"].as_array().unwrap().len(), 1);
+}

@@ -126,14 +126,17 @@ pub async fn create_account(
             &["email", "display_name", "password"],
         );
         let account = db::run(&pool, move |conn| {
-            match accounts::create(conn, new, hash, None) {
-                Err(PersistenceError::Conflict { .. }) => Ok(None),
-                other => {
-                    let account = other?;
+            let created = persistence::audit::recorded(
+                conn,
+                |conn| accounts::create(conn, new, hash, None),
+                move |account| {
                     event.object_id = account.id.to_string();
-                    persistence::audit::record(conn, event)?;
-                    Ok(Some(account))
-                }
+                    event
+                },
+            );
+            match created {
+                Err(PersistenceError::Conflict { .. }) => Ok(None),
+                other => other.map(Some),
             }
         })
         .await?
@@ -400,15 +403,19 @@ pub async fn update_account(
     }
     let event = audit::event(&caller, "account.update", "account", id, &fields);
     let account = db::run(&pool, move |conn| {
-        let account = accounts::update(
+        persistence::audit::recorded(
             conn,
-            id,
-            display_name,
-            status.map(Into::into),
-            new_role.map(|r| r.map(Into::into)),
-        )?;
-        persistence::audit::record(conn, event)?;
-        Ok(account)
+            |conn| {
+                accounts::update(
+                    conn,
+                    id,
+                    display_name,
+                    status.map(Into::into),
+                    new_role.map(|r| r.map(Into::into)),
+                )
+            },
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
@@ -454,8 +461,11 @@ pub async fn create_password_reset(
     );
     db::run(&pool, move |conn| {
         accounts::find(conn, id)?;
-        accounts::create_password_reset(conn, id, &hash, expires_at)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::create_password_reset(conn, id, &hash, expires_at),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(PasswordReset {

@@ -235,10 +235,14 @@ pub async fn create_api_client(
             &["name", "scopes", "structure_ids", "secret"],
         );
         let client = db::run(&pool, move |conn| {
-            let client = api_clients::create(conn, name, hash, &scopes, &structures, account)?;
-            event.object_id = client.id.to_string();
-            persistence::audit::record(conn, event)?;
-            Ok(client)
+            persistence::audit::recorded(
+                conn,
+                |conn| api_clients::create(conn, name, hash, &scopes, &structures, account),
+                move |client| {
+                    event.object_id = client.id.to_string();
+                    event
+                },
+            )
         })
         .await?;
         Ok(HttpResponse::Created().json(ApiClientCredentials {
@@ -331,8 +335,11 @@ pub async fn rotate_api_client_secret(
         &["secret"],
     );
     db::run(&pool, move |conn| {
-        api_clients::rotate_secret(conn, client_id, hash)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| api_clients::rotate_secret(conn, client_id, hash),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(ApiClientCredentials {
@@ -373,8 +380,7 @@ pub async fn revoke_api_client(
         &["revoked_at"],
     );
     db::run(&pool, move |conn| {
-        api_clients::revoke(conn, client_id)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(conn, |conn| api_clients::revoke(conn, client_id), |_| event)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

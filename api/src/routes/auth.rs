@@ -520,8 +520,7 @@ pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespons
         &["email", "display_name", "password"],
     );
     db::run(&pool, move |conn| {
-        accounts::erase(conn, id, unusable)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(conn, |conn| accounts::erase(conn, id, unusable), |_| event)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

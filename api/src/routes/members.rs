@@ -279,12 +279,14 @@ pub async fn add_member(
             }
             Err(other) => return Err(other),
         };
-        match accounts::add_membership(conn, account.id, structure, role) {
-            Ok(()) => {
-                event.object_id = membership_id(structure, account.id);
-                persistence::audit::record(conn, event)?;
-                Ok(Ok(account.id))
-            }
+        event.object_id = membership_id(structure, account.id);
+        let added = persistence::audit::recorded(
+            conn,
+            |conn| accounts::add_membership(conn, account.id, structure, role),
+            |_| event,
+        );
+        match added {
+            Ok(()) => Ok(Ok(account.id)),
             Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
             Err(other) => Err(other),
         }
@@ -335,8 +337,11 @@ pub async fn change_member(
         &["role"],
     );
     db::run(&pool, move |conn| {
-        accounts::change_role(conn, account, structure, role)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::change_role(conn, account, structure, role),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(member_view(&pool, structure, account).await?))
@@ -384,8 +389,11 @@ pub async fn remove_member(
         &[],
     );
     db::run(&pool, move |conn| {
-        accounts::remove_member(conn, account, structure)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::remove_member(conn, account, structure),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -436,13 +444,14 @@ pub async fn request_to_join(
         &["message"],
     );
     db::run(&pool, move |conn| {
-        match accounts::request_to_join(conn, account, structure, message) {
+        let asked = persistence::audit::recorded(
+            conn,
+            |conn| accounts::request_to_join(conn, account, structure, message),
+            |_| event,
+        );
+        match asked {
             Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
-            other => {
-                other?;
-                persistence::audit::record(conn, event)?;
-                Ok(Ok(()))
-            }
+            other => other.map(Ok),
         }
     })
     .await??;
@@ -522,8 +531,11 @@ pub async fn accept_join_request(
         &["role"],
     );
     db::run(&pool, move |conn| {
-        accounts::answer_join_request(conn, account, structure, Some(role))?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::answer_join_request(conn, account, structure, Some(role)),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
@@ -562,8 +574,11 @@ pub async fn decline_join_request(
         &[],
     );
     db::run(&pool, move |conn| {
-        accounts::answer_join_request(conn, account, structure, None)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::answer_join_request(conn, account, structure, None),
+            |_| event,
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -834,10 +834,14 @@ pub async fn create_structure(
             &structure.changed_fields(None),
         );
         let created = db::run(&pool, move |conn| {
-            let created = structures::create(conn, structure, Some(owner))?;
-            event.object_id = created.id.to_string();
-            persistence::audit::record(conn, event)?;
-            Ok(created)
+            persistence::audit::recorded(
+                conn,
+                |conn| structures::create(conn, structure, Some(owner)),
+                move |created| {
+                    event.object_id = created.id.to_string();
+                    event
+                },
+            )
         })
         .await?;
         let mut response = HttpResponse::Created();
@@ -956,9 +960,11 @@ pub async fn update_structure(
             &data.changed_fields(Some(&current.data)),
         );
         let result = db::run(&pool, move |conn| {
-            let updated = structures::update(conn, &current, data)?;
-            persistence::audit::record(conn, event)?;
-            Ok(updated)
+            persistence::audit::recorded(
+                conn,
+                |conn| structures::update(conn, &current, data),
+                |_| event,
+            )
         })
         .await;
         match result {
@@ -1021,8 +1027,7 @@ pub async fn archive_structure(
         &["archived_at"],
     );
     db::run(&pool, move |conn| {
-        structures::archive(conn, &current)?;
-        persistence::audit::record(conn, event)
+        persistence::audit::recorded(conn, |conn| structures::archive(conn, &current), |_| event)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
