@@ -60,6 +60,13 @@ pub struct Settings {
     /// must share it. Unset: one is generated into the data folder.
     #[arg(long, env = "OES_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
+    /// An EC P-256 private key (PKCS#8 PEM file): tokens are then signed ES256 with a
+    /// `kid`, and `/.well-known/jwks.json` publishes the public key. Replaces the secret.
+    #[arg(long, env = "OES_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<std::path::PathBuf>,
+    /// `kid` of that key (default: derived from the public key).
+    #[arg(long, env = "OES_JWT_KEY_ID", global = true)]
+    pub jwt_key_id: Option<String>,
     /// `iss` and `aud` of access tokens.
     #[arg(long, env = "OES_JWT_ISSUER", default_value = "oes-api", global = true)]
     pub jwt_issuer: String,
@@ -127,6 +134,8 @@ impl Settings {
             body_limit: 1_048_576,
             data_dir: std::env::temp_dir(),
             jwt_secret: Some(crate::tokens::new_refresh_token()),
+            jwt_private_key_file: None,
+            jwt_key_id: None,
             jwt_issuer: "oes-api".into(),
             access_token_ttl: 900,
             refresh_token_ttl: 2_592_000,

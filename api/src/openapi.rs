@@ -100,15 +100,17 @@ where
             InitError = (),
         >,
 {
-    app.configure(routes::operations::configure).service(
-        utoipa_actix_web::scope("/v1")
-            .configure(routes::accounts::configure)
-            .configure(routes::auth::configure)
-            .configure(routes::structures::configure)
-            .configure(routes::members::configure)
-            .configure(routes::api_clients::configure)
-            .configure(routes::audit_events::configure),
-    )
+    app.configure(routes::operations::configure)
+        .configure(routes::auth::configure_well_known)
+        .service(
+            utoipa_actix_web::scope("/v1")
+                .configure(routes::accounts::configure)
+                .configure(routes::auth::configure)
+                .configure(routes::structures::configure)
+                .configure(routes::members::configure)
+                .configure(routes::api_clients::configure)
+                .configure(routes::audit_events::configure),
+        )
 }
 
 /// The OpenAPI document.

@@ -61,14 +61,30 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
         );
     }
     let geography = Arc::new(ReferenceGeography::read(&mut conn)?);
-    let secret = tokens::secret(settings.jwt_secret.as_deref(), &settings.data_dir)
-        .map_err(StartupError::Secret)?;
-    let keys = TokenKeys::new(
-        &secret,
-        &settings.jwt_issuer,
-        settings.access_token_ttl,
-        settings.refresh_token_ttl,
-    );
+    let keys = match &settings.jwt_private_key_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| StartupError::Secret(format!("{}: {e}", path.display())))?;
+            TokenKeys::es256(
+                &pem,
+                settings.jwt_key_id.as_deref(),
+                &settings.jwt_issuer,
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            )
+            .map_err(StartupError::Secret)?
+        }
+        None => {
+            let secret = tokens::secret(settings.jwt_secret.as_deref(), &settings.data_dir)
+                .map_err(StartupError::Secret)?;
+            TokenKeys::new(
+                &secret,
+                &settings.jwt_issuer,
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            )
+        }
+    };
     Ok(State {
         pool,
         geography,

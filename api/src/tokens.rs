@@ -6,6 +6,7 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    header: Header,
+    /// The public key, for `/.well-known/jwks.json` (asymmetric keys only).
+    jwks: Option<JwkSet>,
     issuer: String,
     audience: String,
     pub access_ttl_seconds: u64,
@@ -37,27 +41,79 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
+    fn validation(algorithm: Algorithm, issuer: &str) -> Validation {
+        // The allow-list: one algorithm, so `alg: none` and every other one fail.
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.leeway = LEEWAY_SECONDS;
+        validation
+    }
+
+    /// HS256 with a shared secret: every instance must hold it.
     pub fn new(
         secret: &[u8],
         issuer: &str,
         access_ttl_seconds: u64,
         refresh_ttl_seconds: u64,
     ) -> Self {
-        // The allow-list: HS256 only, so `alg: none` and every other algorithm fail.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
-        validation.leeway = LEEWAY_SECONDS;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            validation,
+            validation: Self::validation(Algorithm::HS256, issuer),
+            header: Header::new(Algorithm::HS256),
+            jwks: None,
             issuer: issuer.to_owned(),
             audience: issuer.to_owned(),
             access_ttl_seconds,
             refresh_ttl_seconds,
         }
+    }
+
+    /// ES256 with an EC P-256 private key (PKCS#8 PEM): tokens carry its `kid`, and the
+    /// public key is published as a JWKS so that other instances and partners verify
+    /// tokens without any secret.
+    pub fn es256(
+        private_key_pem: &[u8],
+        key_id: Option<&str>,
+        issuer: &str,
+        access_ttl_seconds: u64,
+        refresh_ttl_seconds: u64,
+    ) -> Result<Self, String> {
+        let encoding = EncodingKey::from_ec_pem(private_key_pem)
+            .map_err(|e| format!("not an EC P-256 private key in PKCS#8 PEM: {e}"))?;
+        let mut jwk =
+            Jwk::from_encoding_key(&encoding, Algorithm::ES256).map_err(|e| e.to_string())?;
+        let key_id = match key_id {
+            Some(id) => id.to_owned(),
+            // Stable across restarts and instances: derived from the public key.
+            None => {
+                let public = serde_json::to_vec(&jwk.algorithm).map_err(|e| e.to_string())?;
+                format!("{:x}", Sha256::digest(public))[..16].to_owned()
+            }
+        };
+        jwk.common.key_id = Some(key_id.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(key_id);
+        Ok(Self {
+            encoding,
+            decoding,
+            validation: Self::validation(Algorithm::ES256, issuer),
+            header,
+            jwks: Some(JwkSet { keys: vec![jwk] }),
+            issuer: issuer.to_owned(),
+            audience: issuer.to_owned(),
+            access_ttl_seconds,
+            refresh_ttl_seconds,
+        })
+    }
+
+    /// The public keys that verify this server's tokens, if they are asymmetric.
+    pub fn jwks(&self) -> Option<&JwkSet> {
+        self.jwks.as_ref()
     }
 
     /// A signed access token for `subject`.
@@ -71,7 +127,7 @@ impl TokenKeys {
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
+        encode(&self.header, &claims, &self.encoding).map_err(|e| e.to_string())
     }
 
     /// The claims of a valid token; `None` for anything forged, expired or foreign.

@@ -49,6 +49,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         // A client reads and edits its structure, and needs a person for the rest.
         return Some(match operation {
             "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
+            "GET /.well-known/jwks.json" => 404,
             "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
             "POST /v1/accounts" => 201,
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
@@ -60,6 +61,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
     }
     Some(match operation {
         "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
+        // This server signs with a shared secret: no public key to publish.
+        "GET /.well-known/jwks.json" => 404,
         "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
         "POST /v1/accounts" => 201,
         "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,

@@ -13,6 +13,7 @@ mod contract;
 mod errors;
 mod gdpr;
 mod helpers;
+mod jwks;
 mod limits;
 mod members;
 mod migrations;

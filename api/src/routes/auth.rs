@@ -30,6 +30,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reset_password);
 }
 
+/// The JWKS route sits at the root, outside `/v1`, where clients look for it.
+pub fn configure_well_known(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(jwks);
+}
+
 /// A token request, form-encoded as RFC 6749 says.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
@@ -574,5 +579,32 @@ pub async fn reset_password(
         None => Err(ApiError::OAuth {
             error: "invalid_grant",
         }),
+    }
+}
+
+/// The public keys that verify access tokens (RFC 7517).
+///
+/// Published when the server signs with an asymmetric key (`OES_JWT_PRIVATE_KEY_FILE`):
+/// other instances and partner systems verify tokens with it. With a shared secret
+/// there is nothing public to publish: 404.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "A JWK Set.", body = Object, example = json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "x": "…", "y": "…", "use": "sig", "alg": "ES256", "kid": "3f1c9a…"
+        }]})),
+        responses::NotFound,
+    )
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(keys: web::Data<TokenKeys>) -> Result<HttpResponse, ApiError> {
+    match keys.jwks() {
+        Some(set) => Ok(HttpResponse::Ok()
+            .insert_header(CacheControl(vec![
+                CacheDirective::Public,
+                CacheDirective::MaxAge(300),
+            ]))
+            .json(set)),
+        None => Err(ApiError::NotFound),
     }
 }
