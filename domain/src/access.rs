@@ -290,6 +290,66 @@ pub fn may(
     }
 }
 
+/// What may be done to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    List,
+    Read,
+    Rename,
+    /// Enable or disable.
+    SetStatus,
+    /// Give or take an agency role.
+    SetRole,
+    /// Make a password reset token.
+    ResetPassword,
+}
+
+/// The policy for accounts. Staff manage members' accounts and read everyone's;
+/// administrators also manage agency accounts and roles; nobody changes their own
+/// status or role (the agency cannot lock itself out); clients never touch accounts.
+///
+/// | action         | own account | other member | other staff | an admin (as staff) | as admin |
+/// |----------------|-------------|--------------|-------------|---------------------|----------|
+/// | list           | staff only  |              |             |                     |          |
+/// | read, rename   | yes         | staff        | staff       | read only           | yes      |
+/// | status         | no          | staff        | staff       | no                  | yes      |
+/// | role           | no          | admin        | admin       | no                  | yes      |
+/// | reset password | staff       | staff        | staff       | no                  | yes      |
+pub fn may_on_account(
+    principal: &Principal,
+    action: AccountAction,
+    target: AccountId,
+    target_role: Option<AgencyRole>,
+) -> bool {
+    use AccountAction::*;
+    let Principal::Account { id, agency_role } = principal else {
+        return false;
+    };
+    let own = *id == target;
+    let staff = principal.is_staff();
+    let admin = *agency_role == Some(AgencyRole::Admin);
+    // Staff do not act on administrators; administrators act on anyone.
+    let outranks = admin || target_role != Some(AgencyRole::Admin);
+    match action {
+        List => staff,
+        Read => own || staff,
+        Rename => own || (staff && outranks),
+        SetStatus => !own && staff && outranks,
+        SetRole => !own && admin,
+        ResetPassword => staff && outranks,
+    }
+}
+
+/// Who reads the audit log: agency staff and administrators.
+pub fn may_read_audit_log(principal: &Principal) -> bool {
+    principal.is_staff()
+}
+
+/// Who manages an API client: the account that made it, and agency staff.
+pub fn may_manage_client(principal: &Principal, made_by: AccountId) -> bool {
+    principal.is_staff() || matches!(principal, Principal::Account { id, .. } if *id == made_by)
+}
+
 /// The role a client holds in `structure`: editor with `structures:write`, viewer with
 /// `read`, none for a structure it does not act for.
 pub fn client_role(
@@ -399,6 +459,72 @@ mod tests {
             ReadPrivate,
             role(&programming_only, own)
         ));
+    }
+
+    #[test]
+    fn the_account_policy_is_the_documented_table() {
+        use AccountAction::*;
+        let member = AccountId::generate();
+        let other = AccountId::generate();
+        let staff_id = AccountId::generate();
+        let admin_id = AccountId::generate();
+        let as_member = Principal::Account {
+            id: member,
+            agency_role: None,
+        };
+        let as_staff = Principal::Account {
+            id: staff_id,
+            agency_role: Some(AgencyRole::Staff),
+        };
+        let as_admin = Principal::Account {
+            id: admin_id,
+            agency_role: Some(AgencyRole::Admin),
+        };
+        let staff_role = Some(AgencyRole::Staff);
+        let admin_role = Some(AgencyRole::Admin);
+
+        assert!(!may_on_account(&as_member, List, member, None));
+        assert!(may_on_account(&as_staff, List, staff_id, staff_role));
+        assert!(may_on_account(&as_member, Read, member, None));
+        assert!(may_on_account(&as_member, Rename, member, None));
+        assert!(!may_on_account(&as_member, Read, other, None));
+        for action in [SetStatus, SetRole] {
+            assert!(
+                !may_on_account(&as_member, action, member, None),
+                "{action:?}"
+            );
+            assert!(
+                !may_on_account(&as_staff, action, staff_id, staff_role),
+                "{action:?}"
+            );
+            assert!(
+                !may_on_account(&as_admin, action, admin_id, admin_role),
+                "{action:?}"
+            );
+        }
+        assert!(may_on_account(&as_staff, SetStatus, member, None));
+        assert!(!may_on_account(&as_staff, SetRole, member, None));
+        assert!(may_on_account(&as_admin, SetRole, member, None));
+        assert!(may_on_account(&as_staff, Read, admin_id, admin_role));
+        for action in [Rename, SetStatus, ResetPassword] {
+            assert!(
+                !may_on_account(&as_staff, action, admin_id, admin_role),
+                "{action:?}"
+            );
+            assert!(
+                may_on_account(&as_admin, action, staff_id, staff_role),
+                "{action:?}"
+            );
+        }
+        let client = Principal::Client {
+            id: ClientId::generate(),
+            structures: vec![],
+            scopes: vec![Scope::Read],
+        };
+        assert!(!may_on_account(&client, Read, member, None));
+        assert!(!may_read_audit_log(&as_member) && may_read_audit_log(&as_staff));
+        assert!(may_manage_client(&as_member, member) && !may_manage_client(&as_member, other));
+        assert!(may_manage_client(&as_staff, other) && !may_manage_client(&client, member));
     }
 
     #[test]

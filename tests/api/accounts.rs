@@ -118,7 +118,11 @@ async fn only_administrators_give_roles_and_nobody_their_own() {
         )
         .await;
     assert_eq!(own.status, 403);
-    // Staff do not touch administrators.
+    // Staff do not touch administrators: neither their status nor their password.
+    let refused = app
+        .send(staff.post(app.url(&format!("/v1/accounts/{admin_id}/password-resets"))))
+        .await;
+    assert_eq!(refused.status, 403);
     let refused = app
         .send(
             staff

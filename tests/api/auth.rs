@@ -403,3 +403,20 @@ async fn removing_a_membership_takes_effect_at_once() {
         403
     );
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_no_longer_refreshes() {
+    let app = crate::helpers::spawn_app_with(|settings| settings.refresh_token_ttl = 1).await;
+    let refresh = app.sign_in("member@example.org").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let refused = token_request(
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"], "invalid_grant");
+}

@@ -101,7 +101,10 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "GET /v1/accounts" if staff => 200,
         "GET /v1/accounts" => 403,
         "POST /v1/accounts/{id}/password-resets" if staff => 201,
-        "POST /v1/accounts/{id}/password-resets" => 403,
+        // Members read their own account but do not reset passwords; others' accounts
+        // are not theirs to see.
+        "POST /v1/accounts/{id}/password-resets" if member_of_target => 403,
+        "POST /v1/accounts/{id}/password-resets" => 404,
         "GET /v1/accounts/{id}" if member_of_target || staff => 200,
         "PATCH /v1/accounts/{id}" if member_of_target || staff => 200,
         "GET /v1/accounts/{id}" | "PATCH /v1/accounts/{id}" => 404,

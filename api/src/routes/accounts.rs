@@ -2,7 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{Account, AccountId, AccountStatus, AgencyRole, NewAccount, Principal};
+use domain::access::{
+    Account, AccountAction, AccountId, AccountStatus, AgencyRole, NewAccount, may_on_account,
+};
 use persistence::PersistenceError;
 use persistence::accounts;
 use serde::{Deserialize, Serialize};
@@ -227,15 +229,25 @@ pub struct PasswordReset {
     pub expires_at: DateTime<Utc>,
 }
 
-fn agency_role(caller: &Caller) -> Option<AgencyRole> {
-    match caller.0 {
-        Principal::Account { agency_role, .. } => agency_role,
-        _ => None,
+/// The account if the policy lets the caller do `action` to it: 404 when the caller may
+/// not even read it, 403 when it may read but not do this.
+async fn authorized_target(
+    pool: &Db,
+    caller: &Caller,
+    id: AccountId,
+    actions: &[AccountAction],
+) -> Result<Account, ApiError> {
+    caller.account()?;
+    if !may_on_account(&caller.0, AccountAction::Read, id, None) {
+        return Err(ApiError::NotFound);
     }
-}
-
-fn is_staff(caller: &Caller) -> bool {
-    caller.0.is_staff()
+    let target = db::run(pool, move |conn| accounts::find(conn, id)).await?;
+    for &action in actions {
+        if !may_on_account(&caller.0, action, id, target.agency_role) {
+            return Err(ApiError::Forbidden);
+        }
+    }
+    Ok(target)
 }
 
 fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
@@ -267,8 +279,8 @@ pub async fn list_accounts(
     req: HttpRequest,
     QueryParams(params): QueryParams<ListAccountsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    if !is_staff(&caller) {
+    let me = caller.account()?;
+    if !may_on_account(&caller.0, AccountAction::List, me, None) {
         return Err(ApiError::Forbidden);
     }
     let limit = pagination::limit(params.limit)?;
@@ -325,12 +337,8 @@ pub async fn get_account(
     pool: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = caller.account()?;
     let id = parse_account_id(&id)?;
-    if id != me && !is_staff(&caller) {
-        return Err(ApiError::NotFound);
-    }
-    let account = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
+    let account = authorized_target(&pool, &caller, id, &[]).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
 
@@ -363,12 +371,7 @@ pub async fn update_account(
     id: web::Path<String>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = caller.account()?;
     let id = parse_account_id(&id)?;
-    let role = agency_role(&caller);
-    if id != me && !is_staff(&caller) {
-        return Err(ApiError::NotFound);
-    }
     let UpdateAccount {
         display_name,
         status,
@@ -380,17 +383,17 @@ pub async fn update_account(
                 .map_err(|problem| domain::ValidationError::single("display_name", problem))
         })
         .transpose()?;
-    let managing_status = status.is_some() && (id == me || !is_staff(&caller));
-    let managing_role = new_role.is_some() && (id == me || role != Some(AgencyRole::Admin));
-    if managing_status || managing_role {
-        return Err(ApiError::Forbidden);
+    let mut actions = Vec::new();
+    for (action, asked) in [
+        (AccountAction::Rename, display_name.is_some()),
+        (AccountAction::SetStatus, status.is_some()),
+        (AccountAction::SetRole, new_role.is_some()),
+    ] {
+        if asked {
+            actions.push(action);
+        }
     }
-    let target = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
-    // Staff manage members' accounts; only administrators touch agency accounts.
-    if target.agency_role == Some(AgencyRole::Admin) && id != me && role != Some(AgencyRole::Admin)
-    {
-        return Err(ApiError::Forbidden);
-    }
+    authorized_target(&pool, &caller, id, &actions).await?;
     let mut fields = Vec::new();
     for (name, present) in [
         ("display_name", display_name.is_some()),
@@ -444,11 +447,8 @@ pub async fn create_password_reset(
     pool: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    if !is_staff(&caller) {
-        return Err(ApiError::Forbidden);
-    }
     let id = parse_account_id(&id)?;
+    authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&token);
     let expires_at = crate::routes::accounts::now_plus_hour();
@@ -460,7 +460,6 @@ pub async fn create_password_reset(
         &["password_reset"],
     );
     db::run(&pool, move |conn| {
-        accounts::find(conn, id)?;
         persistence::audit::recorded(
             conn,
             |conn| accounts::create_password_reset(conn, id, &hash, expires_at),

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{ClientId, Scope, StructureAction, may};
+use domain::access::{ClientId, Scope, StructureAction, may, may_manage_client};
 use domain::{FieldProblem, StructureId, ValidationError};
 use persistence::api_clients::{self, ApiClient};
 use serde::{Deserialize, Serialize};
@@ -131,7 +131,7 @@ pub struct CreateApiClient {
 
 /// The client, if the caller made it or is staff; 404 otherwise.
 async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClient, ApiError> {
-    let account = caller.account()?;
+    caller.account()?;
     let id: ClientId = id.parse().map_err(|_| {
         ApiError::InvalidParameters(vec![FieldIssue::new(
             "id",
@@ -139,7 +139,7 @@ async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClien
         )])
     })?;
     let (client, _) = db::run(pool, move |conn| api_clients::find(conn, id)).await?;
-    if client.created_by == account || caller.0.is_staff() {
+    if may_manage_client(&caller.0, client.created_by) {
         Ok(client)
     } else {
         Err(ApiError::NotFound)

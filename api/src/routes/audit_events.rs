@@ -113,7 +113,7 @@ pub async fn list_audit_events(
     QueryParams(params): QueryParams<AuditEventParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
-    if !caller.0.is_staff() {
+    if !domain::access::may_read_audit_log(&caller.0) {
         return Err(ApiError::Forbidden);
     }
     let mut invalid = domain::ValidationError::default();
