@@ -150,3 +150,116 @@ async fn a_refused_write_leaves_no_trace_and_a_done_one_always_does() {
     let structures = app.get("/v1/structures").await.json();
     assert_eq!(structures["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn each_kind_of_write_leaves_its_event() {
+    let app = spawn_app().await;
+    let structure = app.create_structure(&company("Compagnie")).await;
+    let id = structure["id"].as_str().unwrap();
+    app.patch_json(
+        &format!("/v1/structures/{id}"),
+        &json!({"name": "Renommée"}),
+    )
+    .await;
+    let colleague = client_with(Some(&app.sign_up("colleague@example.org").await));
+    let members = format!("/v1/structures/{id}/members");
+    let added = app
+        .post_json(
+            &members,
+            &json!({"email": "colleague@example.org", "role": "viewer"}),
+        )
+        .await
+        .json();
+    let colleague_id = added["account_id"].as_str().unwrap().to_owned();
+    app.patch_json(
+        &format!("{members}/{colleague_id}"),
+        &json!({"role": "editor"}),
+    )
+    .await;
+    app.send(
+        app.client
+            .delete(app.url(&format!("{members}/{colleague_id}"))),
+    )
+    .await;
+    app.send(
+        colleague
+            .post(app.url(&format!("/v1/structures/{id}/join-requests")))
+            .json(&json!({})),
+    )
+    .await;
+    app.send(
+        app.client
+            .post(app.url(&format!(
+                "/v1/structures/{id}/join-requests/{colleague_id}/accept"
+            )))
+            .json(&json!({})),
+    )
+    .await;
+    let client = app
+        .post_json(
+            "/v1/api-clients",
+            &json!({"name": "Billetterie", "structure_ids": [id], "scopes": ["read"]}),
+        )
+        .await
+        .json();
+    let client_id = client["client"]["id"].as_str().unwrap();
+    app.send(
+        app.client
+            .post(app.url(&format!("/v1/api-clients/{client_id}/secret"))),
+    )
+    .await;
+    app.send(
+        app.client
+            .delete(app.url(&format!("/v1/api-clients/{client_id}"))),
+    )
+    .await;
+    let me = app.get("/v1/me").await.json();
+    app.patch_json(
+        &format!("/v1/accounts/{}", me["id"].as_str().unwrap()),
+        &json!({"display_name": "Claire"}),
+    )
+    .await;
+    app.send(app.client.delete(app.url(&format!("/v1/structures/{id}"))))
+        .await;
+
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let events = app
+        .send(staff.get(app.url("/v1/audit-events?limit=200")))
+        .await
+        .json();
+    let mut actions: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    actions.sort();
+    actions.dedup();
+    assert_eq!(
+        actions,
+        [
+            "account.create",
+            "account.update",
+            "api_client.create",
+            "api_client.revoke",
+            "api_client.rotate_secret",
+            "join_request.accept",
+            "join_request.create",
+            "member.add",
+            "member.change",
+            "member.remove",
+            "structure.archive",
+            "structure.create",
+            "structure.update",
+        ]
+    );
+    // Secrets are named, never written: the rotation's event carries the field name only.
+    assert!(
+        !events
+            .to_string()
+            .contains(client["client_secret"].as_str().unwrap())
+    );
+}
