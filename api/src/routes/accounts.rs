@@ -221,6 +221,9 @@ pub struct UpdateAccount {
     agency_role: Option<Option<AgencyRoleDto>>,
 }
 
+/// How long a password reset token works.
+const RESET_VALIDITY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// A single-use password reset token, to hand to the account's holder.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PasswordReset {
@@ -451,7 +454,7 @@ pub async fn create_password_reset(
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&token);
-    let expires_at = crate::routes::accounts::now_plus_hour();
+    let expires_at = persistence::structures::storable_now() + RESET_VALIDITY;
     let event = audit::event(
         &caller,
         "account.password_reset",
@@ -471,8 +474,4 @@ pub async fn create_password_reset(
         reset_token: token,
         expires_at,
     }))
-}
-
-pub(crate) fn now_plus_hour() -> DateTime<Utc> {
-    persistence::structures::storable_now() + chrono::Duration::hours(1)
 }
