@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use domain::access::{AccountId, AccountStatus, ClientId, Principal};
 use futures_util::future::LocalBoxFuture;
 use persistence::PersistenceError;
-use persistence::{accounts, api_clients};
+use persistence::identity::{accounts, api_clients};
 
 use crate::db::{self, Db};
 use crate::error::ApiError;

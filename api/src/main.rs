@@ -210,7 +210,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let role = domain::access::AgencyRole::parse(&role).map_err(|e| e.to_string())?;
             let hash = api::passwords::hash(&password)?;
             let mut conn = state.pool.get()?;
-            let account = persistence::accounts::create(&mut conn, new, hash, Some(role))?;
+            let account =
+                persistence::identity::accounts::create(&mut conn, new, hash, Some(role))?;
             tracing::info!(id = %account.id, role = role.as_str(), "account created");
             if !password_stdin {
                 // Shown once: only its hash is kept.

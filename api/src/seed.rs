@@ -141,7 +141,8 @@ fn structure_in(commune: &Commune, serial: u64, rng: &mut SmallRng) -> Option<St
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    let created_at = structures::storable_now() - Duration::minutes(rng.random_range(0..500_000));
+    let created_at =
+        persistence::clock::storable_now() - Duration::minutes(rng.random_range(0..500_000));
     Some(Structure {
         id: StructureId::generate(),
         data: NewStructure {

@@ -4,10 +4,11 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::clock::storable_now;
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::PersistenceError;
+use crate::page::{self, Page};
 use crate::schema::audit_events;
-use crate::structures::storable_now;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
@@ -78,35 +79,43 @@ pub struct EventQuery {
     pub limit: i64,
 }
 
-type EventRow = (
-    String,
-    NaiveDateTime,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EventRow {
+    id: String,
+    occurred_at: NaiveDateTime,
+    actor_kind: String,
+    actor_id: Option<String>,
+    action: String,
+    object_type: String,
+    object_id: String,
+    request_id: String,
+    changed_fields: String,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = PersistenceError;
+
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        Ok(Event {
+            id: row.id,
+            occurred_at: row.occurred_at.and_utc(),
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            action: row.action,
+            object_type: row.object_type,
+            object_id: row.object_id,
+            request_id: row.request_id,
+            changed_fields: serde_json::from_str(&row.changed_fields)?,
+        })
+    }
+}
 
 /// Events, newest first, by keyset on their UUIDv7 ids.
-pub fn list(
-    conn: &mut DbConnection,
-    query: &EventQuery,
-) -> Result<(Vec<Event>, bool), PersistenceError> {
+pub fn list(conn: &mut DbConnection, query: &EventQuery) -> Result<Page<Event>, PersistenceError> {
     let mut select = audit_events::table
-        .select((
-            audit_events::id,
-            audit_events::occurred_at,
-            audit_events::actor_kind,
-            audit_events::actor_id,
-            audit_events::action,
-            audit_events::object_type,
-            audit_events::object_id,
-            audit_events::request_id,
-            audit_events::changed_fields,
-        ))
+        .select(EventRow::as_select())
         .into_boxed::<MultiBackend>();
     if let Some(actor) = &query.actor_id {
         select = select.filter(audit_events::actor_id.eq(actor.clone()));
@@ -123,39 +132,6 @@ pub fn list(
     if let Some(before) = &query.before {
         select = select.filter(audit_events::id.lt(before.clone()));
     }
-    let mut rows: Vec<EventRow> = select
-        .order(audit_events::id.desc())
-        .limit(query.limit + 1)
-        .load(conn)?;
-    let more = rows.len() as i64 > query.limit;
-    rows.truncate(query.limit as usize);
-    let events = rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                occurred_at,
-                actor_kind,
-                actor_id,
-                action,
-                object_type,
-                object_id,
-                request_id,
-                changed,
-            )| {
-                Ok(Event {
-                    id,
-                    occurred_at: occurred_at.and_utc(),
-                    actor_kind,
-                    actor_id,
-                    action,
-                    object_type,
-                    object_id,
-                    request_id,
-                    changed_fields: serde_json::from_str(&changed)?,
-                })
-            },
-        )
-        .collect::<Result<Vec<_>, PersistenceError>>()?;
-    Ok((events, more))
+    let select = select.order(audit_events::id.desc());
+    page::fetch(query.limit, |limit| select.limit(limit).load(conn))?.try_map(Event::try_from)
 }

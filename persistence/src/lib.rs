@@ -1,12 +1,13 @@
 //! Storage for the OES API: one code path over SQLite and PostgreSQL (diesel
 //! `MultiConnection`), pooled by r2d2, with migrations embedded per backend.
 
-pub mod accounts;
-pub mod api_clients;
 pub mod audit;
+pub mod clock;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod identity;
+pub mod page;
 pub mod reference;
 mod schema;
 pub mod structures;

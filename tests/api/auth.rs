@@ -288,7 +288,7 @@ async fn disabling_an_account_takes_effect_at_once() {
         .parse()
         .unwrap();
     let mut conn = app.pool.get().unwrap();
-    persistence::accounts::set_status(&mut conn, id, AccountStatus::Disabled).unwrap();
+    persistence::identity::accounts::set_status(&mut conn, id, AccountStatus::Disabled).unwrap();
     drop(conn);
 
     assert_eq!(me(&app, &app.member_token).await.status, 401);
@@ -393,7 +393,8 @@ async fn removing_a_membership_takes_effect_at_once() {
         .unwrap();
     let structure_id: domain::StructureId = created["id"].as_str().unwrap().parse().unwrap();
     let mut conn = app.pool.get().unwrap();
-    persistence::accounts::remove_membership(&mut conn, me_id, structure_id).unwrap();
+    persistence::structures::memberships::remove_membership(&mut conn, me_id, structure_id)
+        .unwrap();
     drop(conn);
 
     assert_eq!(app.get(&path).await.json()["visibility"], "public");

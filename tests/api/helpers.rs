@@ -242,7 +242,7 @@ impl TestApp {
             let new = domain::access::NewAccount::parse(&email_owned, "Agency", PASSWORD).unwrap();
             let hash = api::passwords::hash(PASSWORD).unwrap();
             let mut conn = pool.get().unwrap();
-            persistence::accounts::create(&mut conn, new, hash, Some(role)).unwrap();
+            persistence::identity::accounts::create(&mut conn, new, hash, Some(role)).unwrap();
         })
         .await
         .unwrap();

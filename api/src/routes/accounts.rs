@@ -6,7 +6,7 @@ use domain::access::{
     Account, AccountAction, AccountId, AccountStatus, AgencyRole, NewAccount, may_on_account,
 };
 use persistence::PersistenceError;
-use persistence::accounts;
+use persistence::identity::accounts;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -299,7 +299,10 @@ pub async fn list_accounts(
         params.status.map(Into::into),
         params.agency_role.map(Into::into),
     );
-    let (accounts, more) = db::run(&pool, move |conn| {
+    let persistence::page::Page {
+        items: accounts,
+        more,
+    } = db::run(&pool, move |conn| {
         accounts::list(conn, status, role, after, limit)
     })
     .await?;
@@ -454,7 +457,7 @@ pub async fn create_password_reset(
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&token);
-    let expires_at = persistence::structures::storable_now() + RESET_VALIDITY;
+    let expires_at = persistence::clock::storable_now() + RESET_VALIDITY;
     let event = audit::event(
         &caller,
         "account.password_reset",
@@ -465,7 +468,9 @@ pub async fn create_password_reset(
     db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| accounts::create_password_reset(conn, id, &hash, expires_at),
+            |conn| {
+                persistence::identity::tokens::create_password_reset(conn, id, &hash, expires_at)
+            },
             |_| event,
         )
     })

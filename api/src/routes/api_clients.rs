@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::{ClientId, Scope, StructureAction, may, may_manage_client};
 use domain::{FieldProblem, StructureId, ValidationError};
-use persistence::api_clients::{self, ApiClient};
+use persistence::identity::api_clients::{self, ApiClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

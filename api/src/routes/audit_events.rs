@@ -146,7 +146,10 @@ pub async fn list_audit_events(
         before,
         limit,
     };
-    let (events, more) = db::run(&pool, move |conn| audit::list(conn, &query)).await?;
+    let persistence::page::Page {
+        items: events,
+        more,
+    } = db::run(&pool, move |conn| audit::list(conn, &query)).await?;
     let next_cursor = if more {
         events.last().map(|e| {
             pagination::encode(&AuditCursor {

@@ -7,8 +7,9 @@ use base64::Engine;
 use chrono::Duration;
 use domain::access::AccountStatus;
 use domain::access::ClientId;
-use persistence::accounts::{self, Refresh};
-use persistence::api_clients;
+use persistence::identity::accounts;
+use persistence::identity::api_clients;
+use persistence::identity::tokens::Refresh;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,7 +113,9 @@ async fn tokens_for(
             let hash = tokens::refresh_token_hash(&token);
             let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
             db::run(pool, move |conn| {
-                accounts::store_refresh_token(conn, account, &hash, None, lifetime)
+                persistence::identity::tokens::store_refresh_token(
+                    conn, account, &hash, None, lifetime,
+                )
             })
             .await?;
             token
@@ -286,7 +289,7 @@ pub async fn issue_token(
             );
             let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
             let outcome = db::run(&pool, move |conn| {
-                accounts::rotate_refresh_token(
+                persistence::identity::tokens::rotate_refresh_token(
                     conn,
                     &presented_hash,
                     &successor_hash,
@@ -358,7 +361,7 @@ pub async fn revoke_token(
     };
     let hash = tokens::refresh_token_hash(&token);
     db::run(&pool, move |conn| {
-        accounts::revoke_refresh_token(conn, &hash)
+        persistence::identity::tokens::revoke_refresh_token(conn, &hash)
     })
     .await?;
     Ok(HttpResponse::Ok().finish())
@@ -431,14 +434,15 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
     let id = caller.account()?;
     let (data, events) = db::run(&pool, move |conn| {
         let data = accounts::personal_data(conn, id)?;
-        let (events, _) = persistence::audit::list(
+        let events = persistence::audit::list(
             conn,
             &persistence::audit::EventQuery {
                 actor_id: Some(id.to_string()),
                 limit: 1_000,
                 ..Default::default()
             },
-        )?;
+        )?
+        .items;
         Ok((data, events))
     })
     .await?;
@@ -571,7 +575,7 @@ pub async fn reset_password(
         .map_err(ApiError::Internal)?;
     let token_hash = tokens::refresh_token_hash(&token);
     let reset = db::run(&pool, move |conn| {
-        accounts::reset_password(conn, &token_hash, hash)
+        persistence::identity::tokens::reset_password(conn, &token_hash, hash)
     })
     .await?;
     match reset {

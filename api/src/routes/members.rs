@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use domain::access::{AccountId, MembershipRole, StructureAction, may};
 use domain::{FieldProblem, StructureId};
 use persistence::PersistenceError;
-use persistence::accounts::{self, JoinRequest, Member};
+use persistence::identity::accounts;
+use persistence::structures::join_requests::JoinRequest;
+use persistence::structures::memberships::Member;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -197,12 +199,14 @@ async fn member_view(
     structure: StructureId,
     account: AccountId,
 ) -> Result<MemberView, ApiError> {
-    db::run(pool, move |conn| accounts::members(conn, structure))
-        .await?
-        .into_iter()
-        .find(|m| m.account == account)
-        .map(Into::into)
-        .ok_or(ApiError::NotFound)
+    db::run(pool, move |conn| {
+        persistence::structures::memberships::members(conn, structure)
+    })
+    .await?
+    .into_iter()
+    .find(|m| m.account == account)
+    .map(Into::into)
+    .ok_or(ApiError::NotFound)
 }
 
 /// List a structure's members.
@@ -226,7 +230,10 @@ pub async fn list_members(
 ) -> Result<HttpResponse, ApiError> {
     let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
-    let members = db::run(&pool, move |conn| accounts::members(conn, structure)).await?;
+    let members = db::run(&pool, move |conn| {
+        persistence::structures::memberships::members(conn, structure)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(MemberPage {
         data: members.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -282,7 +289,11 @@ pub async fn add_member(
         event.object_id = membership_id(structure, account.id);
         let added = persistence::audit::recorded(
             conn,
-            |conn| accounts::add_membership(conn, account.id, structure, role),
+            |conn| {
+                persistence::structures::memberships::add_membership(
+                    conn, account.id, structure, role,
+                )
+            },
             |_| event,
         );
         match added {
@@ -339,7 +350,9 @@ pub async fn change_member(
     db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| accounts::change_role(conn, account, structure, role),
+            |conn| {
+                persistence::structures::memberships::change_role(conn, account, structure, role)
+            },
             |_| event,
         )
     })
@@ -391,7 +404,7 @@ pub async fn remove_member(
     db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| accounts::remove_member(conn, account, structure),
+            |conn| persistence::structures::memberships::remove_member(conn, account, structure),
             |_| event,
         )
     })
@@ -446,7 +459,11 @@ pub async fn request_to_join(
     db::run(&pool, move |conn| {
         let asked = persistence::audit::recorded(
             conn,
-            |conn| accounts::request_to_join(conn, account, structure, message),
+            |conn| {
+                persistence::structures::join_requests::request_to_join(
+                    conn, account, structure, message,
+                )
+            },
             |_| event,
         );
         match asked {
@@ -480,7 +497,10 @@ pub async fn list_join_requests(
 ) -> Result<HttpResponse, ApiError> {
     let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let requests = db::run(&pool, move |conn| accounts::join_requests(conn, structure)).await?;
+    let requests = db::run(&pool, move |conn| {
+        persistence::structures::join_requests::join_requests(conn, structure)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(JoinRequestPage {
         data: requests.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -533,7 +553,14 @@ pub async fn accept_join_request(
     db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| accounts::answer_join_request(conn, account, structure, Some(role)),
+            |conn| {
+                persistence::structures::join_requests::answer_join_request(
+                    conn,
+                    account,
+                    structure,
+                    Some(role),
+                )
+            },
             |_| event,
         )
     })
@@ -576,7 +603,11 @@ pub async fn decline_join_request(
     db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| accounts::answer_join_request(conn, account, structure, None),
+            |conn| {
+                persistence::structures::join_requests::answer_join_request(
+                    conn, account, structure, None,
+                )
+            },
             |_| event,
         )
     })

@@ -10,7 +10,6 @@ use domain::{
     AddressInput, Discipline, NewStructure, Structure, StructureId, StructureInput, StructureKind,
     StructurePatch,
 };
-use persistence::accounts;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery, Position, Sort};
 use serde::{Deserialize, Serialize};
@@ -392,7 +391,10 @@ pub(crate) async fn membership_of(
         } => Ok(client_role(structures, scopes, structure)),
         Principal::Account { id, .. } => {
             let id = *id;
-            db::run(pool, move |conn| accounts::membership(conn, id, structure)).await
+            db::run(pool, move |conn| {
+                persistence::structures::memberships::membership(conn, id, structure)
+            })
+            .await
         }
     }
 }
@@ -753,7 +755,7 @@ pub async fn list_structures(
         let memberships = match principal {
             Principal::Account { id, .. } => {
                 let ids: Vec<StructureId> = page.items.iter().map(|s| s.id).collect();
-                accounts::memberships_among(conn, id, &ids)?
+                persistence::structures::memberships::memberships_among(conn, id, &ids)?
             }
             Principal::Client {
                 structures, scopes, ..

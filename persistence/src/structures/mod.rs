@@ -1,6 +1,9 @@
-//! Storage of structures.
+//! Storage of structures, their memberships and the requests to join them.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+pub mod join_requests;
+pub mod memberships;
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::search::fold;
 use domain::{
@@ -9,8 +12,10 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::clock::storable_now;
 use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
+use crate::page;
 use crate::schema::{structure_disciplines, structures};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -181,13 +186,6 @@ impl TryFrom<StructureRow> for Structure {
     }
 }
 
-/// An instant as both backends store it: microseconds, so a value read back compares
-/// equal to the one written (cursors depend on it).
-pub fn storable_now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
-}
-
 fn siret_conflict(
     conn: &mut DbConnection,
     error: PersistenceError,
@@ -233,7 +231,7 @@ pub fn create(
             .execute(conn)?;
         insert_disciplines(conn, &disciplines)?;
         if let Some(owner) = owner {
-            crate::accounts::add_membership(
+            memberships::add_membership(
                 conn,
                 owner,
                 structure.id,
@@ -518,14 +516,10 @@ pub fn list(conn: &mut DbConnection, query: &ListQuery) -> Result<Page, Persiste
         Sort::CreatedAsc => select.order((s::created_at.asc(), s::id.asc())),
         Sort::CreatedDesc => select.order((s::created_at.desc(), s::id.desc())),
     };
-    let mut rows = select.limit(query.limit + 1).load(conn)?;
-    let more = rows.len() as i64 > query.limit;
-    rows.truncate(query.limit as usize);
-    let items = rows
-        .into_iter()
-        .map(Structure::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = if more {
+    let page = page::fetch(query.limit, |limit| select.limit(limit).load(conn))?
+        .try_map(Structure::try_from)?;
+    let items = page.items;
+    let next = if page.more {
         items.last().map(|last| Position::of(last, query.sort))
     } else {
         None

@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use domain::StructureId;
 use domain::access::{AccountId, ClientId, Scope};
 
+use crate::clock::storable_now;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::PersistenceError;
 use crate::schema::{api_client_structures, api_clients};
-use crate::structures::storable_now;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
