@@ -4,7 +4,7 @@ use domain::access::Principal;
 use persistence::audit::NewEvent;
 
 use crate::auth::Caller;
-use crate::context;
+use crate::http::context;
 
 /// An audit event for `caller` doing `action` to an object, in the current request.
 pub fn event(

@@ -133,7 +133,7 @@ impl Settings {
             cors_origins: String::new(),
             body_limit: 1_048_576,
             data_dir: std::env::temp_dir(),
-            jwt_secret: Some(crate::tokens::new_refresh_token()),
+            jwt_secret: Some(crate::auth::tokens::new_refresh_token()),
             jwt_private_key_file: None,
             jwt_key_id: None,
             jwt_issuer: "oes-api".into(),

@@ -3,7 +3,7 @@
 use persistence::{DbConnection, PersistenceError, Pool};
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub type Db = Pool;
 

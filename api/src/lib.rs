@@ -1,24 +1,18 @@
 //! The OES API server: actix-web routes, the contract (utoipa) and the `oes` binary's
 //! commands.
+//!
+//! - `http/`: what every resource shares (problem details, extractors, pagination,
+//!   conditional requests, idempotency, languages, observation, limits);
+//! - `auth/`: the caller, access tokens, password hashing;
+//! - `routes/<area>/`: one folder per business area (`mod.rs` registers the handlers
+//!   and holds the area's guards, `dto.rs` the wire types, then the handlers).
 
 pub mod audit;
 pub mod auth;
-pub mod conditional;
 pub mod config;
-pub mod context;
 pub mod db;
-pub mod error;
-pub mod extract;
-pub mod fallback;
-pub mod i18n;
-pub mod idempotency;
-pub mod limits;
-pub mod metrics;
-pub mod observe;
+pub mod http;
 pub mod openapi;
-pub mod pagination;
-pub mod passwords;
 pub mod routes;
 pub mod seed;
 pub mod startup;
-pub mod tokens;

@@ -203,12 +203,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\r', '\n']).to_owned()
             } else {
-                api::tokens::new_refresh_token()
+                api::auth::tokens::new_refresh_token()
             };
             let new = domain::access::NewAccount::parse(&email, &name, &password)
                 .map_err(|e| e.to_string())?;
             let role = domain::access::AgencyRole::parse(&role).map_err(|e| e.to_string())?;
-            let hash = api::passwords::hash(&password)?;
+            let hash = api::auth::passwords::hash(&password)?;
             let mut conn = state.pool.get()?;
             let account =
                 persistence::identity::accounts::create(&mut conn, new, hash, Some(role))?;

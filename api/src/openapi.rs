@@ -31,7 +31,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     ),
     modifiers(&BearerAuth),
     components(schemas(
-        crate::error::Problem,
+        crate::http::error::Problem,
         routes::structures::StructureKindDto,
         routes::structures::DisciplineDto,
         routes::structures::LicenceInputDto,
@@ -82,7 +82,7 @@ impl utoipa::Modify for RateLimited {
             .flatten()
             {
                 operation.responses.responses.extend(
-                    <crate::error::responses::TooManyRequests as utoipa::IntoResponses>::responses(
+                    <crate::http::error::responses::TooManyRequests as utoipa::IntoResponses>::responses(
                     ),
                 );
             }

@@ -12,13 +12,13 @@ use persistence::{PersistenceError, Pool, db};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Settings;
-use crate::extract::BodyLimit;
-use crate::fallback::{RouteTable, not_found_or_not_allowed};
-use crate::limits::Limits;
-use crate::metrics::Metrics;
-use crate::observe::observe;
-use crate::tokens::{self, TokenKeys};
+use crate::http::extract::BodyLimit;
+use crate::http::fallback::{RouteTable, not_found_or_not_allowed};
+use crate::http::limits::Limits;
+use crate::http::metrics::Metrics;
+use crate::http::observe::observe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

@@ -240,7 +240,7 @@ impl TestApp {
         let email_owned = email.to_owned();
         tokio::task::spawn_blocking(move || {
             let new = domain::access::NewAccount::parse(&email_owned, "Agency", PASSWORD).unwrap();
-            let hash = api::passwords::hash(PASSWORD).unwrap();
+            let hash = api::auth::passwords::hash(PASSWORD).unwrap();
             let mut conn = pool.get().unwrap();
             persistence::identity::accounts::create(&mut conn, new, hash, Some(role)).unwrap();
         })

@@ -4,4 +4,5 @@ pub mod audit_events;
 pub mod auth;
 pub mod members;
 pub mod operations;
+pub mod shared;
 pub mod structures;

@@ -4,7 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header::{self, EntityTag, Header, IfMatch, IfNoneMatch};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub fn etag(version: i64) -> EntityTag {
     EntityTag::new_strong(format!("v{version}"))

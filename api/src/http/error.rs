@@ -8,8 +8,8 @@ use persistence::PersistenceError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::context;
-use crate::i18n::{self, Lang};
+use crate::http::context;
+use crate::http::i18n::{self, Lang};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

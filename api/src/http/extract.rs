@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{ApiError, FieldIssue, Issue};
+use crate::http::error::{ApiError, FieldIssue, Issue};
 
 /// Largest request body accepted, in bytes (`OES_BODY_LIMIT`).
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,7 @@ use persistence::idempotency::{self, Claim, StoredResponse};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const KEY_PATTERN: &str = "^[\\x21-\\x7E]{1,255}$";

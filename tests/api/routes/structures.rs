@@ -509,7 +509,7 @@ async fn a_key_whose_first_request_is_in_flight_is_a_conflict() {
     let body = company("Compagnie");
     let bytes = serde_json::to_vec(&body).unwrap();
     // The first request has claimed the key and not finished.
-    let hash = api::idempotency::fingerprint(&bytes);
+    let hash = api::http::idempotency::fingerprint(&bytes);
     let mut conn = app.pool.get().unwrap();
     let claim = idempotency::claim(&mut conn, "POST /v1/structures", "busy", &hash).unwrap();
     assert_eq!(claim, idempotency::Claim::New);

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, web};
 use regex::Regex;
 use utoipa::openapi::OpenApi;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub struct RouteTable {
     routes: Vec<(Regex, Vec<&'static str>)>,

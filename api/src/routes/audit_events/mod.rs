@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::error::{ApiError, responses};
-use crate::extract::QueryParams;
-use crate::pagination;
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::QueryParams;
+use crate::http::pagination;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_audit_events);

@@ -9,9 +9,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
-use crate::context::{self, RequestContext};
-use crate::i18n::Lang;
-use crate::metrics::{DURATION, REQUESTS};
+use crate::http::context::{self, RequestContext};
+use crate::http::i18n::Lang;
+use crate::http::metrics::{DURATION, REQUESTS};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -9,10 +9,10 @@ use futures_util::future::LocalBoxFuture;
 use persistence::PersistenceError;
 use persistence::identity::{accounts, api_clients};
 
+use crate::auth::tokens::TokenKeys;
 use crate::db::{self, Db};
-use crate::error::ApiError;
-use crate::limits::Limits;
-use crate::tokens::TokenKeys;
+use crate::http::error::ApiError;
+use crate::http::limits::Limits;
 
 /// Tokens of API clients name `client:{client_id}` as their subject.
 pub const CLIENT_SUBJECT: &str = "client:";

@@ -12,10 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit;
 use crate::auth::Caller;
+use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
-use crate::error::{ApiError, responses};
-use crate::extract::{JsonBody, QueryParams};
-use crate::{idempotency, pagination, passwords, tokens};
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::{idempotency, pagination};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)
@@ -210,13 +211,13 @@ struct AccountCursor {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 100)]
     display_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = AccountStatusDto)]
     status: Option<AccountStatusDto>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<AgencyRoleDto>)]
     agency_role: Option<Option<AgencyRoleDto>>,
 }
@@ -255,9 +256,9 @@ async fn authorized_target(
 
 fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
     id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![crate::error::FieldIssue::new(
+        ApiError::InvalidParameters(vec![crate::http::error::FieldIssue::new(
             "id",
-            crate::error::Issue::InvalidValue("not a UUID".into()),
+            crate::http::error::Issue::InvalidValue("not a UUID".into()),
         )])
     })
 }

@@ -16,11 +16,12 @@ use utoipa::ToSchema;
 
 use crate::audit;
 use crate::auth::Caller;
+use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
-use crate::error::{ApiError, FieldIssue, Issue, responses};
-use crate::extract::JsonBody;
-use crate::routes::structures::{find_live, membership_of};
-use crate::{idempotency, passwords, tokens};
+use crate::http::error::{ApiError, FieldIssue, Issue, responses};
+use crate::http::extract::JsonBody;
+use crate::http::idempotency;
+use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_api_client)

@@ -13,14 +13,14 @@ use persistence::identity::tokens::Refresh;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::passwords;
+use crate::auth::tokens::{self, TokenKeys};
 use crate::auth::{CLIENT_SUBJECT, Caller};
 use crate::db::{self, Db};
-use crate::error::{ApiError, responses};
-use crate::extract::FormBody;
-use crate::limits::Limits;
-use crate::passwords;
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::FormBody;
+use crate::http::limits::Limits;
 use crate::routes::accounts::AccountView;
-use crate::tokens::{self, TokenKeys};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(issue_token)
@@ -201,9 +201,9 @@ async fn client_token(
     responses(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 400, description = "`invalid_grant`, `invalid_request` or `unsupported_grant_type` (also in `error`).",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+            body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_client`: unknown or revoked client, or wrong secret.",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+            body = crate::http::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
@@ -341,7 +341,7 @@ pub async fn issue_token(
     responses(
         (status = 200, description = "Revoked (or unknown)."),
         (status = 400, description = "`invalid_request`: no `token`.",
-            body = crate::error::Problem, content_type = "application/problem+json"),
+            body = crate::http::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
@@ -564,7 +564,7 @@ pub struct ResetPassword {
 #[post("/auth/password-reset")]
 pub async fn reset_password(
     pool: web::Data<Db>,
-    body: crate::extract::JsonBody<ResetPassword>,
+    body: crate::http::extract::JsonBody<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     let ResetPassword { token, password } = body.value;
     domain::access::check_password(&password)

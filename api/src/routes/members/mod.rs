@@ -17,9 +17,9 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::error::{ApiError, FieldIssue, Issue, responses};
-use crate::extract::JsonBody;
-use crate::routes::structures::{find_live, membership_of, parse_id};
+use crate::http::error::{ApiError, FieldIssue, Issue, responses};
+use crate::http::extract::JsonBody;
+use crate::routes::shared::{find_live, membership_of, parse_id};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)

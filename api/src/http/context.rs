@@ -1,7 +1,7 @@
 //! What every part of a request's handling may need to know about the request itself:
 //! its id, its path and the client's language. Set once by the observing middleware.
 
-use crate::i18n::Lang;
+use crate::http::i18n::Lang;
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {

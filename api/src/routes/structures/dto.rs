@@ -1,38 +1,14 @@
-//! `/v1/structures`: every organisation the agency works with.
+//! Wire types of `/v1/structures`.
 
-use std::sync::Arc;
-
-use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::access::{MembershipRole, Principal, StructureAction, client_role, may};
-use domain::{
-    AddressInput, Discipline, NewStructure, Structure, StructureId, StructureInput, StructureKind,
-    StructurePatch,
-};
-use persistence::reference::ReferenceGeography;
-use persistence::structures::{self, ListQuery, Position, Sort};
+use domain::{AddressInput, Discipline, Structure, StructureInput, StructureKind, StructurePatch};
+use persistence::structures::{Position, Sort};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Array, ArrayBuilder, OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use crate::audit;
-use crate::auth::Caller;
-use crate::conditional::{self, check_if_match, etag, if_match};
-use crate::db::{self, Db};
-use crate::error::{ApiError, FieldIssue, Issue, responses};
-use crate::extract::{JsonBody, QueryParams};
-use crate::idempotency;
-use crate::pagination;
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_structures)
-        .service(create_structure)
-        .service(get_structure)
-        .service(update_structure)
-        .service(archive_structure);
-}
+use crate::http::error::{ApiError, FieldIssue, Issue};
 
 /// Kind of structure.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -370,49 +346,6 @@ impl StructureView {
     }
 }
 
-fn visibility(principal: &Principal, membership: Option<MembershipRole>) -> Visibility {
-    if may(principal, StructureAction::ReadPrivate, membership) {
-        Visibility::Full
-    } else {
-        Visibility::Public
-    }
-}
-
-/// The caller's role in a structure (none for anonymous callers).
-pub(crate) async fn membership_of(
-    pool: &Db,
-    caller: &Caller,
-    structure: StructureId,
-) -> Result<Option<MembershipRole>, ApiError> {
-    match &caller.0 {
-        Principal::Anonymous => Ok(None),
-        Principal::Client {
-            structures, scopes, ..
-        } => Ok(client_role(structures, scopes, structure)),
-        Principal::Account { id, .. } => {
-            let id = *id;
-            db::run(pool, move |conn| {
-                persistence::structures::memberships::membership(conn, id, structure)
-            })
-            .await
-        }
-    }
-}
-
-/// 401 for anonymous callers, 403 for signed-in ones the policy refuses.
-fn authorize(
-    caller: &Caller,
-    action: StructureAction,
-    membership: Option<MembershipRole>,
-) -> Result<(), ApiError> {
-    caller.signed_in()?;
-    if may(&caller.0, action, membership) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 /// A new structure.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -503,34 +436,34 @@ fn discipline_set() -> Array {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Compagnie du Hasard", "phone": null}))]
 pub struct UpdateStructure {
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = StructureKindDto)]
     kind: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
     legal_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, pattern = "^[0-9]{14}$")]
     siret: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(schema_with = licence_set)]
     licences: Option<Vec<LicenceInputDto>>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<AddressInputDto>)]
     address: Option<Option<AddressInputDto>>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(schema_with = discipline_set)]
     disciplines: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[^\x00-\x20\x7F]*)?$", max_length = 2048)]
     website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length = 254)]
     email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 .-]{4,17}[0-9]$", max_length = 20)]
     phone: Option<Option<String>>,
 }
@@ -581,32 +514,32 @@ impl From<StructureSort> for Sort {
 }
 
 /// Longest search text, in characters.
-const SEARCH_MAX: usize = 100;
+pub(crate) const SEARCH_MAX: usize = 100;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListStructuresParams {
     /// Items per page, 1 to 200.
     #[param(minimum = 1, maximum = 200, default = 50)]
-    limit: Option<u32>,
+    pub limit: Option<u32>,
     /// `next_cursor` of the previous page, with the same filters and sort.
     #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
-    cursor: Option<String>,
-    kind: Option<StructureKindDto>,
+    pub cursor: Option<String>,
+    pub kind: Option<StructureKindDto>,
     /// INSEE code of a département (`34`, `2A`, `971`).
     #[param(pattern = "^(2[AB]|[0-9]{2,3})$", max_length = 3, example = "34")]
-    department: Option<String>,
+    pub department: Option<String>,
     /// INSEE code of a region (`76`: Occitanie).
     #[param(pattern = "^[0-9]{2}$", max_length = 2, example = "76")]
-    region: Option<String>,
-    discipline: Option<DisciplineDto>,
+    pub region: Option<String>,
+    pub discipline: Option<DisciplineDto>,
     /// Words in the name; case and accents are ignored (`theatre` finds `Théâtre`).
     #[param(min_length = 1, max_length = 100, example = "theatre")]
-    q: Option<String>,
-    sort: Option<StructureSort>,
+    pub q: Option<String>,
+    pub sort: Option<StructureSort>,
     /// Also list archived structures.
     #[param(default = false)]
-    include_archived: Option<bool>,
+    pub include_archived: Option<bool>,
 }
 
 /// One page of structures.
@@ -619,14 +552,14 @@ pub struct StructurePage {
 
 /// Where a page ended, as carried in a cursor.
 #[derive(Debug, Serialize, Deserialize)]
-struct CursorPosition {
+pub(crate) struct CursorPosition {
     sort: StructureSort,
     key: String,
     id: String,
 }
 
 impl CursorPosition {
-    fn new(sort: StructureSort, position: Position) -> Self {
+    pub(crate) fn new(sort: StructureSort, position: Position) -> Self {
         match position {
             Position::Name { name_folded, id } => Self {
                 sort,
@@ -641,7 +574,7 @@ impl CursorPosition {
         }
     }
 
-    fn into_position(self, sort: StructureSort) -> Result<Position, ApiError> {
+    pub(crate) fn into_position(self, sort: StructureSort) -> Result<Position, ApiError> {
         let invalid = || {
             ApiError::InvalidParameters(vec![FieldIssue::new(
                 "cursor",
@@ -663,383 +596,4 @@ impl CursorPosition {
             },
         })
     }
-}
-
-fn structure_response(
-    mut response: actix_web::HttpResponseBuilder,
-    structure: Structure,
-    visibility: Visibility,
-) -> HttpResponse {
-    response
-        .insert_header(header::ETag(etag(structure.version)))
-        // What a caller sees depends on its token: shared caches must not keep it.
-        .insert_header(CacheControl(vec![
-            CacheDirective::Private,
-            CacheDirective::NoCache,
-        ]))
-        .insert_header((header::VARY, "Authorization"))
-        .json(StructureView::new(structure, visibility))
-}
-
-pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
-    let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
-    if structure.archived_at.is_some() {
-        return Err(ApiError::Archived);
-    }
-    Ok(structure)
-}
-
-/// List structures.
-///
-/// Archived structures are left out unless `include_archived=true`. Pages follow
-/// `next_cursor` (also in the `Link` header); any page costs what the first costs.
-#[utoipa::path(
-    tag = "structures",
-    security((), ("oauth2" = [])),
-    params(ListStructuresParams),
-    responses(
-        (status = 200, description = "One page of structures.", body = StructurePage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Unavailable,
-    )
-)]
-#[get("/structures")]
-pub async fn list_structures(
-    caller: Caller,
-    pool: web::Data<Db>,
-    req: HttpRequest,
-    QueryParams(params): QueryParams<ListStructuresParams>,
-) -> Result<HttpResponse, ApiError> {
-    let limit = pagination::limit(params.limit)?;
-    let sort = params.sort.unwrap_or_default();
-    let mut invalid = domain::ValidationError::default();
-    if let Some(department) = &params.department {
-        invalid.check("department", domain::geography::department_code(department));
-    }
-    if let Some(region) = &params.region {
-        invalid.check("region", domain::geography::region_code(region));
-    }
-    match params.q.as_deref() {
-        Some("") => invalid.push("q", domain::FieldProblem::Blank),
-        Some(q) if q.chars().count() > SEARCH_MAX => {
-            invalid.push("q", domain::FieldProblem::TooLong { max: SEARCH_MAX })
-        }
-        _ => {}
-    }
-    if !invalid.is_empty() {
-        return Err(ApiError::InvalidParameters(
-            ApiError::from(invalid).into_issues(),
-        ));
-    }
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|cursor| pagination::decode::<CursorPosition>(cursor)?.into_position(sort))
-        .transpose()?;
-    let query = ListQuery {
-        kind: params.kind.map(Into::into),
-        department: params.department,
-        region: params.region,
-        discipline: params.discipline.map(Into::into),
-        q: params.q,
-        include_archived: params.include_archived.unwrap_or(false),
-        sort: sort.into(),
-        after,
-        limit,
-    };
-    let principal = caller.0.clone();
-    let (page, memberships) = db::run(&pool, move |conn| {
-        let page = structures::list(conn, &query)?;
-        let memberships = match principal {
-            Principal::Account { id, .. } => {
-                let ids: Vec<StructureId> = page.items.iter().map(|s| s.id).collect();
-                persistence::structures::memberships::memberships_among(conn, id, &ids)?
-            }
-            Principal::Client {
-                structures, scopes, ..
-            } => page
-                .items
-                .iter()
-                .filter_map(|s| client_role(&structures, &scopes, s.id).map(|role| (s.id, role)))
-                .collect(),
-            Principal::Anonymous => Default::default(),
-        };
-        Ok((page, memberships))
-    })
-    .await?;
-    let next_cursor = page
-        .next
-        .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(StructurePage {
-            data: page
-                .items
-                .into_iter()
-                .map(|structure| {
-                    let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
-                    StructureView::new(structure, seen)
-                })
-                .collect(),
-            next_cursor,
-        }),
-    )
-}
-
-/// Create a structure.
-///
-/// Every bad field is listed at once in a 422. A SIRET already registered is a 409 that
-/// names the structure holding it. Send an `Idempotency-Key` to retry safely.
-#[utoipa::path(
-    tag = "structures",
-    security(("oauth2" = [])),
-    params(
-        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
-            description = "Makes retries safe: the same key and body replay the first response."),
-    ),
-    request_body = CreateStructure,
-    responses(
-        (status = 201, description = "Created.", body = StructureView, headers(
-            ("Location" = String, description = "URL of the new structure."),
-            ("ETag" = String, description = "Current version."),
-        )),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Conflict,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-        responses::Unavailable,
-    )
-)]
-#[post("/structures")]
-pub async fn create_structure(
-    caller: Caller,
-    pool: web::Data<Db>,
-    geography: web::Data<Arc<ReferenceGeography>>,
-    req: HttpRequest,
-    body: JsonBody<CreateStructure>,
-) -> Result<HttpResponse, ApiError> {
-    let owner = caller.account()?;
-    authorize(&caller, StructureAction::Create, None)?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
-        let input = StructureInput::from(value);
-        let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
-        // The id is made in the transaction: the event learns it there.
-        let mut event = audit::event(
-            &caller,
-            "structure.create",
-            "structure",
-            "",
-            &structure.changed_fields(None),
-        );
-        let created = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
-                conn,
-                |conn| structures::create(conn, structure, Some(owner)),
-                move |created| {
-                    event.object_id = created.id.to_string();
-                    event
-                },
-            )
-        })
-        .await?;
-        let mut response = HttpResponse::Created();
-        response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
-        Ok(structure_response(response, created, Visibility::Full))
-    })
-    .await
-}
-
-/// Get a structure.
-///
-/// Answers 304 when `If-None-Match` holds the current `ETag`. An archived structure is a
-/// 404 (code `archived`).
-#[utoipa::path(
-    tag = "structures",
-    security((), ("oauth2" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Structure id."),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
-    ),
-    responses(
-        (status = 200, description = "The structure.", body = StructureView,
-            headers(("ETag" = String, description = "Current version."))),
-        (status = 304, description = "Not modified: your copy is current."),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::NotFound,
-        responses::Unavailable,
-    )
-)]
-#[get("/structures/{id}")]
-pub async fn get_structure(
-    caller: Caller,
-    pool: web::Data<Db>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let structure = find_live(&pool, id).await?;
-    let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
-    if conditional::not_modified(&req, structure.version)? {
-        return Ok(HttpResponse::NotModified()
-            .insert_header(header::ETag(etag(structure.version)))
-            .finish());
-    }
-    Ok(structure_response(HttpResponse::Ok(), structure, seen))
-}
-
-/// Update a structure.
-///
-/// A JSON merge patch (`application/json` or `application/merge-patch+json`): absent
-/// fields stay, `null` clears an optional field. Send `If-Match` with the `ETag` you
-/// read to refuse lost updates (412).
-#[utoipa::path(
-    tag = "structures",
-    security(("oauth2" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Structure id."),
-        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
-    ),
-    request_body = UpdateStructure,
-    responses(
-        (status = 200, description = "The updated structure.", body = StructureView,
-            headers(("ETag" = String, description = "New version."))),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Forbidden,
-        responses::NotFound,
-        responses::Conflict,
-        responses::PreconditionFailed,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-        responses::Unavailable,
-    )
-)]
-#[patch("/structures/{id}")]
-pub async fn update_structure(
-    caller: Caller,
-    pool: web::Data<Db>,
-    geography: web::Data<Arc<ReferenceGeography>>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: JsonBody<UpdateStructure>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    caller.signed_in()?;
-    let condition = if_match(&req)?;
-    let patch = StructurePatch::from(body.value);
-    find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Update,
-        membership_of(&pool, &caller, id).await?,
-    )?;
-    // Without If-Match, a concurrent change is merged by retrying on the new version.
-    for _ in 0..3 {
-        let current = find_live(&pool, id).await?;
-        // Bad input is reported before a stale version: it needs fixing either way.
-        let data = patch
-            .clone()
-            .apply(&current.data, geography.as_ref().as_ref())?;
-        check_if_match(condition.as_ref(), current.version)?;
-        if data == current.data {
-            return Ok(structure_response(
-                HttpResponse::Ok(),
-                current,
-                Visibility::Full,
-            ));
-        }
-        let event = audit::event(
-            &caller,
-            "structure.update",
-            "structure",
-            id,
-            &data.changed_fields(Some(&current.data)),
-        );
-        let result = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
-                conn,
-                |conn| structures::update(conn, &current, data),
-                |_| event,
-            )
-        })
-        .await;
-        match result {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => {
-                return Ok(structure_response(
-                    HttpResponse::Ok(),
-                    result?,
-                    Visibility::Full,
-                ));
-            }
-        }
-    }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
-}
-
-/// Archive a structure.
-///
-/// The structure leaves lists and answers 404 by id; its data and SIRET are kept, so a
-/// new structure cannot take its SIRET.
-#[utoipa::path(
-    tag = "structures",
-    security(("oauth2" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Structure id."),
-        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the structure changed since."),
-    ),
-    responses(
-        (status = 204, description = "Archived."),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Forbidden,
-        responses::NotFound,
-        responses::PreconditionFailed,
-        responses::Unavailable,
-    )
-)]
-#[delete("/structures/{id}")]
-pub async fn archive_structure(
-    caller: Caller,
-    pool: web::Data<Db>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    caller.signed_in()?;
-    let condition = if_match(&req)?;
-    let current = find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Archive,
-        membership_of(&pool, &caller, id).await?,
-    )?;
-    check_if_match(condition.as_ref(), current.version)?;
-    let event = audit::event(
-        &caller,
-        "structure.archive",
-        "structure",
-        id,
-        &["archived_at"],
-    );
-    db::run(&pool, move |conn| {
-        persistence::audit::recorded(conn, |conn| structures::archive(conn, &current), |_| event)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-pub(crate) fn parse_id(id: &str) -> Result<StructureId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
 }

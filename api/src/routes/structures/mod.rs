@@ -1,0 +1,65 @@
+//! `/v1/structures`: every organisation the agency works with.
+//!
+//! The pattern every resource follows: `mod.rs` registers the handlers and holds the
+//! resource's guards, `dto.rs` the wire types, `handlers.rs` the handlers.
+
+mod dto;
+mod handlers;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use domain::Structure;
+use domain::access::{MembershipRole, Principal, StructureAction, may};
+
+pub use dto::*;
+pub use handlers::*;
+
+use crate::auth::Caller;
+use crate::http::conditional::etag;
+use crate::http::error::ApiError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_structures)
+        .service(create_structure)
+        .service(get_structure)
+        .service(update_structure)
+        .service(archive_structure);
+}
+
+fn visibility(principal: &Principal, membership: Option<MembershipRole>) -> Visibility {
+    if may(principal, StructureAction::ReadPrivate, membership) {
+        Visibility::Full
+    } else {
+        Visibility::Public
+    }
+}
+
+/// 401 for anonymous callers, 403 for signed-in ones the policy refuses.
+fn authorize(
+    caller: &Caller,
+    action: StructureAction,
+    membership: Option<MembershipRole>,
+) -> Result<(), ApiError> {
+    caller.signed_in()?;
+    if may(&caller.0, action, membership) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn structure_response(
+    mut response: actix_web::HttpResponseBuilder,
+    structure: Structure,
+    visibility: Visibility,
+) -> HttpResponse {
+    response
+        .insert_header(header::ETag(etag(structure.version)))
+        // What a caller sees depends on its token: shared caches must not keep it.
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
+        .insert_header((header::VARY, "Authorization"))
+        .json(StructureView::new(structure, visibility))
+}

@@ -1,0 +1,4 @@
+mod authorization;
+mod contract;
+mod errors;
+mod limits;

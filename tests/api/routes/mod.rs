@@ -1,0 +1,9 @@
+mod accounts;
+mod api_clients;
+mod audit_events;
+mod auth;
+mod jwks;
+mod me;
+mod members;
+mod operations;
+mod structures;
