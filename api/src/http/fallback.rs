@@ -1,12 +1,17 @@
 //! Answers for requests no handler takes: 405 with `Allow` when the path exists with
 //! other methods, 404 otherwise. The table comes from the OpenAPI document, so it
-//! always agrees with the contract.
+//! always agrees with the contract. And problems for what parts other than the
+//! handlers refuse.
 
-use actix_web::{HttpRequest, web};
+use actix_cors::CorsError;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, ResponseError, web};
 use regex::Regex;
 use utoipa::openapi::OpenApi;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, PROBLEM_JSON};
 
 pub struct RouteTable {
     routes: Vec<(Regex, Vec<&'static str>)>,
@@ -65,4 +70,56 @@ pub async fn not_found_or_not_allowed(
         },
         None => ApiError::RouteNotFound,
     })
+}
+
+/// Turns the bare errors that parts outside the handlers answer with into problems:
+/// the CORS middleware's refusal of a preflight (`400 text/plain`) and the docs
+/// service's 404 for a file it does not hold (an empty body). Other responses pass
+/// unchanged. Runs inside the request's context, so the problem quotes its id.
+pub fn as_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
+        return response;
+    }
+    let cors = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<CorsError>());
+    let problem = match (cors, status) {
+        (Some(refusal), _) => ApiError::InvalidHeader {
+            header: refused_header(refusal),
+        },
+        (None, StatusCode::NOT_FOUND) => ApiError::RouteNotFound,
+        _ => return response,
+    };
+    let (request, refused) = response.into_parts();
+    let mut answer = problem.error_response();
+    // The CORS middleware's own headers (`Vary: Origin`…) stay.
+    for (name, value) in refused.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(request, answer)
+}
+
+fn is_problem(response: &ServiceResponse<BoxBody>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+/// The request header a CORS refusal is about.
+fn refused_header(refusal: &CorsError) -> &'static str {
+    match refusal {
+        CorsError::MissingRequestMethod
+        | CorsError::BadRequestMethod
+        | CorsError::MethodNotAllowed => "Access-Control-Request-Method",
+        CorsError::BadRequestHeaders | CorsError::HeadersNotAllowed => {
+            "Access-Control-Request-Headers"
+        }
+        _ => "Origin",
+    }
 }

@@ -10,6 +10,7 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 
 use crate::http::context::{self, RequestContext};
+use crate::http::fallback::as_problem;
 use crate::http::i18n::Lang;
 use crate::http::metrics::{DURATION, REQUESTS};
 
@@ -48,13 +49,18 @@ pub async fn observe(
         method = %method,
         path = %context.path
     );
-    // Handlers, extractors and the fallback answer every error as problem+json; what
-    // could still come back as an error (a middleware's) is logged and passed on.
-    let mut response = context::scope(context, next.call(req))
-        .instrument(span.clone())
-        .await
-        .inspect_err(|error| span.in_scope(|| tracing::warn!(%error, "middleware error")))?
-        .map_into_boxed_body();
+    // Handlers, extractors and the fallback answer every error as problem+json; the
+    // bare refusals of the CORS middleware and the docs service become problems here,
+    // in the request's context. What could still come back as an error (a
+    // middleware's) is logged and passed on.
+    let mut response = context::scope(context, async move {
+        next.call(req)
+            .await
+            .map(|response| as_problem(response.map_into_boxed_body()))
+    })
+    .instrument(span.clone())
+    .await
+    .inspect_err(|error| span.in_scope(|| tracing::warn!(%error, "middleware error")))?;
     let route = response
         .request()
         .match_pattern()

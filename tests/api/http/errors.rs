@@ -127,3 +127,43 @@ async fn malformed_conditional_and_idempotency_headers_are_400_problems() {
         .await;
     assert_problem(&reply, 400, "invalid_header");
 }
+
+#[tokio::test]
+async fn an_unknown_file_under_docs_is_a_404_problem() {
+    let app = spawn_app().await;
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status, 200, "the docs themselves are still served");
+    assert_problem(
+        &app.get("/docs/no-such-file.js").await,
+        404,
+        "route_not_found",
+    );
+}
+
+#[tokio::test]
+async fn a_preflight_from_a_refused_origin_is_a_400_problem_naming_the_header() {
+    let app =
+        spawn_app_with(|settings| settings.cors_origins = "https://agenda.example".into()).await;
+    let preflight = |origin: &str| {
+        app.anonymous
+            .request(reqwest::Method::OPTIONS, app.url("/v1/structures"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+    };
+    let allowed = app.send(preflight("https://agenda.example")).await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://agenda.example")
+    );
+    let refused = app.send(preflight("https://elsewhere.example")).await;
+    assert_problem(&refused, 400, "invalid_header");
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("Origin")),
+        "{}",
+        refused.json()
+    );
+}
