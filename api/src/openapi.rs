@@ -6,6 +6,14 @@ use utoipa_actix_web::AppExt;
 
 use crate::routes;
 
+mod headers;
+mod media;
+mod security;
+
+pub use headers::ETAG_PATTERN;
+use security::SecuritySchemes;
+pub use security::{CLIENT_BASIC, OAUTH2};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -29,7 +37,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&SecuritySchemes),
     components(schemas(
         crate::http::error::Problem,
         routes::structures::StructureKindDto,
@@ -39,27 +47,6 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     ))
 )]
 struct ApiDoc;
-
-/// Declares how protected operations authenticate: OAuth 2.0 with the password flow
-/// of `POST /v1/auth/token`, tokens sent as `Authorization: Bearer …`.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut Document) {
-        use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let password =
-            Password::with_refresh_url("/v1/auth/token", Scopes::new(), "/v1/auth/token");
-        components.add_security_scheme(
-            "oauth2",
-            SecurityScheme::OAuth2(OAuth2::with_description(
-                [Flow::Password(password)],
-                "Sign in with `POST /v1/auth/token` (form-encoded), then send the access token as \
-                 `Authorization: Bearer …`.",
-            )),
-        );
-    }
-}
 
 /// Every `/v1` operation may answer 429: sign-in limits on the token endpoint, the
 /// per-caller limit everywhere a token is accepted.
@@ -123,5 +110,8 @@ pub fn document() -> Document {
     .split_for_parts();
     // After the routes are in: this one walks the paths.
     utoipa::Modify::modify(&RateLimited, &mut document);
+    // Last: these walk every operation and response, the common ones included.
+    utoipa::Modify::modify(&media::MergePatch, &mut document);
+    utoipa::Modify::modify(&headers::ResponseHeaders, &mut document);
     document
 }

@@ -69,8 +69,9 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("invalid header {header}")]
     InvalidHeader { header: &'static str },
+    /// The body is not of the media type the operation reads (`expected`).
     #[error("unsupported media type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType { expected: &'static str },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("not found")]
@@ -199,7 +200,7 @@ impl ApiError {
             Self::InvalidParameters(_) => "invalid_parameters",
             Self::MalformedJson(_) => "malformed_json",
             Self::InvalidHeader { .. } => "invalid_header",
-            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::NotFound => "not_found",
             Self::Archived => "archived",
@@ -254,14 +255,14 @@ impl ApiError {
                     format!("The {header} header is invalid."),
                 ),
             ),
-            Self::UnsupportedMediaType => (
+            Self::UnsupportedMediaType { expected } => (
                 pick(
                     "Type de contenu non pris en charge",
                     "Unsupported media type",
                 ),
-                pick(
-                    "Le corps doit être envoyé en application/json.",
-                    "The body must be sent as application/json.",
+                lang.pick(
+                    format!("Le corps doit être envoyé en {expected}."),
+                    format!("The body must be sent as {expected}."),
                 ),
             ),
             Self::PayloadTooLarge { limit } => (
@@ -459,7 +460,7 @@ impl ResponseError for ApiError {
             Self::InvalidParameters(_) | Self::MalformedJson(_) | Self::InvalidHeader { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::Archived | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -589,7 +590,16 @@ pub mod responses {
         413,
         "The body exceeds the configured limit."
     );
-    problem_response!(UnsupportedMediaType, 415, "The body is not JSON.");
+    problem_response!(
+        UnsupportedMediaType,
+        415,
+        "The body is not JSON: send `application/json` (or, on PATCH, `application/merge-patch+json`)."
+    );
+    problem_response!(
+        UnsupportedFormMediaType,
+        415,
+        "The body is not form-encoded: send `application/x-www-form-urlencoded`."
+    );
     problem_response!(
         Unprocessable,
         422,

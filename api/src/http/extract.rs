@@ -45,11 +45,13 @@ fn is_form(req: &HttpRequest) -> bool {
     media_type(req).is_some_and(|essence| essence == "application/x-www-form-urlencoded")
 }
 
-/// Reads the whole body within the configured limit; 415 unless `accepted`.
+/// Reads the whole body within the configured limit; 415 unless `accepted`, naming the
+/// `expected` media type.
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
     accepted: bool,
+    expected: &'static str,
 ) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
     let limit = req
         .app_data::<BodyLimit>()
@@ -75,7 +77,7 @@ fn read_body(
             body.extend_from_slice(&chunk);
         }
         if !accepted {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(ApiError::UnsupportedMediaType { expected });
         }
         Ok(body.freeze())
     })
@@ -145,7 +147,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload, is_json(req));
+        let body = read_body(req, payload, is_json(req), "application/json");
         Box::pin(async move {
             let raw = body.await?;
             let value = parse_json(&raw)?;
@@ -162,7 +164,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload, is_form(req));
+        let body = read_body(
+            req,
+            payload,
+            is_form(req),
+            "application/x-www-form-urlencoded",
+        );
         Box::pin(async move {
             let raw = body.await?;
             let deserializer = serde_urlencoded::Deserializer::new(url_pairs(&raw));

@@ -30,7 +30,11 @@ pub struct Readiness {
 }
 
 /// Liveness: the process answers. Touches nothing else.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive.", body = Health)))]
+#[utoipa::path(
+    tag = "operations",
+    security(),
+    responses((status = 200, description = "Alive.", body = Health))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -39,7 +43,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers and its migrations are current.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(tag = "operations", security(), responses(
     (status = 200, description = "Ready to serve.", body = Readiness),
     (status = 503, description = "Not ready.", body = Readiness),
 ))]
@@ -68,7 +72,7 @@ pub async fn readyz(pool: web::Data<Db>) -> HttpResponse {
 }
 
 /// Prometheus metrics: requests by route and status, latency histograms, pool usage.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(tag = "operations", security(), responses(
     (status = 200, description = "Prometheus text exposition format.", content_type = "text/plain; version=0.0.4", body = String),
 ))]
 #[get("/metrics")]

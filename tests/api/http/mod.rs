@@ -1,4 +1,5 @@
 mod authorization;
+mod client_contract;
 mod contract;
 mod errors;
 mod limits;

@@ -23,6 +23,7 @@ async fn with_an_ec_key_tokens_are_es256_and_the_jwks_verifies_them() {
         .await;
     assert_eq!(reply.status, 200);
     let set: JwkSet = serde_json::from_slice(&reply.bytes).unwrap();
+    assert_matches_the_contract(&reply.json());
     let jwk = set.find(&kid).expect("the token's key is published");
     assert!(
         reply.json().to_string().find("\"d\"").is_none(),
@@ -58,4 +59,41 @@ async fn with_a_shared_secret_there_is_no_jwks() {
         decode_header(&app.member_token).unwrap().alg,
         Algorithm::HS256
     );
+}
+
+/// The JWK Set is what the contract's `JwkSet` and `Jwk` schemas say, member for member.
+fn assert_matches_the_contract(set: &Value) {
+    let spec = serde_json::to_value(api::openapi::document()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["JwkSet"]["properties"]["keys"]["items"]["$ref"],
+        "#/components/schemas/Jwk"
+    );
+    let jwk = &schemas["Jwk"];
+    let properties = jwk["properties"].as_object().unwrap();
+    let required: Vec<&str> = jwk["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    let keys = set["keys"].as_array().unwrap();
+    assert!(!keys.is_empty());
+    for key in keys {
+        let members = key.as_object().unwrap();
+        for name in members.keys() {
+            assert!(
+                properties.contains_key(name),
+                "{name} is not in the contract"
+            );
+        }
+        for name in &required {
+            assert!(members.contains_key(*name), "{name} is missing");
+        }
+        for (name, property) in properties {
+            if let Some(allowed) = property["enum"].as_array() {
+                assert!(allowed.contains(&key[name]), "{name}: {}", key[name]);
+            }
+        }
+    }
 }

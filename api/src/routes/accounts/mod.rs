@@ -90,6 +90,7 @@ pub struct CreateAccount {
 /// given by administrators only. Then get a token with `POST /v1/auth/token`.
 #[utoipa::path(
     tag = "auth",
+    security(),
     params(
         ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
             description = "Makes retries safe: the same key and body replay the first response."),

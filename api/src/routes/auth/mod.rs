@@ -36,24 +36,95 @@ pub fn configure_well_known(cfg: &mut utoipa_actix_web::service_config::ServiceC
     cfg.service(jwks);
 }
 
-/// A token request, form-encoded as RFC 6749 says.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A token request as the server reads it: every field optional, so that what is
+/// missing becomes the OAuth 2.0 error RFC 6749 §5.2 names (`invalid_request`…), not a
+/// validation problem. The contract states each grant's shape: [`TokenRequestSchema`].
+#[derive(Debug, Deserialize)]
 pub struct TokenRequest {
-    /// `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`).
-    #[schema(example = "password")]
     grant_type: Option<String>,
-    /// The account's email.
-    #[schema(example = "claire@compagnie.example")]
     username: Option<String>,
-    #[schema(example = "correct horse battery staple")]
     password: Option<String>,
     refresh_token: Option<String>,
-    /// `client_credentials`: the client's id (or send HTTP Basic credentials).
     client_id: Option<String>,
-    /// `client_credentials`: the client's secret.
     client_secret: Option<String>,
-    /// Accepted and ignored: a token carries its account's roles or its client's scopes.
     scope: Option<String>,
+}
+
+/// A token request, form-encoded as RFC 6749 says: one shape per `grant_type`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = TokenRequest, discriminator(property_name = "grant_type", mapping(
+    ("password" = "#/components/schemas/PasswordGrant"),
+    ("refresh_token" = "#/components/schemas/RefreshTokenGrant"),
+    ("client_credentials" = "#/components/schemas/ClientCredentialsGrant"),
+)))]
+pub enum TokenRequestSchema {
+    Password(PasswordGrant),
+    RefreshToken(RefreshTokenGrant),
+    ClientCredentials(ClientCredentialsGrant),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordGrantType {
+    Password,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshTokenGrantType {
+    RefreshToken,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientCredentialsGrantType {
+    ClientCredentials,
+}
+
+/// Sign in with an account's email and password.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordGrant {
+    #[schema(inline)]
+    pub grant_type: PasswordGrantType,
+    /// The account's email.
+    #[schema(min_length = 1, example = "claire@compagnie.example")]
+    pub username: String,
+    #[schema(min_length = 1, example = "correct horse battery staple")]
+    pub password: String,
+    /// Accepted and ignored: a token carries its account's roles.
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
+}
+
+/// Exchange a refresh token for a new pair; the one presented is spent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshTokenGrant {
+    #[schema(inline)]
+    pub grant_type: RefreshTokenGrantType,
+    #[schema(min_length = 1)]
+    pub refresh_token: String,
+    /// Accepted and ignored.
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
+}
+
+/// An API client's token, for its structures and scopes (no refresh token). The
+/// client authenticates with `client_id` and `client_secret` here, or with HTTP Basic
+/// (then leave them out).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientCredentialsGrant {
+    #[schema(inline)]
+    pub grant_type: ClientCredentialsGrantType,
+    /// The client's id (a UUID), unless sent with HTTP Basic.
+    #[schema(nullable = false, min_length = 1)]
+    pub client_id: Option<String>,
+    /// The client's secret, unless sent with HTTP Basic.
+    #[schema(nullable = false, min_length = 1)]
+    pub client_secret: Option<String>,
+    /// Accepted and ignored: a token carries the client's scopes.
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,9 +145,10 @@ pub struct TokenResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke (with every token rotated from the same sign-in).
-    #[schema(required = true, min_length = 1)]
+    #[schema(required = true, nullable = false, min_length = 1)]
     token: Option<String>,
     /// `refresh_token` or `access_token` (access tokens expire on their own).
+    #[schema(nullable = false)]
     token_type_hint: Option<String>,
 }
 
@@ -197,7 +269,8 @@ async fn client_token(
 /// gives an API client a token for its structures and scopes (no refresh token).
 #[utoipa::path(
     tag = "auth",
-    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("clientBasic" = [])),
+    request_body(content = TokenRequestSchema, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 400, description = "`invalid_grant`, `invalid_request` or `unsupported_grant_type` (also in `error`).",
@@ -205,7 +278,7 @@ async fn client_token(
         (status = 401, description = "`invalid_client`: unknown or revoked client, or wrong secret.",
             body = crate::http::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
+        responses::UnsupportedFormMediaType,
         responses::Unprocessable,
         responses::Unavailable,
     )
@@ -337,13 +410,14 @@ pub async fn issue_token(
 /// Access tokens are short-lived and expire on their own.
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked (or unknown)."),
         (status = 400, description = "`invalid_request`: no `token`.",
             body = crate::http::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
+        responses::UnsupportedFormMediaType,
         responses::Unprocessable,
         responses::Unavailable,
     )
@@ -551,6 +625,7 @@ pub struct ResetPassword {
 /// The token works once and for one hour. Every sign-in of the account is revoked.
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body = ResetPassword,
     responses(
         (status = 204, description = "Password changed; sign in again."),
@@ -586,6 +661,71 @@ pub async fn reset_password(
     }
 }
 
+/// A JSON Web Key Set (RFC 7517 §5): the public keys that verify access tokens.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JwkSet)]
+pub struct JwkSetView {
+    pub keys: Vec<JwkView>,
+}
+
+/// An EC P-256 public key (RFC 7517, RFC 7518 §6.2) that verifies ES256 tokens.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Jwk)]
+pub struct JwkView {
+    /// Key type.
+    #[schema(inline)]
+    pub kty: JwkKeyType,
+    /// Curve.
+    #[schema(inline)]
+    pub crv: JwkCurve,
+    /// The x coordinate, base64url without padding.
+    #[schema(
+        pattern = "^[A-Za-z0-9_-]{43}$",
+        example = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
+    )]
+    pub x: String,
+    /// The y coordinate, base64url without padding.
+    #[schema(
+        pattern = "^[A-Za-z0-9_-]{43}$",
+        example = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+    )]
+    pub y: String,
+    /// What the key is for: signatures.
+    #[serde(rename = "use")]
+    #[schema(inline)]
+    pub key_use: JwkUse,
+    /// The algorithm of the tokens it verifies.
+    #[schema(inline)]
+    pub alg: JwkAlgorithm,
+    /// The key id; tokens name it in their header's `kid`.
+    #[schema(min_length = 1, example = "3f1c9a0b7d2e4c58")]
+    pub kid: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub enum JwkKeyType {
+    #[serde(rename = "EC")]
+    Ec,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub enum JwkCurve {
+    #[serde(rename = "P-256")]
+    P256,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JwkUse {
+    Sig,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub enum JwkAlgorithm {
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
 /// The public keys that verify access tokens (RFC 7517).
 ///
 /// Published when the server signs with an asymmetric key (`OES_JWT_PRIVATE_KEY_FILE`):
@@ -593,10 +733,9 @@ pub async fn reset_password(
 /// there is nothing public to publish: 404.
 #[utoipa::path(
     tag = "auth",
+    security(),
     responses(
-        (status = 200, description = "A JWK Set.", body = Object, example = json!({"keys": [{
-            "kty": "EC", "crv": "P-256", "x": "…", "y": "…", "use": "sig", "alg": "ES256", "kid": "3f1c9a…"
-        }]})),
+        (status = 200, description = "A JWK Set.", body = JwkSetView),
         responses::NotFound,
     )
 )]
