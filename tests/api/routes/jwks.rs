@@ -91,9 +91,16 @@ fn assert_matches_the_contract(set: &Value) {
             assert!(members.contains_key(*name), "{name} is missing");
         }
         for (name, property) in properties {
+            assert_eq!(property["type"], "string", "{name}: {property}");
             if let Some(allowed) = property["enum"].as_array() {
                 assert!(allowed.contains(&key[name]), "{name}: {}", key[name]);
             }
+        }
+        for name in ["kty", "crv", "use", "alg"] {
+            assert!(
+                properties[name]["enum"].is_array(),
+                "{name} has its one value"
+            );
         }
     }
 }

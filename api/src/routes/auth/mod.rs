@@ -668,14 +668,14 @@ pub struct JwkSetView {
     pub keys: Vec<JwkView>,
 }
 
-/// An EC P-256 public key (RFC 7517, RFC 7518 §6.2) that verifies ES256 tokens.
+/// An EC P-256 public key (RFC 7517, RFC 7518 §6.2) that verifies ES256 tokens: key
+/// type `kty` `EC` on curve `crv` `P-256`, for signatures (`use` `sig`) of algorithm
+/// `alg` `ES256`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Jwk)]
 pub struct JwkView {
-    /// Key type.
     #[schema(inline)]
     pub kty: JwkKeyType,
-    /// Curve.
     #[schema(inline)]
     pub crv: JwkCurve,
     /// The x coordinate, base64url without padding.
@@ -690,11 +690,9 @@ pub struct JwkView {
         example = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
     )]
     pub y: String,
-    /// What the key is for: signatures.
     #[serde(rename = "use")]
     #[schema(inline)]
     pub key_use: JwkUse,
-    /// The algorithm of the tokens it verifies.
     #[schema(inline)]
     pub alg: JwkAlgorithm,
     /// The key id; tokens name it in their header's `kid`.
