@@ -1,0 +1,124 @@
+"""Objects that contract fuzzing cannot make by itself, made through the API as a
+client would make them.
+
+Some operations act on what only another caller can make: a request to join (made by
+the requester, answered by staff), a membership, an API client, a member's own
+account. With ids the fuzzer makes up, every request to them is a 404 (or a 403) and
+it never reaches their logic. `python3 fixtures.py BASE_URL ADMIN_TOKEN` makes the
+lasting ones and prints `NAME=value` lines for `.ci/run` to export (schemathesis.toml
+and the hooks read them); the hooks make a fresh object for each call that uses one up.
+"""
+
+import json
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Api:
+    def __init__(self, base, admin):
+        self.base, self.admin = base, admin
+
+    def call(self, method, path, token=None, body=None, form=None):
+        headers = {"Accept-Language": "en"}
+        data = None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            data = urllib.parse.urlencode(form).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(
+                f"fuzz fixtures: {method} {path} answered {error.code}: "
+                f"{error.read().decode(errors='replace')}"
+            ) from None
+        return json.loads(raw) if raw else None
+
+    def member(self, label):
+        """A fresh self-service account: its id and an access token."""
+        email = f"fuzz-{label}-{secrets.token_hex(6)}@example.org"
+        password = secrets.token_urlsafe(24)
+        account = self.call("POST", "/v1/accounts", body={
+            "email": email, "display_name": f"Fuzz {label}", "password": password,
+        })
+        token = self.call("POST", "/v1/auth/token", form={
+            "grant_type": "password", "username": email, "password": password,
+        })["access_token"]
+        return account["id"], token
+
+    def structure(self, name):
+        """A structure of its own for each fixture: what the fuzzer does to one (archive
+        it, change its members) cannot take another's away."""
+        return self.call("POST", "/v1/structures", self.admin, body={
+            "kind": "company",
+            "name": name,
+            "address": {"street": "2 rue de la Loge", "postal_code": "34000", "commune_code": "34172"},
+            "disciplines": ["theatre"],
+        })["id"]
+
+    def join_request(self, requester_token):
+        """A pending request to join a new structure: the structure's id."""
+        structure = self.structure("Compagnie à rejoindre")
+        self.call("POST", f"/v1/structures/{structure}/join-requests", requester_token, body={})
+        return structure
+
+    def membership(self, requester, requester_token):
+        """The requester as a member of a new structure, through a request staff accept."""
+        structure = self.join_request(requester_token)
+        self.call(
+            "POST", f"/v1/structures/{structure}/join-requests/{requester}/accept", self.admin, body={}
+        )
+        return structure
+
+    def api_client(self, structure):
+        return self.call("POST", "/v1/api-clients", self.admin, body={
+            "name": "Fuzz client", "structure_ids": [structure], "scopes": ["read"],
+        })["client"]["id"]
+
+
+def lasting(api):
+    """What the operations that do not use their object up share for the whole run."""
+    requester, requester_token = api.member("requester")
+    client_structure = api.structure("Compagnie connectée")
+    _, eraser_token = api.member("eraser")
+    return {
+        "OES_FUZZ_BASE_URL": api.base,
+        "OES_FUZZ_ADMIN_TOKEN": api.admin,
+        "OES_FUZZ_REQUESTER": requester,
+        "OES_FUZZ_REQUESTER_TOKEN": requester_token,
+        "OES_FUZZ_CLIENT_STRUCTURE": client_structure,
+        "OES_FUZZ_CLIENT": api.api_client(client_structure),
+        "OES_FUZZ_MEMBERS_STRUCTURE": api.structure("Compagnie qui recrute"),
+        "OES_FUZZ_MEMBER_STRUCTURE": api.membership(requester, requester_token),
+        # Erasing an account uses it up; the first call that reaches the handler is
+        # enough for the fuzzer to know it was reached.
+        "OES_FUZZ_ERASER_TOKEN": eraser_token,
+    }
+
+
+def from_environment():
+    """The fixtures `.ci/run` exported, for the hooks; None outside CI."""
+    names = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
+             "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_CLIENT_STRUCTURE")
+    if not all(os.environ.get(name) for name in names):
+        return None
+    return {name: os.environ[name] for name in names}
+
+
+if __name__ == "__main__":
+    try:
+        made = lasting(Api(sys.argv[1], sys.argv[2]))
+    except RuntimeError as error:
+        sys.exit(str(error))
+    for name, value in made.items():
+        print(f"{name}={value}")
