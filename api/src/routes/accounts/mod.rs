@@ -97,13 +97,10 @@ pub struct CreateAccount {
     request_body = CreateAccount,
     responses(
         (status = 201, description = "Created.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts")]
@@ -270,10 +267,7 @@ fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
     params(ListAccountsParams),
     responses(
         (status = 200, description = "One page of accounts, oldest first.", body = AccountPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts")]
@@ -331,11 +325,8 @@ pub async fn list_accounts(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 200, description = "The account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts/{id}")]
@@ -361,14 +352,11 @@ pub async fn get_account(
     request_body = UpdateAccount,
     responses(
         (status = 200, description = "The updated account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/accounts/{id}")]
@@ -441,11 +429,8 @@ pub async fn update_account(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 201, description = "The token, shown once.", body = PasswordReset),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts/{id}/password-resets")]

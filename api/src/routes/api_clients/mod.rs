@@ -168,14 +168,11 @@ async fn new_secret() -> Result<(String, String), ApiError> {
     request_body = CreateApiClient,
     responses(
         (status = 201, description = "Created; the secret is in this answer only.", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients")]
@@ -260,9 +257,7 @@ pub async fn create_api_client(
     security(("oauth2" = [])),
     responses(
         (status = 200, description = "Newest first.", body = ApiClientPage),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients")]
@@ -286,11 +281,8 @@ pub async fn list_api_clients(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The client.", body = ApiClientView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients/{id}")]
@@ -312,11 +304,8 @@ pub async fn get_api_client(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The new secret, shown once.", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients/{id}/secret")]
@@ -358,11 +347,8 @@ pub async fn rotate_api_client_secret(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 204, description = "Revoked."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[delete("/api-clients/{id}")]

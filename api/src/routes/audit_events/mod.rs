@@ -99,10 +99,7 @@ struct AuditCursor {
     responses(
         (status = 200, description = "One page of events.", body = AuditEventPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/audit-events")]

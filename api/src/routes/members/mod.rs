@@ -216,10 +216,7 @@ async fn member_view(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "The members.", body = MemberPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/members")]
@@ -250,15 +247,12 @@ pub async fn list_members(
     request_body = AddMember,
     responses(
         (status = 201, description = "Added.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/members")]
@@ -319,15 +313,12 @@ pub async fn add_member(
     request_body = ChangeMember,
     responses(
         (status = 200, description = "Changed.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}/members/{account_id}")]
@@ -372,12 +363,9 @@ pub async fn change_member(
     ),
     responses(
         (status = 204, description = "Removed."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}/members/{account_id}")]
@@ -422,14 +410,11 @@ pub async fn remove_member(
     request_body = AskToJoin,
     responses(
         (status = 201, description = "Request recorded."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests")]
@@ -482,11 +467,8 @@ pub async fn request_to_join(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "Pending requests, oldest first.", body = JoinRequestPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/join-requests")]
@@ -518,15 +500,12 @@ pub async fn list_join_requests(
     request_body = AcceptJoinRequest,
     responses(
         (status = 201, description = "The new member.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/accept")]
@@ -578,11 +557,8 @@ pub async fn accept_join_request(
     ),
     responses(
         (status = 204, description = "Declined."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/decline")]

@@ -32,9 +32,6 @@ use crate::routes::shared::{find_live, membership_of, parse_id};
     responses(
         (status = 200, description = "One page of structures.", body = StructurePage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Unavailable,
     )
 )]
 #[get("/structures")]
@@ -136,13 +133,10 @@ pub async fn list_structures(
             ("Location" = String, description = "URL of the new structure."),
             ("ETag" = String, description = "Current version."),
         )),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures")]
@@ -200,10 +194,7 @@ pub async fn create_structure(
         (status = 200, description = "The structure.", body = StructureView,
             headers(("ETag" = String, description = "Current version."))),
         (status = 304, description = "Not modified: your copy is current."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}")]
@@ -240,8 +231,6 @@ pub async fn get_structure(
     responses(
         (status = 200, description = "The updated structure.", body = StructureView,
             headers(("ETag" = String, description = "New version."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
@@ -249,7 +238,6 @@ pub async fn get_structure(
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}")]
@@ -328,12 +316,9 @@ pub async fn update_structure(
     ),
     responses(
         (status = 204, description = "Archived."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PreconditionFailed,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}")]
