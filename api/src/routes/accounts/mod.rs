@@ -15,8 +15,9 @@ use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{idempotency, pagination};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::idempotency;
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)
@@ -192,11 +193,8 @@ pub struct ListAccountsParams {
     agency_role: Option<AgencyRoleDto>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountPage {
-    pub data: Vec<AccountView>,
-    pub next_cursor: Option<String>,
-}
+/// One page of accounts.
+pub type AccountPage = Page<AccountView>;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct AccountCursor {
@@ -251,15 +249,6 @@ async fn authorized_target(
     Ok(target)
 }
 
-fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![crate::http::error::FieldIssue::new(
-            "id",
-            crate::http::error::Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
-}
-
 /// List accounts (agency staff and administrators).
 #[utoipa::path(
     tag = "accounts",
@@ -310,12 +299,11 @@ pub async fn list_accounts(
             })
         })
         .flatten();
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(AccountPage {
-            data: accounts.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }),
-    )
+    Ok(AccountPage {
+        data: accounts.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Get an account (yours, or any for agency staff).
@@ -333,9 +321,8 @@ pub async fn list_accounts(
 pub async fn get_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let account = authorized_target(&pool, &caller, id, &[]).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
@@ -363,10 +350,9 @@ pub async fn get_account(
 pub async fn update_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let UpdateAccount {
         display_name,
         status,
@@ -437,9 +423,8 @@ pub async fn update_account(
 pub async fn create_password_reset(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&token);

@@ -3,7 +3,7 @@
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::{AccountId, MembershipRole, StructureAction, may};
 use domain::{FieldProblem, StructureId};
@@ -18,8 +18,9 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+use crate::http::extract::{JsonBody, PathId};
+use crate::http::pagination::Page;
+use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)
@@ -87,13 +88,8 @@ impl From<Member> for MemberView {
     }
 }
 
-/// The members of a structure (a structure has a handful: one page holds them all).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberPage {
-    pub data: Vec<MemberView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// The members of a structure (a handful: one page holds them all).
+pub type MemberPage = Page<MemberView>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinRequestView {
@@ -116,12 +112,8 @@ impl From<JoinRequest> for JoinRequestView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JoinRequestPage {
-    pub data: Vec<JoinRequestView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// Pending requests to join (one page holds them all).
+pub type JoinRequestPage = Page<JoinRequestView>;
 
 /// Adds an existing account to the structure.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -185,15 +177,6 @@ fn membership_id(structure: StructureId, account: AccountId) -> String {
     format!("{structure}/{account}")
 }
 
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "account_id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
-}
-
 async fn member_view(
     pool: &Db,
     structure: StructureId,
@@ -223,18 +206,19 @@ async fn member_view(
 pub async fn list_members(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
     let members = db::run(&pool, move |conn| {
         persistence::structures::memberships::members(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(MemberPage {
+    Ok(MemberPage {
         data: members.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Add a member.
@@ -259,10 +243,9 @@ pub async fn list_members(
 pub async fn add_member(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<AddMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let AddMember { email, role } = body.value;
     let role = MembershipRole::from(role);
@@ -325,10 +308,9 @@ pub async fn add_member(
 pub async fn change_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<ChangeMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = MembershipRole::from(body.value.role);
     let event = audit::event(
@@ -372,9 +354,8 @@ pub async fn change_member(
 pub async fn remove_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     let leaving = caller.account()? == account;
     let action = if leaving {
         StructureAction::ReadMembers
@@ -421,10 +402,9 @@ pub async fn remove_member(
 pub async fn request_to_join(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<AskToJoin>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     let account = caller.account()?;
     find_live(&pool, structure).await?;
     let message = match body.value.message {
@@ -475,18 +455,19 @@ pub async fn request_to_join(
 pub async fn list_join_requests(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let requests = db::run(&pool, move |conn| {
         persistence::structures::join_requests::join_requests(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(JoinRequestPage {
+    Ok(JoinRequestPage {
         data: requests.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Accept a request to join.
@@ -512,10 +493,9 @@ pub async fn list_join_requests(
 pub async fn accept_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<AcceptJoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = body
         .value
@@ -565,9 +545,8 @@ pub async fn accept_join_request(
 pub async fn decline_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let event = audit::event(
         &caller,

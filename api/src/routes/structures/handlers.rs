@@ -16,10 +16,10 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
-use crate::http::pagination;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+use crate::http::pagination::{self, Page};
+use crate::routes::shared::{find_live, membership_of};
 
 /// List structures.
 ///
@@ -101,19 +101,18 @@ pub async fn list_structures(
     let next_cursor = page
         .next
         .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(StructurePage {
-            data: page
-                .items
-                .into_iter()
-                .map(|structure| {
-                    let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
-                    StructureView::new(structure, seen)
-                })
-                .collect(),
-            next_cursor,
-        }),
-    )
+    Ok(Page {
+        data: page
+            .items
+            .into_iter()
+            .map(|structure| {
+                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                StructureView::new(structure, seen)
+            })
+            .collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Create a structure.
@@ -202,9 +201,8 @@ pub async fn get_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     let structure = find_live(&pool, id).await?;
     let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
     if conditional::not_modified(&req, structure.version)? {
@@ -246,10 +244,9 @@ pub async fn update_structure(
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
     body: JsonBody<UpdateStructure>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
@@ -326,9 +323,8 @@ pub async fn archive_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let current = find_live(&pool, id).await?;
