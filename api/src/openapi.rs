@@ -32,8 +32,8 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     modifiers(&BearerAuth),
     components(schemas(
         crate::http::error::Problem,
-        routes::structures::StructureKindDto,
-        routes::structures::DisciplineDto,
+        crate::enums::StructureKind,
+        crate::enums::Discipline,
         routes::structures::LicenceInputDto,
         routes::structures::StructureSort,
     ))

@@ -14,6 +14,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
+use crate::enums;
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
@@ -35,11 +36,11 @@ pub struct AccountView {
     pub email: String,
     #[schema(example = "Claire Dupont")]
     pub display_name: String,
-    /// `active` or `disabled`.
-    #[schema(example = "active")]
-    pub status: String,
-    /// `admin`, `staff` or `reviewer` for agency accounts; null otherwise.
-    pub agency_role: Option<String>,
+    #[schema(value_type = enums::AccountStatus)]
+    pub status: AccountStatus,
+    /// The agency role of agency accounts; null otherwise.
+    #[schema(value_type = Option<enums::AgencyRole>)]
+    pub agency_role: Option<AgencyRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -51,8 +52,8 @@ impl From<Account> for AccountView {
             id: account.id.as_uuid(),
             email: account.email.as_ref().to_owned(),
             display_name: account.display_name,
-            status: account.status.as_str().to_owned(),
-            agency_role: account.agency_role.map(|r| r.as_str().to_owned()),
+            status: account.status,
+            agency_role: account.agency_role,
             created_at: account.created_at,
             updated_at: account.updated_at,
             version: account.version,
@@ -147,41 +148,6 @@ pub async fn create_account(
     .await
 }
 
-/// An agency role, as administrators set it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AgencyRoleDto {
-    Admin,
-    Staff,
-    Reviewer,
-}
-
-impl From<AgencyRoleDto> for AgencyRole {
-    fn from(role: AgencyRoleDto) -> Self {
-        match role {
-            AgencyRoleDto::Admin => Self::Admin,
-            AgencyRoleDto::Staff => Self::Staff,
-            AgencyRoleDto::Reviewer => Self::Reviewer,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatusDto {
-    Active,
-    Disabled,
-}
-
-impl From<AccountStatusDto> for AccountStatus {
-    fn from(status: AccountStatusDto) -> Self {
-        match status {
-            AccountStatusDto::Active => Self::Active,
-            AccountStatusDto::Disabled => Self::Disabled,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAccountsParams {
@@ -189,8 +155,10 @@ pub struct ListAccountsParams {
     limit: Option<u32>,
     #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
-    status: Option<AccountStatusDto>,
-    agency_role: Option<AgencyRoleDto>,
+    #[param(value_type = Option<enums::AccountStatus>)]
+    status: Option<AccountStatus>,
+    #[param(value_type = Option<enums::AgencyRole>)]
+    agency_role: Option<AgencyRole>,
 }
 
 /// One page of accounts.
@@ -210,11 +178,11 @@ pub struct UpdateAccount {
     #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 100)]
     display_name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::extract::present")]
-    #[schema(value_type = AccountStatusDto)]
-    status: Option<AccountStatusDto>,
+    #[schema(value_type = enums::AccountStatus)]
+    status: Option<AccountStatus>,
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<AgencyRoleDto>)]
-    agency_role: Option<Option<AgencyRoleDto>>,
+    #[schema(value_type = Option<enums::AgencyRole>)]
+    agency_role: Option<Option<AgencyRole>>,
 }
 
 /// How long a password reset token works.
@@ -279,10 +247,7 @@ pub async fn list_accounts(
                 .and_then(|c| c.after.parse().map_err(|_| pagination::invalid_cursor()))
         })
         .transpose()?;
-    let (status, role) = (
-        params.status.map(Into::into),
-        params.agency_role.map(Into::into),
-    );
+    let (status, role) = (params.status, params.agency_role);
     let persistence::page::Page {
         items: accounts,
         more,
@@ -389,15 +354,7 @@ pub async fn update_account(
     let account = db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| {
-                accounts::update(
-                    conn,
-                    id,
-                    display_name,
-                    status.map(Into::into),
-                    new_role.map(|r| r.map(Into::into)),
-                )
-            },
+            |conn| accounts::update(conn, id, display_name, status, new_role),
             |_| event,
         )
     })

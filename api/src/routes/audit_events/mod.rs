@@ -3,12 +3,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
+use domain::access::ActorKind;
 use persistence::audit::{self, Event, EventQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{self, Db};
+use crate::enums;
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::QueryParams;
 use crate::http::pagination::{self, Page};
@@ -21,9 +23,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct AuditEventView {
     pub id: uuid::Uuid,
     pub occurred_at: DateTime<Utc>,
-    /// `account`, `client` or `anonymous`.
-    #[schema(example = "account")]
-    pub actor_kind: String,
+    #[schema(value_type = enums::ActorKind)]
+    pub actor_kind: ActorKind,
     pub actor_id: Option<String>,
     #[schema(example = "structure.update")]
     pub action: String,
@@ -47,7 +48,8 @@ impl TryFrom<Event> for AuditEventView {
                 .parse()
                 .map_err(|e| ApiError::Internal(format!("audit event id: {e}")))?,
             occurred_at: event.occurred_at,
-            actor_kind: event.actor_kind,
+            actor_kind: ActorKind::parse(&event.actor_kind)
+                .map_err(|e| ApiError::Internal(format!("audit event actor kind: {e}")))?,
             actor_id: event.actor_id,
             action: event.action,
             object_type: event.object_type,

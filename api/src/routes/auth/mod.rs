@@ -76,8 +76,17 @@ pub struct RevokeRequest {
     /// The refresh token to revoke (with every token rotated from the same sign-in).
     #[schema(required = true, min_length = 1)]
     token: Option<String>,
-    /// `refresh_token` or `access_token` (access tokens expire on their own).
-    token_type_hint: Option<String>,
+    /// What the token is; access tokens expire on their own, so revoking one changes
+    /// nothing.
+    token_type_hint: Option<TokenTypeHint>,
+}
+
+/// RFC 7009 §2.1: the kind of token presented for revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTypeHint {
+    RefreshToken,
+    AccessToken,
 }
 
 /// A token answer: never cached (RFC 6749 §5.1).
@@ -351,7 +360,9 @@ pub async fn revoke_token(
     pool: web::Data<Db>,
     FormBody(request): FormBody<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let _ = &request.token_type_hint;
+    // Only refresh tokens are revocable, so the hint never narrows the search (RFC 7009
+    // §2.1 says to look further when it is wrong anyway); it is checked, not used.
+    let _ = request.token_type_hint;
     let Some(token) = request.token.filter(|t| !t.is_empty()) else {
         return Err(ApiError::OAuth {
             error: "invalid_request",

@@ -68,10 +68,10 @@ pub async fn list_structures(
         .map(|cursor| pagination::decode::<CursorPosition>(cursor)?.into_position(sort))
         .transpose()?;
     let query = ListQuery {
-        kind: params.kind.map(Into::into),
+        kind: params.kind,
         department: params.department,
         region: params.region,
-        discipline: params.discipline.map(Into::into),
+        discipline: params.discipline,
         q: params.q,
         include_archived: params.include_archived.unwrap_or(false),
         sort: sort.into(),
