@@ -5,8 +5,9 @@ Some operations act on what only another caller can make: a request to join (mad
 the requester, answered by staff), a membership, an API client, a member's own
 account. With ids the fuzzer makes up, every request to them is a 404 (or a 403) and
 it never reaches their logic. `python3 fixtures.py BASE_URL ADMIN_TOKEN` makes the
-lasting ones and prints `NAME=value` lines for `.ci/run` to export (schemathesis.toml
-and the hooks read them); the hooks make a fresh object for each call that uses one up.
+lasting ones and prints `NAME=value` lines for `.ci/run` to export; the hooks put them
+in the path of every call meant to be valid, and make a fresh object for each call to
+an operation that uses its object up.
 """
 
 import json
@@ -89,30 +90,37 @@ class Api:
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
     requester, requester_token = api.member("requester")
+    account, _ = api.member("account")
     client_structure = api.structure("Compagnie connectée")
     _, eraser_token = api.member("eraser")
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
+        # Asks to join structures, for the hooks; nothing else touches it.
         "OES_FUZZ_REQUESTER": requester,
         "OES_FUZZ_REQUESTER_TOKEN": requester_token,
+        # The account that the account operations read, change and reset.
+        "OES_FUZZ_ACCOUNT": account,
+        "OES_FUZZ_STRUCTURE": api.structure("Compagnie du Levant"),
         "OES_FUZZ_CLIENT_STRUCTURE": client_structure,
         "OES_FUZZ_CLIENT": api.api_client(client_structure),
-        "OES_FUZZ_MEMBERS_STRUCTURE": api.structure("Compagnie qui recrute"),
         "OES_FUZZ_MEMBER_STRUCTURE": api.membership(requester, requester_token),
         # Erasing an account uses it up; the first call that reaches the handler is
-        # enough for the fuzzer to know it was reached.
+        # enough for the fuzzer to know it was reached (schemathesis.toml).
         "OES_FUZZ_ERASER_TOKEN": eraser_token,
     }
 
 
+NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
+         "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
+         "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE")
+
+
 def from_environment():
     """The fixtures `.ci/run` exported, for the hooks; None outside CI."""
-    names = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
-             "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_CLIENT_STRUCTURE")
-    if not all(os.environ.get(name) for name in names):
+    if not all(os.environ.get(name) for name in NAMES):
         return None
-    return {name: os.environ[name] for name in names}
+    return {name: os.environ[name] for name in NAMES}
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@
   keys ("0") across different bodies, which the API rightly refuses with a 422 and a
   client never does; without this, that 422 would have to be accepted from every
   creating POST and could hide a real one.
-- Operations that use their object up (accepting or declining a request to join,
-  removing a member, revoking an API client) get a fresh one, made through the API,
-  for every call whose path parameters are meant to be valid: otherwise the first call
-  spends the object and every later one is a 404 that never reaches the handler.
+- Every call whose path parameters are meant to be valid gets ids that exist, made
+  through the API (`fixtures.py`): with ids the fuzzer makes up (or picks from what it
+  saw), an operation may answer nothing but 404s and never reach its handler, and the
+  fuzzer could archive or disable what the fixtures rely on. Operations that use their
+  object up (answering a request to join, asking to join, removing a member, revoking
+  an API client, archiving a structure) get a fresh one for each call; the others share
+  one for the run. Calls with invalid path parameters keep them: they test the 400s.
 """
 
 import os
@@ -38,15 +41,39 @@ def _membership():
             "account_id": requester}
 
 
+def _structure():
+    return {"id": API.structure("Compagnie de passage")}
+
+
 def _api_client():
     return {"id": API.api_client(ENV["OES_FUZZ_CLIENT_STRUCTURE"])}
 
 
-FRESH = {
+def _lasting(**names):
+    return lambda: {parameter: ENV[name] for parameter, name in names.items()}
+
+
+PATHS = {
+    # Fresh for each call: the call uses it up.
     "POST /v1/structures/{id}/join-requests/{account_id}/accept": _join_request,
     "POST /v1/structures/{id}/join-requests/{account_id}/decline": _join_request,
     "DELETE /v1/structures/{id}/members/{account_id}": _membership,
+    "POST /v1/structures/{id}/join-requests": _structure,
+    "DELETE /v1/structures/{id}": _structure,
     "DELETE /v1/api-clients/{id}": _api_client,
+    # One for the run.
+    "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "GET /v1/structures/{id}/members": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "POST /v1/structures/{id}/members": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "GET /v1/structures/{id}/join-requests": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "PATCH /v1/structures/{id}/members/{account_id}": _lasting(
+        id="OES_FUZZ_MEMBER_STRUCTURE", account_id="OES_FUZZ_REQUESTER"),
+    "GET /v1/api-clients/{id}": _lasting(id="OES_FUZZ_CLIENT"),
+    "POST /v1/api-clients/{id}/secret": _lasting(id="OES_FUZZ_CLIENT"),
+    "GET /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
+    "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
+    "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),
 }
 
 
@@ -64,6 +91,21 @@ def before_call(context, case, **kwargs):
     for name, value in list(headers.items()):
         if name.lower() == "idempotency-key" and isinstance(value, str) and VALID_KEY.match(value):
             headers[name] = f"{value}.{uuid.uuid4().hex}"
-    make = FRESH.get(case.operation.label) if API else None
+    make = PATHS.get(case.operation.label) if API else None
     if make is not None and _path_is_valid(case):
         case.path_parameters = {**(case.path_parameters or {}), **make()}
+
+
+@schemathesis.hook
+def after_load_schema(context, schema):
+    """A new operation with path parameters and no entry above would answer the fuzzer
+    404s only: say so at once."""
+    if not API:
+        return
+    missing = [
+        operation.label
+        for operation in (result.ok() for result in schema.get_all_operations())
+        if "{" in operation.path and operation.label not in PATHS
+    ]
+    if missing:
+        raise RuntimeError(f"no path fixtures in .ci/fuzz/hooks.py for: {', '.join(missing)}")
