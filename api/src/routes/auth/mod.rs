@@ -7,6 +7,7 @@ use base64::Engine;
 use chrono::Duration;
 use domain::access::AccountStatus;
 use domain::access::ClientId;
+use persistence::PersistenceError;
 use persistence::identity::accounts;
 use persistence::identity::api_clients;
 use persistence::identity::tokens::Refresh;
@@ -448,7 +449,7 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
             },
         )?
         .items;
-        Ok((data, events))
+        Ok::<_, PersistenceError>((data, events))
     })
     .await?;
     Ok(HttpResponse::Ok()
