@@ -1,6 +1,6 @@
 //! Recording writes in the audit log, in the same blocking task as the write.
 
-use domain::access::Principal;
+use domain::access::{AccountId, Principal};
 use persistence::audit::NewEvent;
 
 use crate::auth::Caller;
@@ -19,6 +19,43 @@ pub fn event(
         Principal::Account { id, .. } => ("account", Some(id.to_string())),
         Principal::Client { id, .. } => ("client", Some(id.to_string())),
     };
+    new_event(
+        actor_kind,
+        actor_id,
+        action,
+        object_type,
+        object_id,
+        changed_fields,
+    )
+}
+
+/// An audit event for the holder of `account` when they proved who they are with
+/// something other than an access token (a password reset token).
+pub fn event_by_account(
+    account: AccountId,
+    action: &'static str,
+    object_type: &'static str,
+    object_id: impl ToString,
+    changed_fields: &[&str],
+) -> NewEvent {
+    new_event(
+        "account",
+        Some(account.to_string()),
+        action,
+        object_type,
+        object_id,
+        changed_fields,
+    )
+}
+
+fn new_event(
+    actor_kind: &'static str,
+    actor_id: Option<String>,
+    action: &'static str,
+    object_type: &'static str,
+    object_id: impl ToString,
+    changed_fields: &[&str],
+) -> NewEvent {
     NewEvent {
         actor_kind,
         actor_id,
