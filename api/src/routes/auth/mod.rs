@@ -653,3 +653,43 @@ pub async fn jwks(keys: web::Data<TokenKeys>) -> Result<HttpResponse, ApiError> 
         None => Err(ApiError::NotFound),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_credentials_shows_no_secret() {
+        let request: TokenRequest = serde_urlencoded::from_str(
+            "grant_type=password&username=claire%40example.org&password=hunter2-passphrase\
+             &refresh_token=refresh-abc123&client_id=c&client_secret=client-secret-xyz",
+        )
+        .unwrap();
+        let reset: ResetPassword = serde_json::from_str(
+            r#"{"token": "reset-token-q1w2", "password": "new-pass-e3r4t5y6"}"#,
+        )
+        .unwrap();
+        let response = TokenResponse {
+            access_token: "eyJ.access.jwt".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+            refresh_token: Some("refresh-next-456".into()),
+        };
+        let printed = format!("{request:?} {reset:?} {response:?}");
+        for secret in [
+            "hunter2-passphrase",
+            "refresh-abc123",
+            "client-secret-xyz",
+            "reset-token-q1w2",
+            "new-pass-e3r4t5y6",
+            "eyJ.access.jwt",
+            "refresh-next-456",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("claire@example.org"));
+        // What goes on the wire still carries them.
+        let wire = serde_json::to_string(&response).unwrap();
+        assert!(wire.contains("eyJ.access.jwt") && wire.contains("refresh-next-456"));
+    }
+}
