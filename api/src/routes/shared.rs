@@ -7,7 +7,7 @@ use persistence::structures;
 
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue};
+use crate::http::error::ApiError;
 use domain::Structure;
 
 /// The caller's role in a structure (none for anonymous callers).
@@ -37,13 +37,4 @@ pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, A
         return Err(ApiError::Archived);
     }
     Ok(structure)
-}
-
-pub(crate) fn parse_id(id: &str) -> Result<StructureId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
 }

@@ -16,9 +16,10 @@ use crate::auth::Caller;
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::idempotency;
 use crate::http::limits::{self, Limits};
-use crate::http::{idempotency, pagination};
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)
@@ -101,13 +102,10 @@ pub struct CreateAccount {
     request_body = CreateAccount,
     responses(
         (status = 201, description = "Created.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::EmailConflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts")]
@@ -205,11 +203,8 @@ pub struct ListAccountsParams {
     agency_role: Option<AgencyRoleDto>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountPage {
-    pub data: Vec<AccountView>,
-    pub next_cursor: Option<String>,
-}
+/// One page of accounts.
+pub type AccountPage = Page<AccountView>;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct AccountCursor {
@@ -266,15 +261,6 @@ async fn authorized_target(
     Ok(target)
 }
 
-fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![crate::http::error::FieldIssue::new(
-            "id",
-            crate::http::error::Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
-}
-
 /// List accounts (agency staff and administrators).
 #[utoipa::path(
     tag = "accounts",
@@ -282,10 +268,7 @@ fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
     params(ListAccountsParams),
     responses(
         (status = 200, description = "One page of accounts, oldest first.", body = AccountPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts")]
@@ -328,12 +311,11 @@ pub async fn list_accounts(
             })
         })
         .flatten();
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(AccountPage {
-            data: accounts.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }),
-    )
+    Ok(AccountPage {
+        data: accounts.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Get an account (yours, or any for agency staff).
@@ -343,20 +325,16 @@ pub async fn list_accounts(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 200, description = "The account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts/{id}")]
 pub async fn get_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let account = authorized_target(&pool, &caller, id, &[]).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
@@ -373,24 +351,20 @@ pub async fn get_account(
     request_body = UpdateAccount,
     responses(
         (status = 200, description = "The updated account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/accounts/{id}")]
 pub async fn update_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let UpdateAccount {
         display_name,
         status,
@@ -453,20 +427,16 @@ pub async fn update_account(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 201, description = "The token, shown once.", body = PasswordReset),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts/{id}/password-resets")]
 pub async fn create_password_reset(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = secrets::random_secret();
     let hash = secrets::lookup_hash(&token);

@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::QueryParams;
-use crate::http::pagination;
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_audit_events);
@@ -58,11 +58,8 @@ impl TryFrom<Event> for AuditEventView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventPage {
-    pub data: Vec<AuditEventView>,
-    pub next_cursor: Option<String>,
-}
+/// One page of audit events.
+pub type AuditEventPage = Page<AuditEventView>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -99,10 +96,7 @@ struct AuditCursor {
     responses(
         (status = 200, description = "One page of events.", body = AuditEventPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/audit-events")]
@@ -159,13 +153,12 @@ pub async fn list_audit_events(
     } else {
         None
     };
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(AuditEventPage {
-            data: events
-                .into_iter()
-                .map(AuditEventView::try_from)
-                .collect::<Result<_, _>>()?,
-            next_cursor,
-        }),
-    )
+    Ok(AuditEventPage {
+        data: events
+            .into_iter()
+            .map(AuditEventView::try_from)
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    }
+    .respond(&req))
 }

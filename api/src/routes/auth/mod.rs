@@ -218,7 +218,6 @@ async fn client_token(
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/auth/token")]
@@ -351,7 +350,6 @@ pub async fn issue_token(
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/auth/revoke")]
@@ -379,8 +377,6 @@ pub async fn revoke_token(
     security(("oauth2" = [])),
     responses(
         (status = 200, description = "Your account.", body = AccountView),
-        responses::Unauthorized,
-        responses::Unavailable,
     )
 )]
 #[get("/me")]
@@ -430,9 +426,7 @@ pub struct PersonalDataExport {
     security(("oauth2" = [])),
     responses(
         (status = 200, description = "All personal data held about your account.", body = PersonalDataExport),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/me/export")]
@@ -505,9 +499,7 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
     security(("oauth2" = [])),
     responses(
         (status = 204, description = "Erased; your tokens no longer work."),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[delete("/me")]
@@ -562,11 +554,9 @@ pub struct ResetPassword {
     request_body = ResetPassword,
     responses(
         (status = 204, description = "Password changed; sign in again."),
-        responses::BadRequest,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/auth/password-reset")]

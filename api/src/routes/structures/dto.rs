@@ -9,6 +9,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::http::error::{ApiError, FieldIssue, Issue};
+use crate::http::pagination::Page;
 
 /// Kind of structure.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -542,14 +543,6 @@ pub struct ListStructuresParams {
     pub include_archived: Option<bool>,
 }
 
-/// One page of structures.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StructurePage {
-    pub data: Vec<StructureView>,
-    /// Cursor of the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// Where a page ended, as carried in a cursor.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct CursorPosition {
@@ -597,3 +590,6 @@ impl CursorPosition {
         })
     }
 }
+
+/// One page of structures.
+pub type StructurePage = Page<StructureView>;

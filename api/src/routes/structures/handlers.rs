@@ -16,10 +16,10 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
-use crate::http::pagination;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+use crate::http::pagination::{self, Page};
+use crate::routes::shared::{find_live, membership_of};
 
 /// List structures.
 ///
@@ -32,9 +32,6 @@ use crate::routes::shared::{find_live, membership_of, parse_id};
     responses(
         (status = 200, description = "One page of structures.", body = StructurePage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Unavailable,
     )
 )]
 #[get("/structures")]
@@ -104,19 +101,18 @@ pub async fn list_structures(
     let next_cursor = page
         .next
         .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(StructurePage {
-            data: page
-                .items
-                .into_iter()
-                .map(|structure| {
-                    let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
-                    StructureView::new(structure, seen)
-                })
-                .collect(),
-            next_cursor,
-        }),
-    )
+    Ok(Page {
+        data: page
+            .items
+            .into_iter()
+            .map(|structure| {
+                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                StructureView::new(structure, seen)
+            })
+            .collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Create a structure.
@@ -136,13 +132,10 @@ pub async fn list_structures(
             ("Location" = String, description = "URL of the new structure."),
             ("ETag" = String, description = "Current version."),
         )),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures")]
@@ -200,10 +193,7 @@ pub async fn create_structure(
         (status = 200, description = "The structure.", body = StructureView,
             headers(("ETag" = String, description = "Current version."))),
         (status = 304, description = "Not modified: your copy is current."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}")]
@@ -211,9 +201,8 @@ pub async fn get_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     let structure = find_live(&pool, id).await?;
     let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
     if conditional::not_modified(&req, structure.version)? {
@@ -240,8 +229,6 @@ pub async fn get_structure(
     responses(
         (status = 200, description = "The updated structure.", body = StructureView,
             headers(("ETag" = String, description = "New version."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
@@ -249,7 +236,6 @@ pub async fn get_structure(
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}")]
@@ -258,10 +244,9 @@ pub async fn update_structure(
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
     body: JsonBody<UpdateStructure>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
@@ -328,12 +313,9 @@ pub async fn update_structure(
     ),
     responses(
         (status = 204, description = "Archived."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PreconditionFailed,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}")]
@@ -341,9 +323,8 @@ pub async fn archive_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let current = find_live(&pool, id).await?;
