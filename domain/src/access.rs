@@ -165,6 +165,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Moves on whenever every sign-in must end (a password reset): access tokens carry
+    /// the epoch they were issued in, and one from an older epoch no longer works.
+    pub session_epoch: i64,
 }
 
 string_enum!(
