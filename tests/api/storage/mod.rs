@@ -1,2 +1,3 @@
+mod demo;
 mod migrations;
 mod reference;
