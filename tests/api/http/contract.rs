@@ -22,7 +22,12 @@ fn the_committed_openapi_yaml_matches_the_code() {
 #[test]
 fn every_operation_documents_its_error_responses() {
     let spec = serde_json::to_value(api::openapi::document()).unwrap();
-    for (path, item) in spec["paths"].as_object().unwrap() {
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(
+        paths.contains_key("/v1/structures"),
+        "the spec lists the API's paths"
+    );
+    for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{method} {path}");
@@ -66,9 +71,9 @@ fn protected_operations_declare_the_oauth2_scheme() {
 
 #[test]
 fn the_contract_patterns_are_the_domain_patterns() {
-    use domain::licence::LICENCE_NUMBER_PATTERN;
-    use domain::siret::SIRET_PATTERN;
-    use domain::structure::{
+    use domain::structures::licence::LICENCE_NUMBER_PATTERN;
+    use domain::structures::siret::SIRET_PATTERN;
+    use domain::structures::{
         COMMUNE_CODE_PATTERN, EMAIL_PATTERN, FRENCH_POSTAL_CODE_PATTERN, PHONE_PATTERN,
         WEBSITE_PATTERN,
     };

@@ -6,10 +6,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
+use persistence::PersistenceError;
+use persistence::db::write_transaction;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 
 use super::dto::*;
+use super::query::*;
 use super::{authorize, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;
@@ -19,7 +22,7 @@ use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
 use crate::http::pagination::{self, Page};
-use crate::routes::shared::{find_live, membership_of};
+use crate::routes::shared::live_structure_with_role;
 
 /// List structures.
 ///
@@ -95,7 +98,7 @@ pub async fn list_structures(
                 .collect(),
             Principal::Anonymous => Default::default(),
         };
-        Ok((page, memberships))
+        Ok::<_, PersistenceError>((page, memberships))
     })
     .await?;
     let next_cursor = page
@@ -203,8 +206,12 @@ pub async fn get_structure(
     req: HttpRequest,
     PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = find_live(&pool, id).await?;
-    let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
+    let principal = caller.0.clone();
+    let (structure, role) = db::run(&pool, move |conn| {
+        live_structure_with_role(conn, &principal, id)
+    })
+    .await?;
+    let seen = visibility(&caller.0, role);
     if conditional::not_modified(&req, structure.version)? {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag(structure.version)))
@@ -250,40 +257,39 @@ pub async fn update_structure(
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
-    find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Update,
-        membership_of(&pool, &caller, id).await?,
-    )?;
+    let geography = Arc::clone(geography.get_ref());
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
-        let current = find_live(&pool, id).await?;
-        // Bad input is reported before a stale version: it needs fixing either way.
-        let data = patch
-            .clone()
-            .apply(&current.data, geography.as_ref().as_ref())?;
-        check_if_match(condition.as_ref(), current.version)?;
-        if data == current.data {
-            return Ok(structure_response(
-                HttpResponse::Ok(),
-                current,
-                Visibility::Full,
-            ));
-        }
-        let event = audit::event(
-            &caller,
-            "structure.update",
-            "structure",
-            id,
-            &data.changed_fields(Some(&current.data)),
+        let (caller, precondition, patch, geography) = (
+            caller.clone(),
+            condition.clone(),
+            patch.clone(),
+            Arc::clone(&geography),
         );
+        let mut event = audit::event(&caller, "structure.update", "structure", id, &[]);
+        // Read, authorize and write in one transaction: the rights checked are those of
+        // the moment of the write.
         let result = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
-                conn,
-                |conn| structures::update(conn, &current, data),
-                |_| event,
-            )
+            write_transaction::<_, ApiError>(conn, |conn| {
+                let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
+                authorize(&caller, StructureAction::Update, role)?;
+                // Bad input is reported before a stale version: it needs fixing either way.
+                let data = patch.apply(&current.data, geography.as_ref())?;
+                check_if_match(precondition.as_ref(), current.version)?;
+                if data == current.data {
+                    return Ok(current);
+                }
+                event.changed_fields = data
+                    .changed_fields(Some(&current.data))
+                    .iter()
+                    .map(|field| (*field).to_owned())
+                    .collect();
+                Ok(persistence::audit::recorded(
+                    conn,
+                    |conn| structures::update(conn, &current, data),
+                    |_| event,
+                )?)
+            })
         })
         .await;
         match result {
@@ -327,13 +333,6 @@ pub async fn archive_structure(
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
     let condition = if_match(&req)?;
-    let current = find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Archive,
-        membership_of(&pool, &caller, id).await?,
-    )?;
-    check_if_match(condition.as_ref(), current.version)?;
     let event = audit::event(
         &caller,
         "structure.archive",
@@ -342,7 +341,16 @@ pub async fn archive_structure(
         &["archived_at"],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(conn, |conn| structures::archive(conn, &current), |_| event)
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
+            authorize(&caller, StructureAction::Archive, role)?;
+            check_if_match(condition.as_ref(), current.version)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| structures::archive(conn, &current),
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
