@@ -10,7 +10,7 @@ mod headers;
 mod media;
 mod security;
 
-pub use headers::ETAG_PATTERN;
+pub use headers::{ENTITY_TAGS_PATTERN, ETAG_PATTERN};
 use security::SecuritySchemes;
 pub use security::{CLIENT_BASIC, OAUTH2};
 

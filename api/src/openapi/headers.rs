@@ -4,10 +4,12 @@
 //! component and adds the headers the server sends everywhere: `X-Request-Id` on
 //! every answer, `Retry-After` and the RateLimit headers on 429 (`Retry-After` on 503
 //! too), `ETag` on every 304, `Link` on every paged list and `Idempotent-Replayed` on
-//! what an `Idempotency-Key` may replay.
+//! what an `Idempotency-Key` may replay. The conditional request headers (`If-Match`,
+//! `If-None-Match`) become reusable parameters too, with the grammar the server reads.
 
+use utoipa::openapi::Required;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, Ref, RefOr, Response};
 
@@ -21,6 +23,67 @@ pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 
 /// The format of every `ETag`: `crate::http::conditional::etag` makes it.
 pub const ETAG_PATTERN: &str = "^\"v[0-9]+\"$";
+
+pub const IF_MATCH: &str = "If-Match";
+pub const IF_NONE_MATCH: &str = "If-None-Match";
+
+/// `*` or a comma-separated list of entity tags (RFC 9110 §13.1.1), as
+/// `crate::http::conditional` reads them: any other value is a 400.
+pub const ENTITY_TAGS_PATTERN: &str =
+    r#"^(\*|(W/)?"[\x21\x23-\x7E]*"( *, *(W/)?"[\x21\x23-\x7E]*")*)$"#;
+
+fn conditional(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(string().pattern(Some(ENTITY_TAGS_PATTERN))))
+        .example(Some(serde_json::json!("\"v3\"")))
+        .build()
+}
+
+/// The reusable parameters, by name.
+fn reusable_parameters() -> [(&'static str, Parameter); 2] {
+    [
+        (
+            IF_MATCH,
+            conditional(
+                IF_MATCH,
+                "Write only over what you read: the `ETag` you read (`\"v3\"`, or build it from \
+                 `version`), several separated by commas, or `*`. 412 if the resource's current \
+                 `ETag` is not one of them (weak tags never match).",
+            ),
+        ),
+        (
+            IF_NONE_MATCH,
+            conditional(
+                IF_NONE_MATCH,
+                "Read only if it changed: the `ETag` you hold (`\"v3\"`), several separated by \
+                 commas, or `*`. 304 with no body if the current `ETag` is one of them.",
+            ),
+        ),
+    ]
+}
+
+fn parameter_ref(name: &str) -> RefOr<Parameter> {
+    RefOr::Ref(Ref::new(format!("#/components/parameters/{name}")))
+}
+
+/// Points every inline `If-Match` / `If-None-Match` header parameter at its component.
+fn share_conditional_parameters(openapi: &mut OpenApi) {
+    for (_, operation) in operations(openapi) {
+        for parameter in operation.parameters.iter_mut().flatten() {
+            let name = match parameter {
+                RefOr::T(p) if p.parameter_in == ParameterIn::Header => p.name.clone(),
+                _ => continue,
+            };
+            if name == IF_MATCH || name == IF_NONE_MATCH {
+                *parameter = parameter_ref(&name);
+            }
+        }
+    }
+}
 
 fn header(description: &str, schema: ObjectBuilder, example: serde_json::Value) -> Header {
     HeaderBuilder::new()
@@ -192,6 +255,12 @@ impl utoipa::Modify for ResponseHeaders {
         for (name, header) in reusable() {
             components.headers.insert(name.to_owned(), RefOr::T(header));
         }
+        for (name, parameter) in reusable_parameters() {
+            components
+                .parameters
+                .insert(name.to_owned(), RefOr::T(parameter));
+        }
+        share_conditional_parameters(openapi);
         for_each_response(openapi, |status, traits, response| {
             let headers = &mut response.headers;
             // Declared by the handler: the one description instead.
@@ -234,5 +303,48 @@ mod tests {
             assert!(pattern.is_match(&tag), "{tag}");
         }
         assert!(!pattern.is_match("W/\"v1\""));
+    }
+
+    /// Whatever the contract lets a client send in `If-Match` or `If-None-Match`, the
+    /// server reads; the rest it refuses with a 400.
+    #[test]
+    fn every_documented_conditional_header_is_one_the_server_reads() {
+        use actix_web::test::TestRequest;
+
+        let pattern = regex::Regex::new(ENTITY_TAGS_PATTERN).unwrap();
+        for value in [
+            "*",
+            "\"v3\"",
+            "W/\"v3\"",
+            "\"\"",
+            "\"v1\", \"v2\"",
+            "\"v1\",W/\"x!#~\"",
+        ] {
+            assert!(pattern.is_match(value), "{value}");
+            let req = |name| {
+                TestRequest::default()
+                    .insert_header((name, value))
+                    .to_http_request()
+            };
+            assert!(
+                crate::http::conditional::if_match(&req(IF_MATCH)).is_ok(),
+                "{value}"
+            );
+            assert!(
+                crate::http::conditional::not_modified(&req(IF_NONE_MATCH), 3).is_ok(),
+                "{value}"
+            );
+        }
+        for value in [
+            "null",
+            "v3",
+            "\"v3",
+            "\"a\"b\"",
+            "W/v3",
+            "\"v1\" \"v2\"",
+            "",
+        ] {
+            assert!(!pattern.is_match(value), "{value}");
+        }
     }
 }

@@ -361,3 +361,41 @@ async fn the_token_endpoint_415_says_form_encoded_in_the_contract_and_the_answer
             .contains("application/json")
     );
 }
+
+/// `If-Match` and `If-None-Match` are one reusable parameter each, not nullable, with
+/// the grammar the server reads (the fuzzer sent `null` to an inline nullable one).
+#[test]
+fn conditional_request_headers_are_the_reusable_parameters() {
+    let spec = spec();
+    let parameters = &spec["components"]["parameters"];
+    for name in ["If-Match", "If-None-Match"] {
+        assert_eq!(parameters[name]["in"], "header");
+        assert_eq!(parameters[name]["schema"]["type"], "string", "{name}");
+        assert_eq!(
+            parameters[name]["schema"]["pattern"],
+            api::openapi::ENTITY_TAGS_PATTERN
+        );
+    }
+    let mut uses = 0;
+    for (method, path, operation) in operations(&spec) {
+        for parameter in operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            assert!(
+                !matches!(
+                    parameter["name"].as_str(),
+                    Some("If-Match" | "If-None-Match")
+                ),
+                "{method} {path}: inline {parameter}"
+            );
+            if let Some(target) = parameter["$ref"].as_str()
+                && target.starts_with("#/components/parameters/If-")
+            {
+                uses += 1;
+            }
+        }
+    }
+    assert!(uses >= 3, "GET, PATCH and DELETE of a structure");
+}
