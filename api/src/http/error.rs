@@ -85,8 +85,6 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("SIRET already registered")]
     DuplicateSiret { existing: String },
-    #[error("idempotent request still in flight")]
-    IdempotencyInFlight,
     #[error("idempotency key reused with another request")]
     IdempotencyMismatch,
     #[error("authentication required")]
@@ -207,7 +205,6 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
             Self::DuplicateSiret { .. } => "duplicate_siret",
-            Self::IdempotencyInFlight => "idempotency_key_in_flight",
             Self::IdempotencyMismatch => "idempotency_key_reused",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidToken => "invalid_token",
@@ -311,13 +308,6 @@ impl ApiError {
                 lang.pick(
                     format!("Ce SIRET est déjà celui de la structure {existing}."),
                     format!("This SIRET already belongs to structure {existing}."),
-                ),
-            ),
-            Self::IdempotencyInFlight => (
-                pick("Requête en cours", "Request in flight"),
-                pick(
-                    "Une requête avec cette Idempotency-Key est encore en cours de traitement.",
-                    "A request with this Idempotency-Key is still being processed.",
                 ),
             ),
             Self::IdempotencyMismatch => (
@@ -465,7 +455,6 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::DuplicateSiret { .. }
-            | Self::IdempotencyInFlight
             | Self::EmailTaken
             | Self::LastOwner
             | Self::AlreadyMember => StatusCode::CONFLICT,
@@ -577,7 +566,7 @@ pub mod responses {
     problem_response!(
         Conflict,
         409,
-        "Conflict: duplicate SIRET, or a request with the same Idempotency-Key still in flight."
+        "Conflict: duplicate SIRET, email already registered, already a member, or the last owner."
     );
     problem_response!(
         PreconditionFailed,

@@ -123,6 +123,14 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
     })
 }
 
+/// Bodies no operation accepts: an unknown field, malformed JSON, another media type.
+/// (One above the body limit: `http::errors`, with a small limit.)
+const BAD_BODIES: [(&str, &[u8]); 3] = [
+    ("application/json", br#"{"no_such_field": 1}"#),
+    ("application/json", br#"{"name": "#),
+    ("text/plain", b"name"),
+];
+
 fn path_of(operation: &str) -> &str {
     operation
         .split_once(' ')
@@ -297,6 +305,7 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
     let mut failures = Vec::new();
     let mut accounts = 0;
     let mut erasures = 0;
+    let mut checked_bodies = 0;
 
     for (method, path) in operations(&spec) {
         let operation = format!("{method} {path}");
@@ -411,6 +420,28 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ));
                     continue;
                 }
+                // A caller refused with a good body is refused with a bad one: the body is
+                // judged only for callers who may make the request.
+                let has_body = spec["paths"][&path][method.to_lowercase()]
+                    .get("requestBody")
+                    .is_some();
+                if has_body && matches!(status, 401 | 403 | 404) {
+                    for (content_type, bad) in BAD_BODIES {
+                        let request = client
+                            .request(method.parse().unwrap(), &url)
+                            .header("Content-Type", content_type)
+                            .body(bad.to_vec());
+                        let reply = app.send(request).await;
+                        if reply.status != status {
+                            failures.push(format!(
+                                "{operation} as {actor:?} on {target:?} with the body {:?} ({content_type}): {} instead of {status}",
+                                String::from_utf8_lossy(&bad[..bad.len().min(20)]),
+                                reply.status
+                            ));
+                        }
+                    }
+                    checked_bodies += 1;
+                }
                 if operation == "GET /v1/structures/{id}" {
                     let private = reply.json().get("siret").is_some();
                     if private != sees_private(actor, target) {
@@ -424,4 +455,8 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        checked_bodies > 20,
+        "refusals with a body: {checked_bodies}"
+    );
 }

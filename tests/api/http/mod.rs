@@ -1,4 +1,5 @@
 mod authorization;
 mod contract;
 mod errors;
+mod idempotency;
 mod limits;

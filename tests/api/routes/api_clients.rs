@@ -190,3 +190,51 @@ async fn only_owners_make_clients_and_only_their_makers_see_them() {
     let theirs = app.send(other.get(app.url("/v1/api-clients"))).await.json();
     assert!(theirs["data"].as_array().unwrap().is_empty());
 }
+
+#[derive(diesel::QueryableByName)]
+struct KeptAnswer {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    response_body: Vec<u8>,
+}
+
+#[tokio::test]
+async fn a_replayed_creation_has_no_secret_and_none_is_kept() {
+    use diesel::RunQueryDsl;
+
+    let app = spawn_app().await;
+    let structure = app.create_structure(&company("Théâtre")).await;
+    let send = || {
+        app.send(
+            app.client
+                .post(app.url("/v1/api-clients"))
+                .header("Idempotency-Key", "once")
+                .json(&json!({"name": "Billetterie", "structure_ids": [structure["id"]], "scopes": ["read"]})),
+        )
+    };
+    let made = send().await;
+    assert_eq!(made.status, 201);
+    let made = made.json();
+    let id = made["client"]["id"].as_str().unwrap();
+    let secret = made["client_secret"].as_str().unwrap();
+
+    let replay = send().await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let replayed = replay.json();
+    assert_eq!(replayed["client"], made["client"]);
+    assert!(replayed.get("client_secret").is_none());
+    // The secret still works: the replay did not rotate it.
+    assert_eq!(client_token(&app, id, secret).await.status, 200);
+
+    let mut conn = app.pool.get().unwrap();
+    let kept: Vec<KeptAnswer> = diesel::sql_query("SELECT response_body FROM idempotency_keys")
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    let kept = String::from_utf8(kept[0].response_body.clone()).unwrap();
+    assert!(kept.contains(id), "the answer is kept: {kept}");
+    assert!(
+        !kept.contains(secret),
+        "the secret is kept in clear: {kept}"
+    );
+}

@@ -1,6 +1,5 @@
 use std::collections::HashSet;
 
-use persistence::idempotency;
 use serde_json::{Value, json};
 
 use crate::helpers::{company, siret, spawn_app};
@@ -487,44 +486,6 @@ async fn an_idempotency_key_replays_the_first_response_byte_for_byte() {
         .await;
     assert_eq!(reply.status, 422);
     assert_eq!(reply.json()["code"], "idempotency_key_reused");
-
-    // A refused request is remembered too: the same mistake gets the same answer.
-    let bad = json!({"kind": "company"});
-    for _ in 0..2 {
-        let reply = app
-            .send(
-                app.client
-                    .post(app.url("/v1/structures"))
-                    .header("Idempotency-Key", "key-2")
-                    .json(&bad),
-            )
-            .await;
-        assert_eq!(reply.status, 422);
-    }
-}
-
-#[tokio::test]
-async fn a_key_whose_first_request_is_in_flight_is_a_conflict() {
-    let app = spawn_app().await;
-    let body = company("Compagnie");
-    let bytes = serde_json::to_vec(&body).unwrap();
-    // The first request has claimed the key and not finished.
-    let hash = api::http::idempotency::fingerprint(&bytes);
-    let mut conn = app.pool.get().unwrap();
-    let claim = idempotency::claim(&mut conn, "POST /v1/structures", "busy", &hash).unwrap();
-    assert_eq!(claim, idempotency::Claim::New);
-
-    let reply = app
-        .send(
-            app.client
-                .post(app.url("/v1/structures"))
-                .header("Idempotency-Key", "busy")
-                .header("Content-Type", "application/json")
-                .body(bytes),
-        )
-        .await;
-    assert_eq!(reply.status, 409);
-    assert_eq!(reply.json()["code"], "idempotency_key_in_flight");
 }
 
 #[tokio::test]

@@ -1,2 +1,3 @@
+mod idempotency;
 mod migrations;
 mod reference;

@@ -1,12 +1,13 @@
 //! `/v1/accounts`: self-service sign-up for artists and venues.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::{
     Account, AccountAction, AccountId, AccountStatus, AgencyRole, NewAccount, may_on_account,
 };
-use persistence::PersistenceError;
 use persistence::identity::accounts;
+use persistence::{DbConnection, PersistenceError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,8 +16,9 @@ use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{idempotency, pagination};
+use crate::http::extract::{JsonBody, Opened, QueryParams};
+use crate::http::idempotency::{self, Reply};
+use crate::http::pagination;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)
@@ -113,8 +115,8 @@ pub async fn create_account(
     req: HttpRequest,
     body: JsonBody<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    idempotency::once(&pool, &req, &caller, &raw, || async {
         let new = NewAccount::parse(&value.email, &value.display_name, &value.password)?;
         let password = value.password;
         let hash = web::block(move || passwords::hash(&password))
@@ -128,7 +130,7 @@ pub async fn create_account(
             "",
             &["email", "display_name", "password"],
         );
-        let account = db::run(&pool, move |conn| {
+        Ok(move |conn: &mut DbConnection| {
             let created = persistence::audit::recorded(
                 conn,
                 |conn| accounts::create(conn, new, hash, None),
@@ -137,14 +139,12 @@ pub async fn create_account(
                     event
                 },
             );
-            match created {
-                Err(PersistenceError::Conflict { .. }) => Ok(None),
-                other => other.map(Some),
-            }
+            let account = match created {
+                Err(PersistenceError::Conflict { .. }) => Err(ApiError::EmailTaken),
+                other => other.map_err(ApiError::from),
+            }?;
+            Reply::json(StatusCode::CREATED, &AccountView::from(account))
         })
-        .await?
-        .ok_or(ApiError::EmailTaken)?;
-        Ok(HttpResponse::Created().json(AccountView::from(account)))
     })
     .await
 }
@@ -246,12 +246,18 @@ async fn authorized_target(
         return Err(ApiError::NotFound);
     }
     let target = db::run(pool, move |conn| accounts::find(conn, id)).await?;
+    permitted(caller, &target, actions)?;
+    Ok(target)
+}
+
+/// 403 unless the caller may do every one of `actions` to an account it may read.
+fn permitted(caller: &Caller, target: &Account, actions: &[AccountAction]) -> Result<(), ApiError> {
     for &action in actions {
-        if !may_on_account(&caller.0, action, id, target.agency_role) {
+        if !may_on_account(&caller.0, action, target.id, target.agency_role) {
             return Err(ApiError::Forbidden);
         }
     }
-    Ok(target)
+    Ok(())
 }
 
 fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
@@ -379,11 +385,12 @@ pub async fn update_account(
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_account_id(&id)?;
+    let target = authorized_target(&pool, &caller, id, &[]).await?;
     let UpdateAccount {
         display_name,
         status,
         agency_role: new_role,
-    } = body.value;
+    } = body.open()?.value;
     let display_name = display_name
         .map(|name| {
             domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
@@ -400,7 +407,7 @@ pub async fn update_account(
             actions.push(action);
         }
     }
-    authorized_target(&pool, &caller, id, &actions).await?;
+    permitted(&caller, &target, &actions)?;
     let mut fields = Vec::new();
     for (name, present) in [
         ("display_name", display_name.is_some()),

@@ -6,10 +6,12 @@
 
 use std::collections::HashSet;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::{ClientId, Scope, StructureAction, may, may_manage_client};
 use domain::{FieldProblem, StructureId, ValidationError};
+use persistence::DbConnection;
 use persistence::identity::api_clients::{self, ApiClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,8 +21,8 @@ use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
-use crate::http::idempotency;
+use crate::http::extract::{JsonBody, Opened};
+use crate::http::idempotency::{self, Reply};
 use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -69,7 +71,7 @@ impl From<Scope> for ScopeDto {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiClientView {
     /// The `client_id` of the client credentials grant.
     pub id: uuid::Uuid,
@@ -104,8 +106,10 @@ impl From<ApiClient> for ApiClientView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiClientCredentials {
     pub client: ApiClientView,
-    /// Keep it safe: only its hash is stored.
-    pub client_secret: String,
+    /// Keep it safe: only its hash is stored. Absent only from the replay of a creation
+    /// (same `Idempotency-Key`): the secret is never kept in clear, so rotate it if lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -158,6 +162,10 @@ async fn new_secret() -> Result<(String, String), ApiError> {
 }
 
 /// Create an API client.
+///
+/// The answer holds the client's secret, shown this once: only its hash is kept. A
+/// replay (same `Idempotency-Key` and body) returns the client without its secret;
+/// rotate it if lost.
 #[utoipa::path(
     tag = "api-clients",
     security(("oauth2" = [])),
@@ -167,7 +175,7 @@ async fn new_secret() -> Result<(String, String), ApiError> {
     ),
     request_body = CreateApiClient,
     responses(
-        (status = 201, description = "Created; the secret is in this answer only.", body = ApiClientCredentials),
+        (status = 201, description = "Created; the secret is in this answer only (not in a replay).", body = ApiClientCredentials),
         responses::BadRequest,
         responses::Unauthorized,
         responses::Forbidden,
@@ -186,8 +194,8 @@ pub async fn create_api_client(
     body: JsonBody<CreateApiClient>,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    idempotency::once(&pool, &req, &caller, &raw, || async {
         let mut errors = ValidationError::default();
         let name = errors.check("name", domain::text::single_line(&value.name, 100));
         let structures: Vec<StructureId> =
@@ -235,21 +243,29 @@ pub async fn create_api_client(
             "",
             &["name", "scopes", "structure_ids", "secret"],
         );
-        let client = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
+        Ok(move |conn: &mut DbConnection| {
+            let client = persistence::audit::recorded(
                 conn,
                 |conn| api_clients::create(conn, name, hash, &scopes, &structures, account),
                 move |client| {
                     event.object_id = client.id.to_string();
                     event
                 },
-            )
+            )?;
+            let client = ApiClientView::from(client);
+            // The secret is shown once and never kept: a replay gets the client without it.
+            Reply::json(
+                StatusCode::CREATED,
+                &ApiClientCredentials {
+                    client: client.clone(),
+                    client_secret: Some(secret),
+                },
+            )?
+            .replayed_as(&ApiClientCredentials {
+                client,
+                client_secret: None,
+            })
         })
-        .await?;
-        Ok(HttpResponse::Created().json(ApiClientCredentials {
-            client: client.into(),
-            client_secret: secret,
-        }))
     })
     .await
 }
@@ -345,7 +361,7 @@ pub async fn rotate_api_client_secret(
     .await?;
     Ok(HttpResponse::Ok().json(ApiClientCredentials {
         client: client.into(),
-        client_secret: secret,
+        client_secret: Some(secret),
     }))
 }
 

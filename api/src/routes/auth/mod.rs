@@ -566,7 +566,7 @@ pub async fn reset_password(
     pool: web::Data<Db>,
     body: crate::http::extract::JsonBody<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let ResetPassword { token, password } = body.value;
+    let ResetPassword { token, password } = body.open()?.value;
     domain::access::check_password(&password)
         .map_err(|problem| domain::ValidationError::single("password", problem))?;
     let hash = web::block(move || passwords::hash(&password))

@@ -270,7 +270,7 @@ pub async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let AddMember { email, role } = body.value;
+    let AddMember { email, role } = body.open()?.value;
     let role = MembershipRole::from(role);
     let mut event = audit::event(&caller, "member.add", "membership", "", &["role"]);
     let account = db::run(&pool, move |conn| {
@@ -339,7 +339,7 @@ pub async fn change_member(
 ) -> Result<HttpResponse, ApiError> {
     let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let role = MembershipRole::from(body.value.role);
+    let role = MembershipRole::from(body.open()?.value.role);
     let event = audit::event(
         &caller,
         "member.change",
@@ -442,7 +442,7 @@ pub async fn request_to_join(
     let structure = parse_id(&id)?;
     let account = caller.account()?;
     find_live(&pool, structure).await?;
-    let message = match body.value.message {
+    let message = match body.open()?.value.message {
         Some(message) => Some(
             domain::text::single_line(&message, 500)
                 .map_err(|problem| domain::ValidationError::single("message", problem))?,
@@ -539,6 +539,7 @@ pub async fn accept_join_request(
     let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = body
+        .open()?
         .value
         .role
         .map(Into::into)

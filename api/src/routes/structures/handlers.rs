@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
+use persistence::DbConnection;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 
@@ -16,8 +17,8 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::idempotency;
+use crate::http::extract::{JsonBody, Opened, QueryParams};
+use crate::http::idempotency::{self, Reply};
 use crate::http::pagination;
 use crate::routes::shared::{find_live, membership_of, parse_id};
 
@@ -155,8 +156,8 @@ pub async fn create_structure(
 ) -> Result<HttpResponse, ApiError> {
     let owner = caller.account()?;
     authorize(&caller, StructureAction::Create, None)?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    idempotency::once(&pool, &req, &caller, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
         // The id is made in the transaction: the event learns it there.
@@ -167,20 +168,23 @@ pub async fn create_structure(
             "",
             &structure.changed_fields(None),
         );
-        let created = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
+        Ok(move |conn: &mut DbConnection| {
+            let created = persistence::audit::recorded(
                 conn,
                 |conn| structures::create(conn, structure, Some(owner)),
                 move |created| {
                     event.object_id = created.id.to_string();
                     event
                 },
-            )
+            )?;
+            let (location, version) = (format!("/v1/structures/{}", created.id), created.version);
+            Ok(Reply::json(
+                StatusCode::CREATED,
+                &StructureView::new(created, Visibility::Full),
+            )?
+            .header(header::LOCATION, location)
+            .header(header::ETAG, etag(version)))
         })
-        .await?;
-        let mut response = HttpResponse::Created();
-        response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
-        Ok(structure_response(response, created, Visibility::Full))
     })
     .await
 }
@@ -264,13 +268,13 @@ pub async fn update_structure(
     let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
-    let patch = StructurePatch::from(body.value);
     find_live(&pool, id).await?;
     authorize(
         &caller,
         StructureAction::Update,
         membership_of(&pool, &caller, id).await?,
     )?;
+    let patch = StructurePatch::from(body.open()?.value);
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
         let current = find_live(&pool, id).await?;
