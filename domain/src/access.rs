@@ -44,7 +44,7 @@ impl fmt::Display for AccountId {
 }
 
 /// The same pattern as structures' emails: the contract states it.
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile(crate::structure::EMAIL_PATTERN));
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile(crate::structures::EMAIL_PATTERN));
 
 /// An email address, kept as typed and compared in lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Email {
         text::matching(
             value,
             &EMAIL,
-            crate::structure::EMAIL_MAX,
+            crate::structures::EMAIL_MAX,
             FieldProblem::Email,
         )
         .map(|as_typed| Self { as_typed })
@@ -107,6 +107,15 @@ string_enum!(
     AccountStatus {
         Active = "active",
         Disabled = "disabled",
+    }
+);
+
+string_enum!(
+    /// Who did something recorded in the audit log.
+    ActorKind {
+        Account = "account",
+        Client = "client",
+        Anonymous = "anonymous",
     }
 );
 

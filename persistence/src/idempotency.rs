@@ -106,8 +106,7 @@ pub fn once<T, E>(
 where
     E: From<PersistenceError>,
 {
-    let mut refused = None;
-    let outcome = write_transaction(conn, |conn| {
+    write_transaction(conn, |conn| {
         if let Some(key) = key
             && !take(conn, key)?
         {
@@ -116,25 +115,16 @@ where
                 // Taken, then forgotten as expired in between: let the client retry.
                 None => Err(PersistenceError::Unavailable(
                     "idempotency key changed concurrently".into(),
-                )),
+                )
+                .into()),
             };
         }
-        let (value, response) = match work(conn) {
-            Ok(done) => done,
-            Err(error) => {
-                refused = Some(error);
-                return Err(diesel::result::Error::RollbackTransaction.into());
-            }
-        };
+        let (value, response) = work(conn)?;
         if let Some(key) = key {
             answer(conn, key, &response)?;
         }
         Ok(Once::Done(value))
-    });
-    match (outcome, refused) {
-        (_, Some(error)) => Err(error),
-        (outcome, None) => outcome.map_err(E::from),
-    }
+    })
 }
 
 /// Inserts the key's row, without its answer yet; false when another request holds it.

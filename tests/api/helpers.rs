@@ -279,5 +279,5 @@ pub fn company(name: &str) -> Value {
 
 /// The SIRET for a small serial, with its Luhn key.
 pub fn siret(serial: u32) -> String {
-    domain::siret::with_check_digit(&format!("1{serial:012}"))
+    domain::structures::siret::with_check_digit(&format!("1{serial:012}"))
 }

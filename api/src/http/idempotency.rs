@@ -110,13 +110,13 @@ where
     // Another request with the key may commit while this one prepares: then nothing is
     // written here and its answer is replayed.
     let outcome = db::run(db, move |conn| {
-        Ok(idempotency::once(conn, key.as_ref(), |conn| {
+        idempotency::once(conn, key.as_ref(), |conn| {
             let reply = write(conn)?;
             let recorded = reply.recorded();
             Ok::<_, ApiError>((reply.sent, recorded))
-        }))
+        })
     })
-    .await??;
+    .await?;
     match outcome {
         Once::Done(sent) => Ok(response(sent, false)),
         Once::Earlier(earlier) => answer_of(earlier),

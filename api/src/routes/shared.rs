@@ -1,14 +1,13 @@
 //! What several resources need to know about a structure: whether it is live, and the
 //! caller's role in it. Shared here so that no resource imports a sibling.
 
-use domain::StructureId;
 use domain::access::{MembershipRole, Principal, client_role};
-use persistence::structures;
+use domain::{Structure, StructureId};
+use persistence::{DbConnection, structures};
 
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue};
-use domain::Structure;
+use crate::http::error::ApiError;
 
 /// The caller's role in a structure (none for anonymous callers).
 pub(crate) async fn membership_of(
@@ -31,19 +30,38 @@ pub(crate) async fn membership_of(
     }
 }
 
+/// A live structure and the caller's role in it, read together (one query for an
+/// account, whatever the number of structures it belongs to). For use inside a
+/// blocking database task, so that a handler reads, authorizes and writes in one trip.
+pub(crate) fn live_structure_with_role(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: StructureId,
+) -> Result<(Structure, Option<MembershipRole>), ApiError> {
+    let (structure, role) = match principal {
+        Principal::Account { id: account, .. } => {
+            structures::find_with_role(conn, id, Some(*account))?
+        }
+        Principal::Client {
+            structures: acts_for,
+            scopes,
+            ..
+        } => (
+            structures::find(conn, id)?,
+            client_role(acts_for, scopes, id),
+        ),
+        Principal::Anonymous => (structures::find(conn, id)?, None),
+    };
+    if structure.archived_at.is_some() {
+        return Err(ApiError::Archived);
+    }
+    Ok((structure, role))
+}
+
 pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
     let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
     if structure.archived_at.is_some() {
         return Err(ApiError::Archived);
     }
     Ok(structure)
-}
-
-pub(crate) fn parse_id(id: &str) -> Result<StructureId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
 }

@@ -21,8 +21,9 @@ use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::{JsonBody, Opened};
+use crate::http::extract::{JsonBody, Opened, PathId};
 use crate::http::idempotency::{self, Reply};
+use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -112,12 +113,8 @@ pub struct ApiClientCredentials {
     pub client_secret: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiClientPage {
-    pub data: Vec<ApiClientView>,
-    /// Always null: an account has a handful of clients.
-    pub next_cursor: Option<String>,
-}
+/// API clients (one page: at most 200).
+pub type ApiClientPage = Page<ApiClientView>;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -135,14 +132,8 @@ pub struct CreateApiClient {
 }
 
 /// The client, if the caller made it or is staff; 404 otherwise.
-async fn managed_client(pool: &Db, caller: &Caller, id: &str) -> Result<ApiClient, ApiError> {
+async fn managed_client(pool: &Db, caller: &Caller, id: ClientId) -> Result<ApiClient, ApiError> {
     caller.account()?;
-    let id: ClientId = id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })?;
     let (client, _) = db::run(pool, move |conn| api_clients::find(conn, id)).await?;
     if may_manage_client(&caller.0, client.created_by) {
         Ok(client)
@@ -176,14 +167,11 @@ async fn new_secret() -> Result<(String, String), ApiError> {
     request_body = CreateApiClient,
     responses(
         (status = 201, description = "Created; the secret is in this answer only (not in a replay).", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients")]
@@ -276,23 +264,23 @@ pub async fn create_api_client(
     security(("oauth2" = [])),
     responses(
         (status = 200, description = "Newest first.", body = ApiClientPage),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients")]
 pub async fn list_api_clients(
     caller: Caller,
     pool: web::Data<Db>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
     let made_by = (!caller.0.is_staff()).then_some(account);
     let clients = db::run(&pool, move |conn| api_clients::list(conn, made_by)).await?;
-    Ok(HttpResponse::Ok().json(ApiClientPage {
+    Ok(ApiClientPage {
         data: clients.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Get an API client.
@@ -302,20 +290,17 @@ pub async fn list_api_clients(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The client.", body = ApiClientView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients/{id}")]
 pub async fn get_api_client(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, &id).await?;
+    let client = managed_client(&pool, &caller, id).await?;
     Ok(HttpResponse::Ok().json(ApiClientView::from(client)))
 }
 
@@ -328,20 +313,17 @@ pub async fn get_api_client(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The new secret, shown once.", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients/{id}/secret")]
 pub async fn rotate_api_client_secret(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, &id).await?;
+    let client = managed_client(&pool, &caller, id).await?;
     let (secret, hash) = new_secret().await?;
     let client_id = client.id;
     let event = audit::event(
@@ -374,20 +356,17 @@ pub async fn rotate_api_client_secret(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 204, description = "Revoked."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[delete("/api-clients/{id}")]
 pub async fn revoke_api_client(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, &id).await?;
+    let client = managed_client(&pool, &caller, id).await?;
     let client_id = client.id;
     let event = audit::event(
         &caller,

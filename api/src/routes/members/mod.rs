@@ -3,7 +3,7 @@
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::{AccountId, MembershipRole, StructureAction, may};
 use domain::{FieldProblem, StructureId};
@@ -18,8 +18,9 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+use crate::http::extract::{JsonBody, PathId};
+use crate::http::pagination::Page;
+use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)
@@ -87,13 +88,8 @@ impl From<Member> for MemberView {
     }
 }
 
-/// The members of a structure (a structure has a handful: one page holds them all).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberPage {
-    pub data: Vec<MemberView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// The members of a structure (a handful: one page holds them all).
+pub type MemberPage = Page<MemberView>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinRequestView {
@@ -116,12 +112,8 @@ impl From<JoinRequest> for JoinRequestView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JoinRequestPage {
-    pub data: Vec<JoinRequestView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// Pending requests to join (one page holds them all).
+pub type JoinRequestPage = Page<JoinRequestView>;
 
 /// Adds an existing account to the structure.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -185,15 +177,6 @@ fn membership_id(structure: StructureId, account: AccountId) -> String {
     format!("{structure}/{account}")
 }
 
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "account_id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
-}
-
 async fn member_view(
     pool: &Db,
     structure: StructureId,
@@ -216,28 +199,26 @@ async fn member_view(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "The members.", body = MemberPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/members")]
 pub async fn list_members(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
     let members = db::run(&pool, move |conn| {
         persistence::structures::memberships::members(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(MemberPage {
+    Ok(MemberPage {
         data: members.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Add a member.
@@ -250,25 +231,21 @@ pub async fn list_members(
     request_body = AddMember,
     responses(
         (status = 201, description = "Added.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/members")]
 pub async fn add_member(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<AddMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let AddMember { email, role } = body.open()?.value;
     let role = MembershipRole::from(role);
@@ -319,25 +296,21 @@ pub async fn add_member(
     request_body = ChangeMember,
     responses(
         (status = 200, description = "Changed.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}/members/{account_id}")]
 pub async fn change_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<ChangeMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = MembershipRole::from(body.open()?.value.role);
     let event = audit::event(
@@ -372,21 +345,17 @@ pub async fn change_member(
     ),
     responses(
         (status = 204, description = "Removed."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}/members/{account_id}")]
 pub async fn remove_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     let leaving = caller.account()? == account;
     let action = if leaving {
         StructureAction::ReadMembers
@@ -422,24 +391,20 @@ pub async fn remove_member(
     request_body = AskToJoin,
     responses(
         (status = 201, description = "Request recorded."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests")]
 pub async fn request_to_join(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<AskToJoin>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     let account = caller.account()?;
     find_live(&pool, structure).await?;
     let message = match body.open()?.value.message {
@@ -482,29 +447,27 @@ pub async fn request_to_join(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "Pending requests, oldest first.", body = JoinRequestPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/join-requests")]
 pub async fn list_join_requests(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let requests = db::run(&pool, move |conn| {
         persistence::structures::join_requests::join_requests(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(JoinRequestPage {
+    Ok(JoinRequestPage {
         data: requests.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Accept a request to join.
@@ -518,25 +481,21 @@ pub async fn list_join_requests(
     request_body = AcceptJoinRequest,
     responses(
         (status = 201, description = "The new member.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/accept")]
 pub async fn accept_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<AcceptJoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = body
         .open()?
@@ -579,20 +538,16 @@ pub async fn accept_join_request(
     ),
     responses(
         (status = 204, description = "Declined."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/decline")]
 pub async fn decline_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let event = audit::event(
         &caller,
