@@ -64,7 +64,7 @@ pub fn fingerprint(body: &[u8]) -> String {
 /// Where a caller's keys live for this operation: one caller never sees another's.
 /// Anonymous callers cannot be told apart, so their keys are filed under the body too:
 /// only the very same request (a sign-up holds its password) gets its answer again.
-pub fn scope(req: &HttpRequest, principal: &Principal, body: &[u8]) -> String {
+fn scope(req: &HttpRequest, principal: &Principal, body: &[u8]) -> String {
     let caller = match principal {
         Principal::Account { id, .. } => format!("account:{id}"),
         Principal::Client { id, .. } => format!("client:{id}"),
