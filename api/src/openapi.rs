@@ -64,8 +64,9 @@ impl utoipa::Modify for BearerAuth {
 /// The error responses every `/v1` operation may give, declared here once instead of on
 /// each operation: 400 (a malformed header, query or body), 401 (a token that is
 /// invalid, expired or whose account is disabled; sent even to public operations),
-/// 429 (sign-in limits on the token endpoint, the per-caller limit everywhere a token is
-/// accepted) and 503 (the database is not answering).
+/// 429 (sign-in limits on the token endpoint, per-IP limits on sign-ups and password
+/// resets, the per-caller limit everywhere a token is accepted) and 503 (the database is
+/// not answering).
 struct CommonErrors;
 
 impl utoipa::Modify for CommonErrors {
@@ -110,6 +111,29 @@ impl utoipa::Modify for CommonErrors {
             }
         }
     }
+}
+
+/// `Problem.code`: every code the API answers with, so that clients can match on them.
+pub fn problem_code() -> utoipa::openapi::schema::Object {
+    use crate::http::error::{ApiError, OAuthError};
+    use crate::routes::{
+        accounts::AccountProblem, members::MemberProblem, structures::StructureProblem,
+    };
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+
+    let codes: Vec<&str> = ApiError::CODES
+        .iter()
+        .copied()
+        .chain(OAuthError::ALL.iter().map(|error| error.as_str()))
+        .chain(StructureProblem::CODES.iter().copied())
+        .chain(MemberProblem::CODES.iter().copied())
+        .chain(AccountProblem::CODES.iter().copied())
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .description(Some("Stable, machine-readable code."))
+        .enum_values(Some(codes))
+        .build()
 }
 
 /// Registers every route on `app`; the server and the spec come from this one list.

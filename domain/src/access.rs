@@ -165,6 +165,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Moves on whenever every sign-in must end (a password reset): access tokens carry
+    /// the epoch they were issued in, and one from an older epoch no longer works.
+    pub session_epoch: i64,
 }
 
 string_enum!(
@@ -550,7 +553,17 @@ mod tests {
             Err(FieldProblem::TooShort { min: PASSWORD_MIN })
         );
         assert!(check_password("correct horse battery").is_ok());
-        assert!(check_password(&"x".repeat(PASSWORD_MAX + 1)).is_err());
+        // The bounds themselves are allowed, counted in characters, not bytes.
+        assert_eq!(check_password(&"é".repeat(PASSWORD_MIN)), Ok(()));
+        assert_eq!(
+            check_password(&"é".repeat(PASSWORD_MIN - 1)),
+            Err(FieldProblem::TooShort { min: PASSWORD_MIN })
+        );
+        assert_eq!(check_password(&"é".repeat(PASSWORD_MAX)), Ok(()));
+        assert_eq!(
+            check_password(&"x".repeat(PASSWORD_MAX + 1)),
+            Err(FieldProblem::TooLong { max: PASSWORD_MAX })
+        );
     }
 
     #[test]

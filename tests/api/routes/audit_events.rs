@@ -108,10 +108,33 @@ async fn the_database_refuses_to_edit_or_delete_audit_events() {
     let app = spawn_app().await;
     app.create_structure(&company("Compagnie")).await;
     let mut conn = app.pool.get().unwrap();
-    let update = diesel::sql_query("UPDATE audit_events SET action = 'forged'").execute(&mut *conn);
-    assert!(update.is_err());
-    let delete = diesel::sql_query("DELETE FROM audit_events").execute(&mut *conn);
-    assert!(delete.is_err());
+    // Refused by the guard itself (its message), not by any error that happens to occur.
+    let refused_by_the_guard = |result: diesel::QueryResult<usize>| match result {
+        Err(diesel::result::Error::DatabaseError(_, info)) => {
+            assert!(
+                info.message().contains("audit events are append-only"),
+                "{}",
+                info.message()
+            )
+        }
+        other => panic!("expected the append-only guard to refuse, got {other:?}"),
+    };
+    refused_by_the_guard(
+        diesel::sql_query("UPDATE audit_events SET action = 'forged'").execute(&mut *conn),
+    );
+    refused_by_the_guard(diesel::sql_query("DELETE FROM audit_events").execute(&mut *conn));
+
+    let actions: Vec<Action> = diesel::sql_query("SELECT action FROM audit_events")
+        .load(&mut *conn)
+        .unwrap();
+    assert!(!actions.is_empty());
+    assert!(actions.iter().all(|a| a.action != "forged"));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Action {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    action: String,
 }
 
 #[tokio::test]
@@ -262,4 +285,92 @@ async fn each_kind_of_write_leaves_its_event() {
             .to_string()
             .contains(client["client_secret"].as_str().unwrap())
     );
+}
+
+/// The message a statement failed with; the test fails if it succeeded.
+fn refusal(result: diesel::QueryResult<usize>) -> String {
+    match result {
+        Err(diesel::result::Error::DatabaseError(_, info)) => info.message().to_owned(),
+        other => panic!("not refused by the database: {other:?}"),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut persistence::db::DbConnection, filter: &str) -> i64 {
+    diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE {filter}"
+    ))
+    .get_result::<Count>(conn)
+    .unwrap()
+    .n
+}
+
+fn event_count(conn: &mut persistence::db::DbConnection) -> i64 {
+    count(conn, "1 = 1")
+}
+
+#[tokio::test]
+async fn truncating_the_audit_log_is_refused_on_postgresql() {
+    let app = spawn_app().await;
+    app.create_structure(&company("Compagnie")).await;
+    let mut conn = app.pool.get().unwrap();
+    if persistence::db::backend(&conn) != persistence::db::Backend::Postgres {
+        return; // SQLite has no TRUNCATE.
+    }
+    let before = event_count(&mut conn);
+    assert!(before > 0);
+    let refused = refusal(diesel::sql_query("TRUNCATE audit_events").execute(&mut *conn));
+    assert!(
+        refused.contains("audit events are append-only"),
+        "{refused}"
+    );
+    assert_eq!(event_count(&mut conn), before);
+}
+
+#[tokio::test]
+async fn replacing_an_audit_event_is_refused_on_sqlite() {
+    let app = spawn_app().await;
+    app.create_structure(&company("Compagnie")).await;
+    let mut conn = app.pool.get().unwrap();
+    if persistence::db::backend(&conn) != persistence::db::Backend::Sqlite {
+        return; // PostgreSQL has no INSERT OR REPLACE; its upsert is an UPDATE, refused.
+    }
+    let replace = |verb: &str| {
+        format!(
+            "{verb} INTO audit_events (id, occurred_at, actor_kind, actor_id, action, \
+             object_type, object_id, request_id, changed_fields) \
+             SELECT id, occurred_at, actor_kind, actor_id, 'forged', object_type, object_id, \
+             request_id, changed_fields FROM audit_events"
+        )
+    };
+    let before = event_count(&mut conn);
+    for verb in ["INSERT OR REPLACE", "REPLACE"] {
+        let refused = refusal(diesel::sql_query(replace(verb)).execute(&mut *conn));
+        assert!(
+            refused.contains("audit events are append-only"),
+            "{verb}: {refused}"
+        );
+    }
+    assert_eq!(event_count(&mut conn), before);
+    assert_eq!(count(&mut conn, "action = 'forged'"), 0);
+    // A new event still goes in.
+    persistence::audit::record(
+        &mut conn,
+        persistence::audit::NewEvent {
+            actor_kind: "anonymous",
+            actor_id: None,
+            action: "test.append",
+            object_type: "test",
+            object_id: "1".into(),
+            request_id: "r".into(),
+            changed_fields: vec![],
+        },
+    )
+    .unwrap();
+    assert_eq!(event_count(&mut conn), before + 1);
 }

@@ -13,18 +13,20 @@ use domain::access::{ClientId, Scope, StructureAction, may, may_manage_client};
 use domain::{FieldProblem, StructureId, ValidationError};
 use persistence::DbConnection;
 use persistence::identity::api_clients::{self, ApiClient};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::auth::{passwords, tokens};
+use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::{JsonBody, Opened, PathId};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
+use crate::routes::structures::StructureProblem;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_api_client)
@@ -109,8 +111,12 @@ pub struct ApiClientCredentials {
     pub client: ApiClientView,
     /// Keep it safe: only its hash is stored. Absent only from the replay of a creation
     /// (same `Idempotency-Key`): the secret is never kept in clear, so rotate it if lost.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    #[serde(
+        serialize_with = "crate::auth::secrets::serialize_exposed_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = String, required = false)]
+    pub client_secret: Option<SecretString>,
 }
 
 /// API clients (one page: at most 200).
@@ -142,10 +148,10 @@ async fn managed_client(pool: &Db, caller: &Caller, id: ClientId) -> Result<ApiC
     }
 }
 
-async fn new_secret() -> Result<(String, String), ApiError> {
-    let secret = tokens::new_refresh_token();
+async fn new_secret() -> Result<(SecretString, String), ApiError> {
+    let secret = secrets::random_secret();
     let for_hash = secret.clone();
-    let hash = web::block(move || passwords::hash(&for_hash))
+    let hash = web::block(move || passwords::hash(for_hash.expose_secret()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Internal)?;
@@ -210,7 +216,8 @@ pub async fn create_api_client(
                     StructureAction::ManageMembers,
                     membership_of(&pool, &caller, structure).await?,
                 ),
-                Err(ApiError::NotFound | ApiError::Archived) => false,
+                Err(ApiError::NotFound) => false,
+                Err(error) if error.area() == Some(&StructureProblem::Archived) => false,
                 Err(other) => return Err(other),
             };
             if !owner {

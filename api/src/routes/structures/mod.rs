@@ -6,6 +6,7 @@
 
 mod dto;
 mod handlers;
+mod problems;
 mod query;
 
 use actix_web::HttpResponse;
@@ -15,6 +16,7 @@ use domain::access::{MembershipRole, Principal, StructureAction, may};
 
 pub use dto::*;
 pub use handlers::*;
+pub use problems::StructureProblem;
 pub use query::*;
 
 use crate::auth::Caller;
