@@ -83,8 +83,10 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<&'static str> },
     #[error("precondition failed")]
     PreconditionFailed,
+    /// `named` when the caller may see the holder's private data; otherwise the
+    /// answer does not name it.
     #[error("SIRET already registered")]
-    DuplicateSiret { existing: String },
+    DuplicateSiret { existing: String, named: bool },
     #[error("idempotent request still in flight")]
     IdempotencyInFlight,
     #[error("idempotency key reused with another request")]
@@ -139,7 +141,10 @@ impl From<PersistenceError> for ApiError {
         match error {
             PersistenceError::NotFound => Self::NotFound,
             PersistenceError::Archived => Self::Archived,
-            PersistenceError::DuplicateSiret { existing } => Self::DuplicateSiret { existing },
+            PersistenceError::DuplicateSiret { existing } => Self::DuplicateSiret {
+                existing,
+                named: false,
+            },
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
             PersistenceError::LastOwner => Self::LastOwner,
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
@@ -306,11 +311,21 @@ impl ApiError {
                     "The resource changed since you read it (If-Match): read it again, then retry.",
                 ),
             ),
-            Self::DuplicateSiret { existing } => (
+            Self::DuplicateSiret {
+                existing,
+                named: true,
+            } => (
                 pick("SIRET déjà enregistré", "SIRET already registered"),
                 lang.pick(
                     format!("Ce SIRET est déjà celui de la structure {existing}."),
                     format!("This SIRET already belongs to structure {existing}."),
+                ),
+            ),
+            Self::DuplicateSiret { named: false, .. } => (
+                pick("SIRET déjà enregistré", "SIRET already registered"),
+                pick(
+                    "Ce SIRET est déjà enregistré pour une autre structure. Si vous en faites partie, demandez à ses propriétaires de vous inviter ; sinon, contactez l'agence.",
+                    "This SIRET is already registered for another structure. If you belong to it, ask its owners to invite you; otherwise, contact the agency.",
                 ),
             ),
             Self::IdempotencyInFlight => (

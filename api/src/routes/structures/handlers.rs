@@ -10,7 +10,7 @@ use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 
 use super::dto::*;
-use super::{authorize, structure_response, visibility};
+use super::{authorize, disclose_siret_holder, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
@@ -121,8 +121,9 @@ pub async fn list_structures(
 
 /// Create a structure.
 ///
-/// Every bad field is listed at once in a 422. A SIRET already registered is a 409 that
-/// names the structure holding it. Send an `Idempotency-Key` to retry safely.
+/// Every bad field is listed at once in a 422. A SIRET already registered is a 409
+/// (`duplicate_siret`) that names the structure holding it only if you may see that
+/// structure's private data. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(
     tag = "structures",
     security(("oauth2" = [])),
@@ -177,7 +178,11 @@ pub async fn create_structure(
                 },
             )
         })
-        .await?;
+        .await;
+        let created = match created {
+            Ok(created) => created,
+            Err(error) => return Err(disclose_siret_holder(&pool, &caller, error).await),
+        };
         let mut response = HttpResponse::Created();
         response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
         Ok(structure_response(response, created, Visibility::Full))
@@ -303,6 +308,7 @@ pub async fn update_structure(
         .await;
         match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            Err(error) => return Err(disclose_siret_holder(&pool, &caller, error).await),
             result => {
                 return Ok(structure_response(
                     HttpResponse::Ok(),
