@@ -169,6 +169,8 @@ diesel::table! {
 
 diesel::joinable!(api_client_structures -> api_clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(api_clients, api_client_structures, memberships);
+diesel::allow_tables_to_appear_in_same_query!(api_clients, accounts);
+diesel::allow_tables_to_appear_in_same_query!(api_client_structures, accounts);
 
 diesel::table! {
     audit_events (id) {

@@ -252,6 +252,31 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Makes the account behind `invitee` (its `email`) a member of `structure`, as
+    /// `owner` does. Fails the test otherwise.
+    pub async fn add_member(
+        &self,
+        owner: &reqwest::Client,
+        structure: &str,
+        _invitee: &reqwest::Client,
+        email: &str,
+        role: &str,
+    ) {
+        let added = self
+            .send(
+                owner
+                    .post(self.url(&format!("/v1/structures/{structure}/members")))
+                    .json(&json!({"email": email, "role": role})),
+            )
+            .await;
+        assert_eq!(
+            added.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&added.bytes)
+        );
+    }
+
     /// Creates a structure and returns its JSON, failing the test if it is refused.
     pub async fn create_structure(&self, body: &Value) -> Value {
         let reply = self.post_json("/v1/structures", body).await;

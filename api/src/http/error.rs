@@ -378,8 +378,8 @@ impl ApiError {
                         "grant_type must be password, refresh_token or client_credentials.",
                     ),
                     "invalid_client" => pick(
-                        "Client inconnu, révoqué, ou secret invalide.",
-                        "Unknown or revoked client, or wrong secret.",
+                        "Client inconnu, révoqué ou suspendu, ou secret invalide.",
+                        "Unknown, revoked or suspended client, or wrong secret.",
                     ),
                     _ => pick(
                         "Paramètre manquant ou invalide.",

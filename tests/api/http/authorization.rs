@@ -111,13 +111,15 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "GET /v1/audit-events" if actor == Anonymous => 401,
         "GET /v1/audit-events" if staff => 200,
         "GET /v1/audit-events" => 403,
-        // API clients: made by a structure's owner (or staff), seen by their maker.
+        // API clients: made by a structure's owner (or staff), managed by its owners.
         _ if path.starts_with("/v1/api-clients") && actor == Anonymous => 401,
         "POST /v1/api-clients" if member_of_target || staff => 201,
         "POST /v1/api-clients" => 422,
         "GET /v1/api-clients" => 200,
         _ if path.starts_with("/v1/api-clients/{id}") && !(member_of_target || staff) => 404,
-        "GET /v1/api-clients/{id}" | "POST /v1/api-clients/{id}/secret" => 200,
+        "GET /v1/api-clients/{id}"
+        | "POST /v1/api-clients/{id}/secret"
+        | "POST /v1/api-clients/{id}/takeover" => 200,
         "DELETE /v1/api-clients/{id}" => 204,
         _ => return None,
     })
@@ -391,7 +393,8 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ("POST", "/v1/api-clients") => client.post(&url).json(&json!({
                         "name": "Partner", "structure_ids": [structure], "scopes": ["read"]
                     })),
-                    ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
+                    ("POST", "/v1/api-clients/{id}/secret")
+                    | ("POST", "/v1/api-clients/{id}/takeover") => client.post(&url),
                     ("POST", "/v1/accounts/{id}/password-resets") => client.post(&url),
                     ("POST", "/v1/auth/password-reset") => client
                         .post(&url)

@@ -210,6 +210,11 @@ async fn each_kind_of_write_leaves_its_event() {
     .await;
     app.send(
         app.client
+            .post(app.url(&format!("/v1/api-clients/{client_id}/takeover"))),
+    )
+    .await;
+    app.send(
+        app.client
             .delete(app.url(&format!("/v1/api-clients/{client_id}"))),
     )
     .await;
@@ -246,6 +251,7 @@ async fn each_kind_of_write_leaves_its_event() {
             "api_client.create",
             "api_client.revoke",
             "api_client.rotate_secret",
+            "api_client.take_over",
             "join_request.accept",
             "join_request.create",
             "member.add",
