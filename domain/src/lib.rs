@@ -43,6 +43,7 @@ mod string_enum {
 pub mod access;
 pub mod geography;
 pub mod ids;
+pub mod invitation;
 pub mod licence;
 pub mod search;
 pub mod siret;

@@ -195,3 +195,18 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        structure_id -> Text,
+        email_normalized -> Text,
+        role -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invitations -> structures (structure_id));
+diesel::allow_tables_to_appear_in_same_query!(invitations, structures);

@@ -252,28 +252,41 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Makes the account behind `invitee` (its `email`) a member of `structure`, as
-    /// `owner` does. Fails the test otherwise.
+    /// Makes the account behind `invitee` a member of `structure` the way people do: an
+    /// owner (`owner`) invites its `email`, and it accepts. Fails the test otherwise.
     pub async fn add_member(
         &self,
         owner: &reqwest::Client,
         structure: &str,
-        _invitee: &reqwest::Client,
+        invitee: &reqwest::Client,
         email: &str,
         role: &str,
     ) {
-        let added = self
+        let invited = self
             .send(
                 owner
-                    .post(self.url(&format!("/v1/structures/{structure}/members")))
+                    .post(self.url(&format!("/v1/structures/{structure}/invitations")))
                     .json(&json!({"email": email, "role": role})),
             )
             .await;
         assert_eq!(
-            added.status,
+            invited.status,
             201,
             "{}",
-            String::from_utf8_lossy(&added.bytes)
+            String::from_utf8_lossy(&invited.bytes)
+        );
+        let id = invited.json()["id"]
+            .as_str()
+            .expect("invitation id")
+            .to_owned();
+        let accepted = self
+            .send(invitee.post(self.url(&format!("/v1/me/invitations/{id}/accept"))))
+            .await;
+        assert_eq!(
+            accepted.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&accepted.bytes)
         );
     }
 

@@ -489,8 +489,8 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
 /// For members of structures. Agency accounts (admin, staff, reviewer) are closed by the
 /// agency, not by themselves (403): an administrator must not lock the agency out.
 ///
-/// Your email, name and password are erased, your memberships, requests to join and
-/// sign-ins deleted, your API clients revoked. What the agency must keep stays,
+/// Your email, name and password are erased, your memberships, requests to join,
+/// invitations to your email and sign-ins deleted, your API clients revoked. What the agency must keep stays,
 /// pointing at an anonymous account: the audit log of what was done (and, as they
 /// arrive, decisions and payments on dossiers). Structures you created stay: they are
 /// organisations, not people.

@@ -1,14 +1,15 @@
 //! `/v1/structures/{id}/members` and `/join-requests`: who belongs to a structure.
+//! Members come in by an invitation they accept (`routes::invitations`) or by a request
+//! to join that an owner accepts.
 //!
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{AccountId, MembershipRole, StructureAction, may};
-use domain::{FieldProblem, StructureId};
+use domain::StructureId;
+use domain::access::{AccountId, MembershipRole, StructureAction};
 use persistence::PersistenceError;
-use persistence::identity::accounts;
 use persistence::structures::join_requests::JoinRequest;
 use persistence::structures::memberships::Member;
 use serde::{Deserialize, Serialize};
@@ -19,49 +20,17 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::JsonBody;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+pub use crate::routes::shared::MembershipRoleDto;
+use crate::routes::shared::{check, find_live, parse_id};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)
-        .service(add_member)
         .service(change_member)
         .service(remove_member)
         .service(request_to_join)
         .service(list_join_requests)
         .service(accept_join_request)
         .service(decline_join_request);
-}
-
-/// A member's role in a structure.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MembershipRoleDto {
-    /// Edits the structure, manages its members, archives it.
-    Owner,
-    /// Edits the structure.
-    Editor,
-    /// Reads its private data.
-    Viewer,
-}
-
-impl From<MembershipRoleDto> for MembershipRole {
-    fn from(role: MembershipRoleDto) -> Self {
-        match role {
-            MembershipRoleDto::Owner => Self::Owner,
-            MembershipRoleDto::Editor => Self::Editor,
-            MembershipRoleDto::Viewer => Self::Viewer,
-        }
-    }
-}
-
-impl From<MembershipRole> for MembershipRoleDto {
-    fn from(role: MembershipRole) -> Self {
-        match role {
-            MembershipRole::Owner => Self::Owner,
-            MembershipRole::Editor => Self::Editor,
-            MembershipRole::Viewer => Self::Viewer,
-        }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,19 +92,6 @@ pub struct JoinRequestPage {
     pub next_cursor: Option<String>,
 }
 
-/// Adds an existing account to the structure.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMember {
-    /// The account's email.
-    #[schema(
-        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
-        max_length = 254
-    )]
-    email: String,
-    role: MembershipRoleDto,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeMember {
@@ -158,26 +114,6 @@ pub struct AskToJoin {
 pub struct AcceptJoinRequest {
     /// The role given (default `viewer`).
     role: Option<MembershipRoleDto>,
-}
-
-/// The structure exists and is live, and the caller may do `action` to it: 401 for
-/// anonymous callers, 403 for members and staff without the right, 404 for outsiders.
-async fn check(
-    pool: &Db,
-    caller: &Caller,
-    structure: StructureId,
-    action: StructureAction,
-) -> Result<Option<MembershipRole>, ApiError> {
-    caller.account()?;
-    find_live(pool, structure).await?;
-    let membership = membership_of(pool, caller, structure).await?;
-    if may(&caller.0, action, membership) {
-        Ok(membership)
-    } else if may(&caller.0, StructureAction::ReadPrivate, membership) {
-        Err(ApiError::Forbidden)
-    } else {
-        Err(ApiError::NotFound)
-    }
 }
 
 /// How the audit log names a membership (or a request to join): structure/account.
@@ -238,72 +174,6 @@ pub async fn list_members(
         data: members.into_iter().map(Into::into).collect(),
         next_cursor: None,
     }))
-}
-
-/// Add a member.
-///
-/// The account must exist (sign-up is self-service). Owners and staff only.
-#[utoipa::path(
-    tag = "members",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
-    request_body = AddMember,
-    responses(
-        (status = 201, description = "Added.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Forbidden,
-        responses::NotFound,
-        responses::Conflict,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-        responses::Unavailable,
-    )
-)]
-#[post("/structures/{id}/members")]
-pub async fn add_member(
-    caller: Caller,
-    pool: web::Data<Db>,
-    id: web::Path<String>,
-    body: JsonBody<AddMember>,
-) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let AddMember { email, role } = body.value;
-    let role = MembershipRole::from(role);
-    let mut event = audit::event(&caller, "member.add", "membership", "", &["role"]);
-    let account = db::run(&pool, move |conn| {
-        let account = match accounts::find_by_email(conn, &email) {
-            Ok((account, _)) => account,
-            Err(PersistenceError::NotFound) => {
-                return Ok(Err(ApiError::Validation(vec![FieldIssue::new(
-                    "email",
-                    Issue::Domain(FieldProblem::NotOneOf {
-                        allowed: "the email of an existing account".into(),
-                    }),
-                )])));
-            }
-            Err(other) => return Err(other),
-        };
-        event.object_id = membership_id(structure, account.id);
-        let added = persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::structures::memberships::add_membership(
-                    conn, account.id, structure, role,
-                )
-            },
-            |_| event,
-        );
-        match added {
-            Ok(()) => Ok(Ok(account.id)),
-            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
-            Err(other) => Err(other),
-        }
-    })
-    .await??;
-    Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
 }
 
 /// Change a member's role.

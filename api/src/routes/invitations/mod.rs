@@ -1,0 +1,403 @@
+//! `/v1/structures/{id}/invitations` and `/v1/me/invitations`: how a person comes into
+//! a structure at its owners' call.
+//!
+//! An owner (or agency staff) invites an email with a role; the answer is the same
+//! whether or not an account has that email, and shows nothing of any account. The
+//! person whose account has the email (now, or once they sign up) sees the invitation
+//! and accepts it, which makes them a member, or declines it. Invitations expire after
+//! 14 days; owners list and cancel the pending ones.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use domain::StructureId;
+use domain::access::{Email, MembershipRole, StructureAction};
+use domain::invitation::InvitationId;
+use persistence::PersistenceError;
+use persistence::identity::accounts;
+use persistence::structures::invitations::{self, Invitation, ReceivedInvitation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::http::error::{ApiError, FieldIssue, Issue, responses};
+use crate::http::extract::JsonBody;
+use crate::routes::shared::{MembershipRoleDto, check, parse_id};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_invitation)
+        .service(list_invitations)
+        .service(cancel_invitation)
+        .service(list_my_invitations)
+        .service(accept_invitation)
+        .service(decline_invitation);
+}
+
+/// An invitation, as the structure's owners see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: uuid::Uuid,
+    pub structure_id: uuid::Uuid,
+    /// The invited email, in lower case.
+    #[schema(example = "claire@compagnie.example")]
+    pub email: String,
+    pub role: MembershipRoleDto,
+    /// The account that sent it.
+    pub invited_by: uuid::Uuid,
+    pub created_at: DateTime<Utc>,
+    /// After this instant it can no longer be accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(invitation: Invitation) -> Self {
+        Self {
+            id: invitation.id.as_uuid(),
+            structure_id: invitation.structure.as_uuid(),
+            email: invitation.email,
+            role: invitation.role.into(),
+            invited_by: invitation.invited_by.as_uuid(),
+            created_at: invitation.created_at,
+            expires_at: invitation.expires_at,
+        }
+    }
+}
+
+/// A structure's pending invitations (a handful: one page holds them all).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationPage {
+    pub data: Vec<InvitationView>,
+    /// Always null.
+    pub next_cursor: Option<String>,
+}
+
+/// An invitation, as the invited person sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedInvitationView {
+    pub id: uuid::Uuid,
+    pub structure_id: uuid::Uuid,
+    #[schema(example = "Compagnie du Vent Debout")]
+    pub structure_name: String,
+    /// The role you get by accepting.
+    pub role: MembershipRoleDto,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<ReceivedInvitation> for ReceivedInvitationView {
+    fn from(received: ReceivedInvitation) -> Self {
+        let invitation = received.invitation;
+        Self {
+            id: invitation.id.as_uuid(),
+            structure_id: invitation.structure.as_uuid(),
+            structure_name: received.structure_name,
+            role: invitation.role.into(),
+            created_at: invitation.created_at,
+            expires_at: invitation.expires_at,
+        }
+    }
+}
+
+/// Your pending invitations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedInvitationPage {
+    pub data: Vec<ReceivedInvitationView>,
+    /// Always null.
+    pub next_cursor: Option<String>,
+}
+
+/// The membership an accepted invitation made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinedStructure {
+    pub structure_id: uuid::Uuid,
+    pub role: MembershipRoleDto,
+}
+
+/// Invites a person, by email, to become a member.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteMember {
+    #[schema(
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        max_length = 254
+    )]
+    email: String,
+    /// The role the person gets by accepting.
+    role: MembershipRoleDto,
+}
+
+fn parse_invitation_id(id: &str, field: &str) -> Result<InvitationId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::InvalidParameters(vec![FieldIssue::new(
+            field,
+            Issue::InvalidValue("not a UUID".into()),
+        )])
+    })
+}
+
+/// Invite someone to a structure.
+///
+/// Owners and staff. The answer is the same whether or not an account has this email:
+/// the person sees the invitation at `GET /v1/me/invitations` once signed in with it
+/// (signing up later works too) and has 14 days to accept. Inviting the same email
+/// again replaces the pending invitation (a new id and a new expiry), so a retry is
+/// safe. 409 `already_member` if the email is already a member's.
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    request_body = InviteMember,
+    responses(
+        (status = 201, description = "Invited.", body = InvitationView),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::Unavailable,
+    )
+)]
+#[post("/structures/{id}/invitations")]
+pub async fn create_invitation(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+    body: JsonBody<InviteMember>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    let inviter = caller.account()?;
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let InviteMember { email, role } = body.value;
+    let email = Email::parse(&email)
+        .map_err(|problem| domain::ValidationError::single("email", problem))?
+        .normalized();
+    let role = MembershipRole::from(role);
+    let mut event = audit::event(
+        &caller,
+        "invitation.create",
+        "invitation",
+        "",
+        &["email", "role"],
+    );
+    let invitation = db::run(&pool, move |conn| {
+        let invited = persistence::audit::recorded(
+            conn,
+            |conn| invitations::invite(conn, structure, email, role, inviter),
+            move |invitation| {
+                event.object_id = invitation.id.to_string();
+                event
+            },
+        );
+        match invited {
+            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
+            other => other.map(Ok),
+        }
+    })
+    .await??;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/structures/{structure}/invitations"),
+        ))
+        .json(InvitationView::from(invitation)))
+}
+
+/// List a structure's pending invitations.
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
+    responses(
+        (status = 200, description = "Invitations not yet answered nor expired, oldest first.",
+            body = InvitationPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[get("/structures/{id}/invitations")]
+pub async fn list_invitations(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let structure = parse_id(&id)?;
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let pending = db::run(&pool, move |conn| {
+        invitations::of_structure(conn, structure)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(InvitationPage {
+        data: pending.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Cancel an invitation.
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Structure id."),
+        ("invitation_id" = uuid::Uuid, Path, description = "Invitation id."),
+    ),
+    responses(
+        (status = 204, description = "Cancelled: it can no longer be accepted."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[delete("/structures/{id}/invitations/{invitation_id}")]
+pub async fn cancel_invitation(
+    caller: Caller,
+    pool: web::Data<Db>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let structure: StructureId = parse_id(&path.0)?;
+    let invitation = parse_invitation_id(&path.1, "invitation_id")?;
+    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    let event = audit::event(&caller, "invitation.cancel", "invitation", invitation, &[]);
+    db::run(&pool, move |conn| {
+        persistence::audit::recorded(
+            conn,
+            |conn| invitations::cancel(conn, structure, invitation),
+            |_| event,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in account's email, normalized: invitations are addressed to it.
+fn email_of(
+    conn: &mut persistence::DbConnection,
+    account: domain::access::AccountId,
+) -> Result<String, PersistenceError> {
+    Ok(accounts::find(conn, account)?.email.normalized())
+}
+
+/// List the invitations sent to you.
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    responses(
+        (status = 200, description = "Invitations to your email, not yet answered nor expired, oldest first.",
+            body = ReceivedInvitationPage),
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::Unavailable,
+    )
+)]
+#[get("/me/invitations")]
+pub async fn list_my_invitations(
+    caller: Caller,
+    pool: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller.account()?;
+    let received = db::run(&pool, move |conn| {
+        let email = email_of(conn, account)?;
+        invitations::to_email(conn, &email)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReceivedInvitationPage {
+        data: received.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Accept an invitation.
+///
+/// You become a member with the invited role. An invitation is accepted once: of
+/// simultaneous acceptances one succeeds, the others find it gone (404).
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Invitation id.")),
+    responses(
+        (status = 201, description = "You are a member.", body = JoinedStructure,
+            headers(("Location" = String, description = "The structure."))),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::Unavailable,
+    )
+)]
+#[post("/me/invitations/{id}/accept")]
+pub async fn accept_invitation(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_invitation_id(&id, "id")?;
+    let account = caller.account()?;
+    let event = audit::event(&caller, "invitation.accept", "invitation", id, &["role"]);
+    let invitation = db::run(&pool, move |conn| {
+        let email = email_of(conn, account)?;
+        let accepted = persistence::audit::recorded(
+            conn,
+            |conn| invitations::accept(conn, id, account, &email),
+            |_| event,
+        );
+        match accepted {
+            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
+            other => other.map(Ok),
+        }
+    })
+    .await??;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/structures/{}", invitation.structure),
+        ))
+        .json(JoinedStructure {
+            structure_id: invitation.structure.as_uuid(),
+            role: invitation.role.into(),
+        }))
+}
+
+/// Decline an invitation.
+#[utoipa::path(
+    tag = "invitations",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Invitation id.")),
+    responses(
+        (status = 204, description = "Declined."),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Unavailable,
+    )
+)]
+#[post("/me/invitations/{id}/decline")]
+pub async fn decline_invitation(
+    caller: Caller,
+    pool: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_invitation_id(&id, "id")?;
+    let account = caller.account()?;
+    let event = audit::event(&caller, "invitation.decline", "invitation", id, &[]);
+    db::run(&pool, move |conn| {
+        let email = email_of(conn, account)?;
+        persistence::audit::recorded(
+            conn,
+            |conn| invitations::decline(conn, id, &email),
+            |_| event,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
