@@ -1,6 +1,6 @@
 //! Recording writes in the audit log, in the same blocking task as the write.
 
-use domain::access::Principal;
+use domain::access::{ActorKind, Principal};
 use persistence::audit::NewEvent;
 
 use crate::auth::Caller;
@@ -15,12 +15,12 @@ pub fn event(
     changed_fields: &[&str],
 ) -> NewEvent {
     let (actor_kind, actor_id) = match &caller.0 {
-        Principal::Anonymous => ("anonymous", None),
-        Principal::Account { id, .. } => ("account", Some(id.to_string())),
-        Principal::Client { id, .. } => ("client", Some(id.to_string())),
+        Principal::Anonymous => (ActorKind::Anonymous, None),
+        Principal::Account { id, .. } => (ActorKind::Account, Some(id.to_string())),
+        Principal::Client { id, .. } => (ActorKind::Client, Some(id.to_string())),
     };
     NewEvent {
-        actor_kind,
+        actor_kind: actor_kind.as_str(),
         actor_id,
         action,
         object_type,

@@ -8,10 +8,14 @@ use crate::http::error::ApiError;
 pub type Db = Pool;
 
 /// Runs `work` with a pooled connection on a blocking thread, inside the caller's span.
-pub async fn run<T, F>(pool: &Db, work: F) -> Result<T, ApiError>
+/// `work` fails with a `PersistenceError`, or with an `ApiError` when it checks rights
+/// or rules itself (so that reading, authorizing and writing take one trip).
+pub async fn run<T, E, F>(pool: &Db, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+    E: From<PersistenceError> + Send + 'static,
+    ApiError: From<E>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     let pool = pool.clone();
     let span = tracing::Span::current();

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod enums;
 pub mod http;
 pub mod openapi;
 pub mod routes;

@@ -33,8 +33,8 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     modifiers(&BearerAuth),
     components(schemas(
         crate::http::error::Problem,
-        routes::structures::StructureKindDto,
-        routes::structures::DisciplineDto,
+        crate::enums::StructureKind,
+        crate::enums::Discipline,
         routes::structures::LicenceInputDto,
         routes::structures::StructureSort,
     ))
@@ -62,12 +62,29 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Every `/v1` operation may answer 429: sign-in limits on the token endpoint, the
-/// per-caller limit everywhere a token is accepted.
-struct RateLimited;
+/// The error responses every `/v1` operation may give, declared here once instead of on
+/// each operation: 400 (a malformed header, query or body), 401 (a token that is
+/// invalid, expired or whose account is disabled; sent even to public operations),
+/// 429 (sign-in limits on the token endpoint, the per-caller limit everywhere a token is
+/// accepted) and 503 (the database is not answering).
+struct CommonErrors;
 
-impl utoipa::Modify for RateLimited {
+impl utoipa::Modify for CommonErrors {
     fn modify(&self, openapi: &mut Document) {
+        use crate::http::error::responses::{
+            BadRequest, TooManyRequests, Unauthorized, Unavailable,
+        };
+        use utoipa::IntoResponses;
+
+        let common: Vec<_> = [
+            BadRequest::responses(),
+            Unauthorized::responses(),
+            TooManyRequests::responses(),
+            Unavailable::responses(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         for (path, item) in openapi.paths.paths.iter_mut() {
             if !path.starts_with("/v1/") {
                 continue;
@@ -82,10 +99,15 @@ impl utoipa::Modify for RateLimited {
             .into_iter()
             .flatten()
             {
-                operation.responses.responses.extend(
-                    <crate::http::error::responses::TooManyRequests as utoipa::IntoResponses>::responses(
-                    ),
-                );
+                for (status, response) in &common {
+                    // An operation's own description of a status (e.g. the token
+                    // endpoint's OAuth 400) stays.
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.clone())
+                        .or_insert_with(|| response.clone());
+                }
             }
         }
     }
@@ -124,6 +146,6 @@ pub fn document() -> Document {
     )
     .split_for_parts();
     // After the routes are in: this one walks the paths.
-    utoipa::Modify::modify(&RateLimited, &mut document);
+    utoipa::Modify::modify(&CommonErrors, &mut document);
     document
 }

@@ -111,6 +111,15 @@ string_enum!(
 );
 
 string_enum!(
+    /// Who did something recorded in the audit log.
+    ActorKind {
+        Account = "account",
+        Client = "client",
+        Anonymous = "anonymous",
+    }
+);
+
+string_enum!(
     /// A member's role in a structure.
     MembershipRole {
         Owner = "owner",

@@ -5,12 +5,13 @@
 //! into a [`ValidationError`] so a client learns about every bad field at once.
 
 /// Enums whose values travel as fixed strings (`company`, `owner`…), parsed into a
-/// `FieldProblem::NotOneOf` that lists what is allowed.
+/// `FieldProblem::NotOneOf` that lists what is allowed. They serialize as those strings,
+/// and describe themselves ([`ClosedSet`]) so that the contract is generated from them.
 #[macro_use]
 mod string_enum {
     macro_rules! string_enum {
-        ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-            $(#[$meta])*
+        ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+            $(#[doc = $doc])*
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
             pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -31,13 +32,45 @@ mod string_enum {
                 }
             }
 
+            impl $crate::ClosedSet for $name {
+                const NAME: &'static str = stringify!($name);
+                const DESCRIPTION: &'static str = concat!($($doc, "\n"),*);
+
+                fn values() -> Vec<&'static str> {
+                    Self::ALL.iter().map(|v| v.as_str()).collect()
+                }
+            }
+
             impl std::fmt::Display for $name {
                 fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str(self.as_str())
                 }
             }
+
+            impl serde::Serialize for $name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                    Self::parse(&text).map_err(|_| {
+                        serde::de::Error::unknown_variant(&text, &[$($text),+])
+                    })
+                }
+            }
         };
     }
+}
+
+/// A closed set of values, as the contract states it: its name, what it means, and the
+/// strings it travels as.
+pub trait ClosedSet: Copy + 'static {
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    fn values() -> Vec<&'static str>;
 }
 
 pub mod access;
@@ -60,3 +93,47 @@ pub use structure::{
     StructurePatch,
 };
 pub use validation::{FieldError, FieldProblem, ValidationError};
+
+#[cfg(test)]
+mod tests {
+    use serde::de::value::{Error, StrDeserializer};
+    use serde::de::{Deserialize, IntoDeserializer};
+
+    use super::ClosedSet;
+    use crate::access::{ActorKind, MembershipRole};
+    use crate::{Discipline, StructureKind};
+
+    fn from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, Error> {
+        let deserializer: StrDeserializer<'_, Error> = text.into_deserializer();
+        T::deserialize(deserializer)
+    }
+
+    #[test]
+    fn closed_sets_travel_as_their_strings_and_refuse_others() {
+        for kind in StructureKind::ALL {
+            assert_eq!(from_text::<StructureKind>(kind.as_str()).ok(), Some(*kind));
+        }
+        assert_eq!(
+            StructureKind::values(),
+            [
+                "company",
+                "venue",
+                "festival",
+                "network",
+                "local_authority",
+                "other"
+            ]
+        );
+        assert_eq!(Discipline::values()[4], "street_arts");
+        assert_eq!(ActorKind::NAME, "ActorKind");
+        let refused = from_text::<MembershipRole>("Owner")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("owner, editor, viewer") || refused.contains("`owner`"),
+            "{refused}"
+        );
+        assert!(from_text::<Discipline>("").is_err());
+        assert!(StructureKind::DESCRIPTION.contains("organisation"));
+    }
+}

@@ -164,11 +164,13 @@ pub fn backend(conn: &DbConnection) -> Backend {
 
 /// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`,
 /// so that a read-then-write cannot fail with "database is locked" under concurrent
-/// writers; PostgreSQL uses a normal transaction.
-pub fn write_transaction<T>(
+/// writers; PostgreSQL uses a normal transaction. `work` may fail with any error that
+/// a `PersistenceError` converts into (the API's own, for a check made inside the
+/// transaction); any failure rolls the whole transaction back.
+pub fn write_transaction<T, E: From<PersistenceError>>(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, PersistenceError>,
-) -> Result<T, PersistenceError> {
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let outermost_on_sqlite = match conn {
         DbConnection::Postgres(_) => false,
         DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
@@ -176,34 +178,56 @@ pub fn write_transaction<T>(
             .map_err(PersistenceError::from)?
             .is_none(),
     };
-    match conn {
+    if !outermost_on_sqlite {
         // PostgreSQL, or a transaction inside one: diesel's own (a savepoint when nested).
-        _ if !outermost_on_sqlite => conn.transaction(work),
-        DbConnection::Postgres(_) => conn.transaction(work),
-        DbConnection::Sqlite(_) => {
-            // Through diesel's transaction manager, so that nested transactions (diesel's
-            // SQLite batch inserts open one) become savepoints.
-            if let DbConnection::Sqlite(c) = conn {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        return conn
+            .transaction(|conn| work(conn).map_err(Failed::Work))
+            .map_err(Failed::into_error);
+    }
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!("only SQLite reaches here");
+    };
+    // Through diesel's transaction manager, so that nested transactions (diesel's SQLite
+    // batch inserts open one) become savepoints.
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        .map_err(PersistenceError::from)?;
+    let result = work(conn);
+    let DbConnection::Sqlite(c) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                Err(PersistenceError::from(error).into())
             }
-            let result = work(conn);
-            let DbConnection::Sqlite(c) = conn else {
-                return result;
-            };
-            match result {
-                Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
-                    Ok(()) => Ok(value),
-                    Err(error) => {
-                        let _ = AnsiTransactionManager::rollback_transaction(c);
-                        Err(error.into())
-                    }
-                },
-                Err(error) => {
-                    // The rollback's own failure would hide the error that matters.
-                    let _ = AnsiTransactionManager::rollback_transaction(c);
-                    Err(error)
-                }
-            }
+        },
+        Err(error) => {
+            // The rollback's own failure would hide the error that matters.
+            let _ = AnsiTransactionManager::rollback_transaction(c);
+            Err(error)
+        }
+    }
+}
+
+/// Why a transaction failed: its work, or diesel beginning or ending it.
+enum Failed<E> {
+    Work(E),
+    Diesel(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for Failed<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Diesel(error)
+    }
+}
+
+impl<E: From<PersistenceError>> Failed<E> {
+    fn into_error(self) -> E {
+        match self {
+            Self::Work(error) => error,
+            Self::Diesel(error) => PersistenceError::from(error).into(),
         }
     }
 }

@@ -221,3 +221,74 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// The ids in a request's path, typed: `PathId<StructureId>` for `/structures/{id}`,
+/// `PathId<(StructureId, AccountId)>` for `/structures/{id}/members/{account_id}`. One
+/// that does not parse is a 400 naming the path parameter.
+pub struct PathId<T>(pub T);
+
+/// An id type that a path parameter holds.
+pub trait PathParam: Sized {
+    fn from_param(name: &str, value: &str) -> Result<Self, ApiError>;
+}
+
+macro_rules! uuid_path_params {
+    ($($id:ty),+) => {$(
+        impl PathParam for $id {
+            fn from_param(name: &str, value: &str) -> Result<Self, ApiError> {
+                value.parse().map_err(|_| {
+                    ApiError::InvalidParameters(vec![FieldIssue::new(
+                        name,
+                        Issue::InvalidValue("not a UUID".into()),
+                    )])
+                })
+            }
+        }
+    )+};
+}
+
+uuid_path_params!(
+    domain::StructureId,
+    domain::access::AccountId,
+    domain::access::ClientId,
+    domain::invitation::InvitationId
+);
+
+/// What a route's path parameters parse into, in the order they appear.
+pub trait PathParams: Sized {
+    fn from_path(params: &[(&str, &str)]) -> Result<Self, ApiError>;
+}
+
+fn nth_param<'a>(params: &[(&'a str, &'a str)], n: usize) -> Result<(&'a str, &'a str), ApiError> {
+    params
+        .get(n)
+        .copied()
+        .ok_or_else(|| ApiError::Internal(format!("route has no path parameter #{n}")))
+}
+
+impl<A: PathParam> PathParams for A {
+    fn from_path(params: &[(&str, &str)]) -> Result<Self, ApiError> {
+        let (name, value) = nth_param(params, 0)?;
+        A::from_param(name, value)
+    }
+}
+
+impl<A: PathParam, B: PathParam> PathParams for (A, B) {
+    fn from_path(params: &[(&str, &str)]) -> Result<Self, ApiError> {
+        let (first, second) = (nth_param(params, 0)?, nth_param(params, 1)?);
+        Ok((
+            A::from_param(first.0, first.1)?,
+            B::from_param(second.0, second.1)?,
+        ))
+    }
+}
+
+impl<T: PathParams> FromRequest for PathId<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let params: Vec<(&str, &str)> = req.match_info().iter().collect();
+        std::future::ready(T::from_path(&params).map(PathId))
+    }
+}

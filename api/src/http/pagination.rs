@@ -3,9 +3,15 @@
 //! sort order and the last item's keyset position.
 
 use actix_web::HttpRequest;
+use actix_web::HttpResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::http::error::{ApiError, FieldIssue, Issue};
 
@@ -68,4 +74,60 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
         .extend_pairs(pairs)
         .finish();
     format!("<{}?{}>; rel=\"next\"", req.path(), query)
+}
+
+/// One page of a list: its items, and the cursor of the next page (null on the last).
+/// Every list answers this shape; the contract names it after its items
+/// (`StructurePage` for `StructureView`).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> PartialSchema for Page<T> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(format!(
+                "One page of `{}` items, and `next_cursor` to fetch the next one.",
+                T::name()
+            )))
+            .property(
+                "data",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .required("data")
+            .property(
+                "next_cursor",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some(
+                        "Cursor of the next page (also in the `Link` header); null on the last page.",
+                    )),
+            )
+            .required("next_cursor")
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Page<T> {
+    fn name() -> Cow<'static, str> {
+        let item = T::name();
+        Cow::Owned(format!(
+            "{}Page",
+            item.strip_suffix("View").unwrap_or(&item)
+        ))
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
+impl<T: Serialize> Page<T> {
+    /// A 200 with this page, and the `Link: rel="next"` header when another page follows.
+    pub fn respond(self, req: &HttpRequest) -> HttpResponse {
+        page_response(req, self.next_cursor.as_deref()).json(self)
+    }
 }

@@ -20,13 +20,19 @@ pub struct Health {
 
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` or `not_ready`.
-    #[schema(example = "ready")]
-    pub status: String,
+    pub status: ReadinessStatus,
     /// The database answers.
     pub database: bool,
     /// Every migration is applied.
     pub migrations_current: bool,
+}
+
+/// Whether the instance can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessStatus {
+    Ready,
+    NotReady,
 }
 
 /// Liveness: the process answers. Touches nothing else.
@@ -56,7 +62,11 @@ pub async fn readyz(pool: web::Data<Db>) -> HttpResponse {
     };
     let ready = database && migrations_current;
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" }.into(),
+        status: if ready {
+            ReadinessStatus::Ready
+        } else {
+            ReadinessStatus::NotReady
+        },
         database,
         migrations_current,
     };

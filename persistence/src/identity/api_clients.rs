@@ -177,7 +177,7 @@ pub fn create(
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    write_transaction(conn, |conn| {
+    write_transaction::<_, PersistenceError>(conn, |conn| {
         diesel::insert_into(api_clients::table)
             .values((
                 api_clients::id.eq(id.to_string()),

@@ -6,6 +6,7 @@ pub mod memberships;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use domain::access::{AccountId, MembershipRole};
 use domain::search::fold;
 use domain::{
     Address, Discipline, Licence, LicenceCategory, LicenceNumber, NewStructure, Siret, Structure,
@@ -17,7 +18,7 @@ use crate::clock::storable_now;
 use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
-use crate::schema::{structure_disciplines, structures};
+use crate::schema::{memberships as membership_rows, structure_disciplines, structures};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = structures)]
@@ -293,6 +294,31 @@ pub fn find(conn: &mut DbConnection, id: StructureId) -> Result<Structure, Persi
         .select(StructureRow::as_select())
         .first(conn)?
         .try_into()
+}
+
+/// A structure by id, archived or not, with the role `account` holds in it: one query,
+/// whatever the number of structures the account belongs to.
+pub fn find_with_role(
+    conn: &mut DbConnection,
+    id: StructureId,
+    account: Option<AccountId>,
+) -> Result<(Structure, Option<MembershipRole>), PersistenceError> {
+    let account = account.map(|a| a.to_string()).unwrap_or_default();
+    let (row, role): (StructureRow, Option<String>) = structures::table
+        .left_join(
+            membership_rows::table.on(membership_rows::structure_id
+                .eq(structures::id)
+                .and(membership_rows::account_id.eq(account))),
+        )
+        .filter(structures::id.eq(id.to_string()))
+        .select((StructureRow::as_select(), membership_rows::role.nullable()))
+        .first(conn)?;
+    let role = role
+        .as_deref()
+        .map(MembershipRole::parse)
+        .transpose()
+        .map_err(|e| corrupt("membership role", &row.id, e))?;
+    Ok((row.try_into()?, role))
 }
 
 /// Replaces a structure's data if it is still at `version`; returns the new state.

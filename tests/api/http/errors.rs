@@ -115,6 +115,37 @@ async fn bad_query_parameters_and_ids_are_400_problems_naming_them() {
 }
 
 #[tokio::test]
+async fn a_path_id_that_is_not_a_uuid_is_named_by_its_parameter() {
+    let app = spawn_app().await;
+    let structure = app.create_structure(&company("Compagnie des Ids")).await;
+    let id = structure["id"].as_str().unwrap();
+    let change = serde_json::json!({"role": "editor"});
+    for (request, field) in [
+        (app.client.get(app.url("/v1/accounts/42")), "id"),
+        (
+            app.client.get(app.url("/v1/api-clients/%7Bnot-an-id%7D")),
+            "id",
+        ),
+        (
+            app.client
+                .patch(app.url(&format!("/v1/structures/{id}/members/not-an-account")))
+                .json(&change),
+            "account_id",
+        ),
+        (
+            app.client
+                .patch(app.url("/v1/structures/zzz/members/not-an-account"))
+                .json(&change),
+            "id",
+        ),
+    ] {
+        let reply = app.send(request).await;
+        assert_problem(&reply, 400, "invalid_parameters");
+        assert_eq!(reply.error_fields(), [field]);
+    }
+}
+
+#[tokio::test]
 async fn malformed_conditional_and_idempotency_headers_are_400_problems() {
     let app = spawn_app().await;
     let reply = app

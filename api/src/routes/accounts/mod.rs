@@ -14,9 +14,11 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
+use crate::enums;
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{idempotency, pagination};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::idempotency;
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)
@@ -34,11 +36,11 @@ pub struct AccountView {
     pub email: String,
     #[schema(example = "Claire Dupont")]
     pub display_name: String,
-    /// `active` or `disabled`.
-    #[schema(example = "active")]
-    pub status: String,
-    /// `admin`, `staff` or `reviewer` for agency accounts; null otherwise.
-    pub agency_role: Option<String>,
+    #[schema(value_type = enums::AccountStatus)]
+    pub status: AccountStatus,
+    /// The agency role of agency accounts; null otherwise.
+    #[schema(value_type = Option<enums::AgencyRole>)]
+    pub agency_role: Option<AgencyRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -50,8 +52,8 @@ impl From<Account> for AccountView {
             id: account.id.as_uuid(),
             email: account.email.as_ref().to_owned(),
             display_name: account.display_name,
-            status: account.status.as_str().to_owned(),
-            agency_role: account.agency_role.map(|r| r.as_str().to_owned()),
+            status: account.status,
+            agency_role: account.agency_role,
             created_at: account.created_at,
             updated_at: account.updated_at,
             version: account.version,
@@ -97,13 +99,10 @@ pub struct CreateAccount {
     request_body = CreateAccount,
     responses(
         (status = 201, description = "Created.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts")]
@@ -149,41 +148,6 @@ pub async fn create_account(
     .await
 }
 
-/// An agency role, as administrators set it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AgencyRoleDto {
-    Admin,
-    Staff,
-    Reviewer,
-}
-
-impl From<AgencyRoleDto> for AgencyRole {
-    fn from(role: AgencyRoleDto) -> Self {
-        match role {
-            AgencyRoleDto::Admin => Self::Admin,
-            AgencyRoleDto::Staff => Self::Staff,
-            AgencyRoleDto::Reviewer => Self::Reviewer,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatusDto {
-    Active,
-    Disabled,
-}
-
-impl From<AccountStatusDto> for AccountStatus {
-    fn from(status: AccountStatusDto) -> Self {
-        match status {
-            AccountStatusDto::Active => Self::Active,
-            AccountStatusDto::Disabled => Self::Disabled,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAccountsParams {
@@ -191,15 +155,14 @@ pub struct ListAccountsParams {
     limit: Option<u32>,
     #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
-    status: Option<AccountStatusDto>,
-    agency_role: Option<AgencyRoleDto>,
+    #[param(value_type = Option<enums::AccountStatus>)]
+    status: Option<AccountStatus>,
+    #[param(value_type = Option<enums::AgencyRole>)]
+    agency_role: Option<AgencyRole>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountPage {
-    pub data: Vec<AccountView>,
-    pub next_cursor: Option<String>,
-}
+/// One page of accounts.
+pub type AccountPage = Page<AccountView>;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct AccountCursor {
@@ -215,11 +178,11 @@ pub struct UpdateAccount {
     #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 100)]
     display_name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::extract::present")]
-    #[schema(value_type = AccountStatusDto)]
-    status: Option<AccountStatusDto>,
+    #[schema(value_type = enums::AccountStatus)]
+    status: Option<AccountStatus>,
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<AgencyRoleDto>)]
-    agency_role: Option<Option<AgencyRoleDto>>,
+    #[schema(value_type = Option<enums::AgencyRole>)]
+    agency_role: Option<Option<AgencyRole>>,
 }
 
 /// How long a password reset token works.
@@ -254,15 +217,6 @@ async fn authorized_target(
     Ok(target)
 }
 
-fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![crate::http::error::FieldIssue::new(
-            "id",
-            crate::http::error::Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
-}
-
 /// List accounts (agency staff and administrators).
 #[utoipa::path(
     tag = "accounts",
@@ -270,10 +224,7 @@ fn parse_account_id(id: &str) -> Result<AccountId, ApiError> {
     params(ListAccountsParams),
     responses(
         (status = 200, description = "One page of accounts, oldest first.", body = AccountPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts")]
@@ -296,10 +247,7 @@ pub async fn list_accounts(
                 .and_then(|c| c.after.parse().map_err(|_| pagination::invalid_cursor()))
         })
         .transpose()?;
-    let (status, role) = (
-        params.status.map(Into::into),
-        params.agency_role.map(Into::into),
-    );
+    let (status, role) = (params.status, params.agency_role);
     let persistence::page::Page {
         items: accounts,
         more,
@@ -316,12 +264,11 @@ pub async fn list_accounts(
             })
         })
         .flatten();
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(AccountPage {
-            data: accounts.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }),
-    )
+    Ok(AccountPage {
+        data: accounts.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Get an account (yours, or any for agency staff).
@@ -331,20 +278,16 @@ pub async fn list_accounts(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 200, description = "The account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/accounts/{id}")]
 pub async fn get_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let account = authorized_target(&pool, &caller, id, &[]).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
@@ -361,24 +304,20 @@ pub async fn get_account(
     request_body = UpdateAccount,
     responses(
         (status = 200, description = "The updated account.", body = AccountView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/accounts/{id}")]
 pub async fn update_account(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     let UpdateAccount {
         display_name,
         status,
@@ -415,15 +354,7 @@ pub async fn update_account(
     let account = db::run(&pool, move |conn| {
         persistence::audit::recorded(
             conn,
-            |conn| {
-                accounts::update(
-                    conn,
-                    id,
-                    display_name,
-                    status.map(Into::into),
-                    new_role.map(|r| r.map(Into::into)),
-                )
-            },
+            |conn| accounts::update(conn, id, display_name, status, new_role),
             |_| event,
         )
     })
@@ -441,20 +372,16 @@ pub async fn update_account(
     params(("id" = uuid::Uuid, Path, description = "Account id.")),
     responses(
         (status = 201, description = "The token, shown once.", body = PasswordReset),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/accounts/{id}/password-resets")]
 pub async fn create_password_reset(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_account_id(&id)?;
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&token);

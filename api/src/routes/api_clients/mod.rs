@@ -26,8 +26,9 @@ use crate::auth::Caller;
 use crate::auth::{passwords, tokens};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, PathId};
 use crate::http::idempotency;
+use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -140,12 +141,8 @@ pub struct ApiClientCredentials {
     pub client_secret: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiClientPage {
-    pub data: Vec<ApiClientView>,
-    /// Always null: an account has a handful of clients.
-    pub next_cursor: Option<String>,
-}
+/// API clients (one page: at most 200).
+pub type ApiClientPage = Page<ApiClientView>;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,15 +157,6 @@ pub struct CreateApiClient {
     structure_ids: Vec<uuid::Uuid>,
     #[schema(min_items = 1, max_items = 4)]
     scopes: Vec<ScopeDto>,
-}
-
-fn parse_client_id(id: &str) -> Result<ClientId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
 }
 
 /// The client, if `principal` may do `action` to it now: 404 for a caller who may not
@@ -246,14 +234,11 @@ async fn new_secret() -> Result<(String, String), ApiError> {
     request_body = CreateApiClient,
     responses(
         (status = 201, description = "Created; the secret is in this answer only.", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients")]
@@ -341,23 +326,23 @@ pub async fn create_api_client(
     security(("oauth2" = [])),
     responses(
         (status = 200, description = "Newest first.", body = ApiClientPage),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients")]
 pub async fn list_api_clients(
     caller: Caller,
     pool: web::Data<Db>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
     let owner = (!caller.0.is_staff()).then_some(account);
     let clients = db::run(&pool, move |conn| api_clients::list(conn, owner)).await?;
-    Ok(HttpResponse::Ok().json(ApiClientPage {
+    Ok(ApiClientPage {
         data: clients.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Get an API client.
@@ -367,20 +352,16 @@ pub async fn list_api_clients(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The client.", body = ApiClientView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/api-clients/{id}")]
 pub async fn get_api_client(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_client_id(&id)?;
     caller.account()?;
     let principal = caller.0.clone();
     let client = db::run(&pool, move |conn| {
@@ -400,20 +381,16 @@ pub async fn get_api_client(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The new secret, shown once.", body = ApiClientCredentials),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients/{id}/secret")]
 pub async fn rotate_api_client_secret(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_client_id(&id)?;
     caller.account()?;
     // Checked before hashing (no work for strangers), and again with the write.
     let principal = caller.0.clone();
@@ -454,20 +431,16 @@ pub async fn rotate_api_client_secret(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 204, description = "Revoked."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[delete("/api-clients/{id}")]
 pub async fn revoke_api_client(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_client_id(&id)?;
     let event = audit::event(
         &caller,
         "api_client.revoke",
@@ -499,20 +472,16 @@ pub async fn revoke_api_client(
     params(("id" = uuid::Uuid, Path, description = "Client id.")),
     responses(
         (status = 200, description = "The client, now yours.", body = ApiClientView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/api-clients/{id}/takeover")]
 pub async fn take_over_api_client(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_client_id(&id)?;
     let account = caller.account()?;
     let event = audit::event(
         &caller,

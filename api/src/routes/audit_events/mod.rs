@@ -3,15 +3,17 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
+use domain::access::ActorKind;
 use persistence::audit::{self, Event, EventQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::db::{self, Db};
+use crate::enums;
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::QueryParams;
-use crate::http::pagination;
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_audit_events);
@@ -21,9 +23,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct AuditEventView {
     pub id: uuid::Uuid,
     pub occurred_at: DateTime<Utc>,
-    /// `account`, `client` or `anonymous`.
-    #[schema(example = "account")]
-    pub actor_kind: String,
+    #[schema(value_type = enums::ActorKind)]
+    pub actor_kind: ActorKind,
     pub actor_id: Option<String>,
     #[schema(example = "structure.update")]
     pub action: String,
@@ -47,7 +48,8 @@ impl TryFrom<Event> for AuditEventView {
                 .parse()
                 .map_err(|e| ApiError::Internal(format!("audit event id: {e}")))?,
             occurred_at: event.occurred_at,
-            actor_kind: event.actor_kind,
+            actor_kind: ActorKind::parse(&event.actor_kind)
+                .map_err(|e| ApiError::Internal(format!("audit event actor kind: {e}")))?,
             actor_id: event.actor_id,
             action: event.action,
             object_type: event.object_type,
@@ -58,11 +60,8 @@ impl TryFrom<Event> for AuditEventView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventPage {
-    pub data: Vec<AuditEventView>,
-    pub next_cursor: Option<String>,
-}
+/// One page of audit events.
+pub type AuditEventPage = Page<AuditEventView>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -99,10 +98,7 @@ struct AuditCursor {
     responses(
         (status = 200, description = "One page of events.", body = AuditEventPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/audit-events")]
@@ -159,13 +155,12 @@ pub async fn list_audit_events(
     } else {
         None
     };
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(AuditEventPage {
-            data: events
-                .into_iter()
-                .map(AuditEventView::try_from)
-                .collect::<Result<_, _>>()?,
-            next_cursor,
-        }),
-    )
+    Ok(AuditEventPage {
+        data: events
+            .into_iter()
+            .map(AuditEventView::try_from)
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    }
+    .respond(&req))
 }

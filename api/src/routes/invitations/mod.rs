@@ -8,23 +8,26 @@
 //! 14 days; owners list and cancel the pending ones.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::StructureId;
-use domain::access::{Email, MembershipRole, StructureAction};
+use domain::access::{AccountId, Email, MembershipRole, Principal, StructureAction, may};
 use domain::invitation::InvitationId;
-use persistence::PersistenceError;
+use persistence::db::write_transaction;
 use persistence::identity::accounts;
 use persistence::structures::invitations::{self, Invitation, ReceivedInvitation};
+use persistence::{DbConnection, PersistenceError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
-use crate::routes::shared::{MembershipRoleDto, check, parse_id};
+use crate::enums;
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, PathId};
+use crate::http::pagination::Page;
+use crate::routes::shared::live_structure_with_role;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_invitation)
@@ -43,7 +46,8 @@ pub struct InvitationView {
     /// The invited email, in lower case.
     #[schema(example = "claire@compagnie.example")]
     pub email: String,
-    pub role: MembershipRoleDto,
+    #[schema(value_type = enums::MembershipRole)]
+    pub role: MembershipRole,
     /// The account that sent it.
     pub invited_by: uuid::Uuid,
     pub created_at: DateTime<Utc>,
@@ -57,7 +61,7 @@ impl From<Invitation> for InvitationView {
             id: invitation.id.as_uuid(),
             structure_id: invitation.structure.as_uuid(),
             email: invitation.email,
-            role: invitation.role.into(),
+            role: invitation.role,
             invited_by: invitation.invited_by.as_uuid(),
             created_at: invitation.created_at,
             expires_at: invitation.expires_at,
@@ -66,12 +70,7 @@ impl From<Invitation> for InvitationView {
 }
 
 /// A structure's pending invitations (a handful: one page holds them all).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvitationPage {
-    pub data: Vec<InvitationView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+pub type InvitationPage = Page<InvitationView>;
 
 /// An invitation, as the invited person sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,7 +80,8 @@ pub struct ReceivedInvitationView {
     #[schema(example = "Compagnie du Vent Debout")]
     pub structure_name: String,
     /// The role you get by accepting.
-    pub role: MembershipRoleDto,
+    #[schema(value_type = enums::MembershipRole)]
+    pub role: MembershipRole,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -93,26 +93,22 @@ impl From<ReceivedInvitation> for ReceivedInvitationView {
             id: invitation.id.as_uuid(),
             structure_id: invitation.structure.as_uuid(),
             structure_name: received.structure_name,
-            role: invitation.role.into(),
+            role: invitation.role,
             created_at: invitation.created_at,
             expires_at: invitation.expires_at,
         }
     }
 }
 
-/// Your pending invitations.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReceivedInvitationPage {
-    pub data: Vec<ReceivedInvitationView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// Your pending invitations (one page holds them all).
+pub type ReceivedInvitationPage = Page<ReceivedInvitationView>;
 
 /// The membership an accepted invitation made.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinedStructure {
     pub structure_id: uuid::Uuid,
-    pub role: MembershipRoleDto,
+    #[schema(value_type = enums::MembershipRole)]
+    pub role: MembershipRole,
 }
 
 /// Invites a person, by email, to become a member.
@@ -125,16 +121,33 @@ pub struct InviteMember {
     )]
     email: String,
     /// The role the person gets by accepting.
-    role: MembershipRoleDto,
+    #[schema(value_type = enums::MembershipRole)]
+    role: MembershipRole,
 }
 
-fn parse_invitation_id(id: &str, field: &str) -> Result<InvitationId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            field,
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
+/// Inside a database task: the structure is live and the caller may manage its
+/// members (403 for members and staff without the right, 404 for outsiders).
+fn may_manage(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    structure: StructureId,
+) -> Result<(), ApiError> {
+    let (_, role) = live_structure_with_role(conn, principal, structure)?;
+    if may(principal, StructureAction::ManageMembers, role) {
+        Ok(())
+    } else if may(principal, StructureAction::ReadPrivate, role) {
+        Err(ApiError::Forbidden)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// A conflict on an invitation or membership: the email is already a member's.
+fn already_member(error: PersistenceError) -> ApiError {
+    match error {
+        PersistenceError::Conflict { .. } => ApiError::AlreadyMember,
+        other => other.into(),
+    }
 }
 
 /// Invite someone to a structure.
@@ -151,32 +164,26 @@ fn parse_invitation_id(id: &str, field: &str) -> Result<InvitationId, ApiError> 
     request_body = InviteMember,
     responses(
         (status = 201, description = "Invited.", body = InvitationView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/invitations")]
 pub async fn create_invitation(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<InviteMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     let inviter = caller.account()?;
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let InviteMember { email, role } = body.value;
     let email = Email::parse(&email)
         .map_err(|problem| domain::ValidationError::single("email", problem))?
         .normalized();
-    let role = MembershipRole::from(role);
     let mut event = audit::event(
         &caller,
         "invitation.create",
@@ -184,21 +191,22 @@ pub async fn create_invitation(
         "",
         &["email", "role"],
     );
+    let principal = caller.0.clone();
     let invitation = db::run(&pool, move |conn| {
-        let invited = persistence::audit::recorded(
-            conn,
-            |conn| invitations::invite(conn, structure, email, role, inviter),
-            move |invitation| {
-                event.object_id = invitation.id.to_string();
-                event
-            },
-        );
-        match invited {
-            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
-            other => other.map(Ok),
-        }
+        write_transaction::<_, ApiError>(conn, |conn| {
+            may_manage(conn, &principal, structure)?;
+            persistence::audit::recorded(
+                conn,
+                |conn| invitations::invite(conn, structure, email, role, inviter),
+                move |invitation| {
+                    event.object_id = invitation.id.to_string();
+                    event
+                },
+            )
+            .map_err(already_member)
+        })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -215,29 +223,29 @@ pub async fn create_invitation(
     responses(
         (status = 200, description = "Invitations not yet answered nor expired, oldest first.",
             body = InvitationPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/invitations")]
 pub async fn list_invitations(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    caller.account()?;
+    let principal = caller.0.clone();
     let pending = db::run(&pool, move |conn| {
-        invitations::of_structure(conn, structure)
+        may_manage(conn, &principal, structure)?;
+        Ok::<_, ApiError>(invitations::of_structure(conn, structure)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(InvitationPage {
+    Ok(InvitationPage {
         data: pending.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Cancel an invitation.
@@ -250,39 +258,35 @@ pub async fn list_invitations(
     ),
     responses(
         (status = 204, description = "Cancelled: it can no longer be accepted."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}/invitations/{invitation_id}")]
 pub async fn cancel_invitation(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, invitation)): PathId<(StructureId, InvitationId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure: StructureId = parse_id(&path.0)?;
-    let invitation = parse_invitation_id(&path.1, "invitation_id")?;
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
+    caller.account()?;
     let event = audit::event(&caller, "invitation.cancel", "invitation", invitation, &[]);
+    let principal = caller.0.clone();
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| invitations::cancel(conn, structure, invitation),
-            |_| event,
-        )
+        write_transaction::<_, ApiError>(conn, |conn| {
+            may_manage(conn, &principal, structure)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| invitations::cancel(conn, structure, invitation),
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in account's email, normalized: invitations are addressed to it.
-fn email_of(
-    conn: &mut persistence::DbConnection,
-    account: domain::access::AccountId,
-) -> Result<String, PersistenceError> {
+fn email_of(conn: &mut DbConnection, account: AccountId) -> Result<String, PersistenceError> {
     Ok(accounts::find(conn, account)?.email.normalized())
 }
 
@@ -293,15 +297,14 @@ fn email_of(
     responses(
         (status = 200, description = "Invitations to your email, not yet answered nor expired, oldest first.",
             body = ReceivedInvitationPage),
-        responses::Unauthorized,
         responses::Forbidden,
-        responses::Unavailable,
     )
 )]
 #[get("/me/invitations")]
 pub async fn list_my_invitations(
     caller: Caller,
     pool: web::Data<Db>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
     let received = db::run(&pool, move |conn| {
@@ -309,10 +312,11 @@ pub async fn list_my_invitations(
         invitations::to_email(conn, &email)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ReceivedInvitationPage {
+    Ok(ReceivedInvitationPage {
         data: received.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Accept an invitation.
@@ -326,36 +330,29 @@ pub async fn list_my_invitations(
     responses(
         (status = 201, description = "You are a member.", body = JoinedStructure,
             headers(("Location" = String, description = "The structure."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
-        responses::Unavailable,
     )
 )]
 #[post("/me/invitations/{id}/accept")]
 pub async fn accept_invitation(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_invitation_id(&id, "id")?;
     let account = caller.account()?;
     let event = audit::event(&caller, "invitation.accept", "invitation", id, &["role"]);
     let invitation = db::run(&pool, move |conn| {
         let email = email_of(conn, account)?;
-        let accepted = persistence::audit::recorded(
+        persistence::audit::recorded(
             conn,
             |conn| invitations::accept(conn, id, account, &email),
             |_| event,
-        );
-        match accepted {
-            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
-            other => other.map(Ok),
-        }
+        )
+        .map_err(already_member)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -363,7 +360,7 @@ pub async fn accept_invitation(
         ))
         .json(JoinedStructure {
             structure_id: invitation.structure.as_uuid(),
-            role: invitation.role.into(),
+            role: invitation.role,
         }))
 }
 
@@ -374,20 +371,16 @@ pub async fn accept_invitation(
     params(("id" = uuid::Uuid, Path, description = "Invitation id.")),
     responses(
         (status = 204, description = "Declined."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/me/invitations/{id}/decline")]
 pub async fn decline_invitation(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(id): PathId<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_invitation_id(&id, "id")?;
     let account = caller.account()?;
     let event = audit::event(&caller, "invitation.decline", "invitation", id, &[]);
     db::run(&pool, move |conn| {

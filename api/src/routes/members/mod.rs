@@ -5,10 +5,10 @@
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::StructureId;
-use domain::access::{AccountId, MembershipRole, StructureAction};
+use domain::access::{AccountId, MembershipRole, StructureAction, may};
 use persistence::PersistenceError;
 use persistence::structures::join_requests::JoinRequest;
 use persistence::structures::memberships::Member;
@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::JsonBody;
-pub use crate::routes::shared::MembershipRoleDto;
-use crate::routes::shared::{check, find_live, parse_id};
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, PathId};
+use crate::http::pagination::Page;
+use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)
@@ -31,6 +31,38 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_join_requests)
         .service(accept_join_request)
         .service(decline_join_request);
+}
+
+/// A member's role in a structure.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipRoleDto {
+    /// Edits the structure, manages its members, archives it.
+    Owner,
+    /// Edits the structure.
+    Editor,
+    /// Reads its private data.
+    Viewer,
+}
+
+impl From<MembershipRoleDto> for MembershipRole {
+    fn from(role: MembershipRoleDto) -> Self {
+        match role {
+            MembershipRoleDto::Owner => Self::Owner,
+            MembershipRoleDto::Editor => Self::Editor,
+            MembershipRoleDto::Viewer => Self::Viewer,
+        }
+    }
+}
+
+impl From<MembershipRole> for MembershipRoleDto {
+    fn from(role: MembershipRole) -> Self {
+        match role {
+            MembershipRole::Owner => Self::Owner,
+            MembershipRole::Editor => Self::Editor,
+            MembershipRole::Viewer => Self::Viewer,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,13 +88,8 @@ impl From<Member> for MemberView {
     }
 }
 
-/// The members of a structure (a structure has a handful: one page holds them all).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberPage {
-    pub data: Vec<MemberView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// The members of a structure (a handful: one page holds them all).
+pub type MemberPage = Page<MemberView>;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinRequestView {
@@ -85,12 +112,8 @@ impl From<JoinRequest> for JoinRequestView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JoinRequestPage {
-    pub data: Vec<JoinRequestView>,
-    /// Always null.
-    pub next_cursor: Option<String>,
-}
+/// Pending requests to join (one page holds them all).
+pub type JoinRequestPage = Page<JoinRequestView>;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -116,18 +139,29 @@ pub struct AcceptJoinRequest {
     role: Option<MembershipRoleDto>,
 }
 
+/// The structure exists and is live, and the caller may do `action` to it: 401 for
+/// anonymous callers, 403 for members and staff without the right, 404 for outsiders.
+async fn check(
+    pool: &Db,
+    caller: &Caller,
+    structure: StructureId,
+    action: StructureAction,
+) -> Result<Option<MembershipRole>, ApiError> {
+    caller.account()?;
+    find_live(pool, structure).await?;
+    let membership = membership_of(pool, caller, structure).await?;
+    if may(&caller.0, action, membership) {
+        Ok(membership)
+    } else if may(&caller.0, StructureAction::ReadPrivate, membership) {
+        Err(ApiError::Forbidden)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
 /// How the audit log names a membership (or a request to join): structure/account.
 fn membership_id(structure: StructureId, account: AccountId) -> String {
     format!("{structure}/{account}")
-}
-
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::InvalidParameters(vec![FieldIssue::new(
-            "account_id",
-            Issue::InvalidValue("not a UUID".into()),
-        )])
-    })
 }
 
 async fn member_view(
@@ -152,28 +186,26 @@ async fn member_view(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "The members.", body = MemberPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/members")]
 pub async fn list_members(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
     let members = db::run(&pool, move |conn| {
         persistence::structures::memberships::members(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(MemberPage {
+    Ok(MemberPage {
         data: members.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Change a member's role.
@@ -189,25 +221,21 @@ pub async fn list_members(
     request_body = ChangeMember,
     responses(
         (status = 200, description = "Changed.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}/members/{account_id}")]
 pub async fn change_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<ChangeMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = MembershipRole::from(body.value.role);
     let event = audit::event(
@@ -242,21 +270,17 @@ pub async fn change_member(
     ),
     responses(
         (status = 204, description = "Removed."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}/members/{account_id}")]
 pub async fn remove_member(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     let leaving = caller.account()? == account;
     let action = if leaving {
         StructureAction::ReadMembers
@@ -292,24 +316,20 @@ pub async fn remove_member(
     request_body = AskToJoin,
     responses(
         (status = 201, description = "Request recorded."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests")]
 pub async fn request_to_join(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    PathId(structure): PathId<StructureId>,
     body: JsonBody<AskToJoin>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     let account = caller.account()?;
     find_live(&pool, structure).await?;
     let message = match body.value.message {
@@ -352,29 +372,27 @@ pub async fn request_to_join(
     params(("id" = uuid::Uuid, Path, description = "Structure id.")),
     responses(
         (status = 200, description = "Pending requests, oldest first.", body = JoinRequestPage),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}/join-requests")]
 pub async fn list_join_requests(
     caller: Caller,
     pool: web::Data<Db>,
-    id: web::Path<String>,
+    req: HttpRequest,
+    PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let structure = parse_id(&id)?;
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let requests = db::run(&pool, move |conn| {
         persistence::structures::join_requests::join_requests(conn, structure)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(JoinRequestPage {
+    Ok(JoinRequestPage {
         data: requests.into_iter().map(Into::into).collect(),
         next_cursor: None,
-    }))
+    }
+    .respond(&req))
 }
 
 /// Accept a request to join.
@@ -388,25 +406,21 @@ pub async fn list_join_requests(
     request_body = AcceptJoinRequest,
     responses(
         (status = 201, description = "The new member.", body = MemberView),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/accept")]
 pub async fn accept_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<AcceptJoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = body
         .value
@@ -448,20 +462,16 @@ pub async fn accept_join_request(
     ),
     responses(
         (status = 204, description = "Declined."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[post("/structures/{id}/join-requests/{account_id}/decline")]
 pub async fn decline_join_request(
     caller: Caller,
     pool: web::Data<Db>,
-    path: web::Path<(String, String)>,
+    PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (structure, account) = (parse_id(&path.0)?, parse_account(&path.1)?);
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let event = audit::event(
         &caller,

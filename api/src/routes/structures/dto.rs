@@ -8,89 +8,9 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use crate::enums;
 use crate::http::error::{ApiError, FieldIssue, Issue};
-
-/// Kind of structure.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StructureKindDto {
-    Company,
-    Venue,
-    Festival,
-    Network,
-    LocalAuthority,
-    Other,
-}
-
-/// Artistic discipline.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DisciplineDto {
-    Circus,
-    Dance,
-    Music,
-    Theatre,
-    StreetArts,
-    Puppetry,
-    Multidisciplinary,
-    Other,
-}
-
-impl From<StructureKind> for StructureKindDto {
-    fn from(kind: StructureKind) -> Self {
-        match kind {
-            StructureKind::Company => Self::Company,
-            StructureKind::Venue => Self::Venue,
-            StructureKind::Festival => Self::Festival,
-            StructureKind::Network => Self::Network,
-            StructureKind::LocalAuthority => Self::LocalAuthority,
-            StructureKind::Other => Self::Other,
-        }
-    }
-}
-
-impl From<StructureKindDto> for StructureKind {
-    fn from(kind: StructureKindDto) -> Self {
-        match kind {
-            StructureKindDto::Company => Self::Company,
-            StructureKindDto::Venue => Self::Venue,
-            StructureKindDto::Festival => Self::Festival,
-            StructureKindDto::Network => Self::Network,
-            StructureKindDto::LocalAuthority => Self::LocalAuthority,
-            StructureKindDto::Other => Self::Other,
-        }
-    }
-}
-
-impl From<Discipline> for DisciplineDto {
-    fn from(discipline: Discipline) -> Self {
-        match discipline {
-            Discipline::Circus => Self::Circus,
-            Discipline::Dance => Self::Dance,
-            Discipline::Music => Self::Music,
-            Discipline::Theatre => Self::Theatre,
-            Discipline::StreetArts => Self::StreetArts,
-            Discipline::Puppetry => Self::Puppetry,
-            Discipline::Multidisciplinary => Self::Multidisciplinary,
-            Discipline::Other => Self::Other,
-        }
-    }
-}
-
-impl From<DisciplineDto> for Discipline {
-    fn from(discipline: DisciplineDto) -> Self {
-        match discipline {
-            DisciplineDto::Circus => Self::Circus,
-            DisciplineDto::Dance => Self::Dance,
-            DisciplineDto::Music => Self::Music,
-            DisciplineDto::Theatre => Self::Theatre,
-            DisciplineDto::StreetArts => Self::StreetArts,
-            DisciplineDto::Puppetry => Self::Puppetry,
-            DisciplineDto::Multidisciplinary => Self::Multidisciplinary,
-            DisciplineDto::Other => Self::Other,
-        }
-    }
-}
+use crate::http::pagination::Page;
 
 /// A licence d'entrepreneur de spectacles as stored.
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,7 +188,8 @@ pub struct StructureView {
     #[schema(example = "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10")]
     pub id: uuid::Uuid,
     pub visibility: Visibility,
-    pub kind: StructureKindDto,
+    #[schema(value_type = enums::StructureKind)]
+    pub kind: StructureKind,
     #[schema(example = "Compagnie du Hasard")]
     pub name: String,
     /// Raison sociale, when it differs from the name (private).
@@ -283,7 +204,8 @@ pub struct StructureView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licences: Option<Vec<LicenceView>>,
     pub address: Option<AddressView>,
-    pub disciplines: Vec<DisciplineDto>,
+    #[schema(value_type = Vec<enums::Discipline>)]
+    pub disciplines: Vec<Discipline>,
     #[schema(example = "https://hasard.example")]
     pub website: Option<String>,
     /// Private.
@@ -311,7 +233,7 @@ impl StructureView {
         Self {
             id: structure.id.as_uuid(),
             visibility,
-            kind: data.kind.into(),
+            kind: data.kind,
             name: data.name,
             legal_name: private(data.legal_name),
             siret: private(data.siret.map(|s| s.to_string())),
@@ -334,7 +256,7 @@ impl StructureView {
                 region: a.region,
                 country: a.country,
             }),
-            disciplines: data.disciplines.into_iter().map(Into::into).collect(),
+            disciplines: data.disciplines,
             website: data.website,
             email: private(data.email),
             phone: private(data.phone),
@@ -359,7 +281,7 @@ impl StructureView {
     "email": "contact@hasard.example"
 }))]
 pub struct CreateStructure {
-    #[schema(value_type = StructureKindDto)]
+    #[schema(value_type = enums::StructureKind)]
     kind: String,
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
@@ -424,7 +346,7 @@ fn licence_set() -> Array {
 /// Disciplines: a set.
 fn discipline_set() -> Array {
     ArrayBuilder::new()
-        .items(Ref::from_schema_name(DisciplineDto::name()))
+        .items(Ref::from_schema_name(enums::Discipline::name()))
         .max_items(Some(domain::structure::DISCIPLINES_MAX))
         .unique_items(true)
         .build()
@@ -437,7 +359,7 @@ fn discipline_set() -> Array {
 #[schema(example = json!({"name": "Compagnie du Hasard", "phone": null}))]
 pub struct UpdateStructure {
     #[serde(default, deserialize_with = "crate::http::extract::present")]
-    #[schema(value_type = StructureKindDto)]
+    #[schema(value_type = enums::StructureKind)]
     kind: Option<String>,
     #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
@@ -525,14 +447,16 @@ pub struct ListStructuresParams {
     /// `next_cursor` of the previous page, with the same filters and sort.
     #[param(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
-    pub kind: Option<StructureKindDto>,
+    #[param(value_type = Option<enums::StructureKind>)]
+    pub kind: Option<StructureKind>,
     /// INSEE code of a département (`34`, `2A`, `971`).
     #[param(pattern = "^(2[AB]|[0-9]{2,3})$", max_length = 3, example = "34")]
     pub department: Option<String>,
     /// INSEE code of a region (`76`: Occitanie).
     #[param(pattern = "^[0-9]{2}$", max_length = 2, example = "76")]
     pub region: Option<String>,
-    pub discipline: Option<DisciplineDto>,
+    #[param(value_type = Option<enums::Discipline>)]
+    pub discipline: Option<Discipline>,
     /// Words in the name; case and accents are ignored (`theatre` finds `Théâtre`).
     #[param(min_length = 1, max_length = 100, example = "theatre")]
     pub q: Option<String>,
@@ -540,14 +464,6 @@ pub struct ListStructuresParams {
     /// Also list archived structures.
     #[param(default = false)]
     pub include_archived: Option<bool>,
-}
-
-/// One page of structures.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StructurePage {
-    pub data: Vec<StructureView>,
-    /// Cursor of the next page; null on the last page.
-    pub next_cursor: Option<String>,
 }
 
 /// Where a page ended, as carried in a cursor.
@@ -597,3 +513,6 @@ impl CursorPosition {
         })
     }
 }
+
+/// One page of structures.
+pub type StructurePage = Page<StructureView>;

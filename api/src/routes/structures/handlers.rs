@@ -6,6 +6,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
+use persistence::PersistenceError;
+use persistence::db::write_transaction;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 
@@ -16,10 +18,10 @@ use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
-use crate::http::pagination;
-use crate::routes::shared::{find_live, membership_of, parse_id};
+use crate::http::pagination::{self, Page};
+use crate::routes::shared::live_structure_with_role;
 
 /// List structures.
 ///
@@ -32,9 +34,6 @@ use crate::routes::shared::{find_live, membership_of, parse_id};
     responses(
         (status = 200, description = "One page of structures.", body = StructurePage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        responses::BadRequest,
-        responses::Unauthorized,
-        responses::Unavailable,
     )
 )]
 #[get("/structures")]
@@ -71,10 +70,10 @@ pub async fn list_structures(
         .map(|cursor| pagination::decode::<CursorPosition>(cursor)?.into_position(sort))
         .transpose()?;
     let query = ListQuery {
-        kind: params.kind.map(Into::into),
+        kind: params.kind,
         department: params.department,
         region: params.region,
-        discipline: params.discipline.map(Into::into),
+        discipline: params.discipline,
         q: params.q,
         include_archived: params.include_archived.unwrap_or(false),
         sort: sort.into(),
@@ -98,25 +97,24 @@ pub async fn list_structures(
                 .collect(),
             Principal::Anonymous => Default::default(),
         };
-        Ok((page, memberships))
+        Ok::<_, PersistenceError>((page, memberships))
     })
     .await?;
     let next_cursor = page
         .next
         .map(|position| pagination::encode(&CursorPosition::new(sort, position)));
-    Ok(
-        pagination::page_response(&req, next_cursor.as_deref()).json(StructurePage {
-            data: page
-                .items
-                .into_iter()
-                .map(|structure| {
-                    let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
-                    StructureView::new(structure, seen)
-                })
-                .collect(),
-            next_cursor,
-        }),
-    )
+    Ok(Page {
+        data: page
+            .items
+            .into_iter()
+            .map(|structure| {
+                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                StructureView::new(structure, seen)
+            })
+            .collect(),
+        next_cursor,
+    }
+    .respond(&req))
 }
 
 /// Create a structure.
@@ -137,13 +135,10 @@ pub async fn list_structures(
             ("Location" = String, description = "URL of the new structure."),
             ("ETag" = String, description = "Current version."),
         )),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[post("/structures")]
@@ -205,10 +200,7 @@ pub async fn create_structure(
         (status = 200, description = "The structure.", body = StructureView,
             headers(("ETag" = String, description = "Current version."))),
         (status = 304, description = "Not modified: your copy is current."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::NotFound,
-        responses::Unavailable,
     )
 )]
 #[get("/structures/{id}")]
@@ -216,11 +208,14 @@ pub async fn get_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let structure = find_live(&pool, id).await?;
-    let seen = visibility(&caller.0, membership_of(&pool, &caller, id).await?);
+    let principal = caller.0.clone();
+    let (structure, role) = db::run(&pool, move |conn| {
+        live_structure_with_role(conn, &principal, id)
+    })
+    .await?;
+    let seen = visibility(&caller.0, role);
     if conditional::not_modified(&req, structure.version)? {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag(structure.version)))
@@ -245,8 +240,6 @@ pub async fn get_structure(
     responses(
         (status = 200, description = "The updated structure.", body = StructureView,
             headers(("ETag" = String, description = "New version."))),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::Conflict,
@@ -254,7 +247,6 @@ pub async fn get_structure(
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
-        responses::Unavailable,
     )
 )]
 #[patch("/structures/{id}")]
@@ -263,52 +255,52 @@ pub async fn update_structure(
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
     body: JsonBody<UpdateStructure>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
     let patch = StructurePatch::from(body.value);
-    find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Update,
-        membership_of(&pool, &caller, id).await?,
-    )?;
+    let geography = Arc::clone(geography.get_ref());
+    // The caller as the SIRET check after a refused write sees it.
+    let asking = caller.clone();
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
-        let current = find_live(&pool, id).await?;
-        // Bad input is reported before a stale version: it needs fixing either way.
-        let data = patch
-            .clone()
-            .apply(&current.data, geography.as_ref().as_ref())?;
-        check_if_match(condition.as_ref(), current.version)?;
-        if data == current.data {
-            return Ok(structure_response(
-                HttpResponse::Ok(),
-                current,
-                Visibility::Full,
-            ));
-        }
-        let event = audit::event(
-            &caller,
-            "structure.update",
-            "structure",
-            id,
-            &data.changed_fields(Some(&current.data)),
+        let (caller, precondition, patch, geography) = (
+            caller.clone(),
+            condition.clone(),
+            patch.clone(),
+            Arc::clone(&geography),
         );
+        let mut event = audit::event(&caller, "structure.update", "structure", id, &[]);
+        // Read, authorize and write in one transaction: the rights checked are those of
+        // the moment of the write.
         let result = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
-                conn,
-                |conn| structures::update(conn, &current, data),
-                |_| event,
-            )
+            write_transaction::<_, ApiError>(conn, |conn| {
+                let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
+                authorize(&caller, StructureAction::Update, role)?;
+                // Bad input is reported before a stale version: it needs fixing either way.
+                let data = patch.apply(&current.data, geography.as_ref())?;
+                check_if_match(precondition.as_ref(), current.version)?;
+                if data == current.data {
+                    return Ok(current);
+                }
+                event.changed_fields = data
+                    .changed_fields(Some(&current.data))
+                    .iter()
+                    .map(|field| (*field).to_owned())
+                    .collect();
+                Ok(persistence::audit::recorded(
+                    conn,
+                    |conn| structures::update(conn, &current, data),
+                    |_| event,
+                )?)
+            })
         })
         .await;
         match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            Err(error) => return Err(disclose_siret_holder(&pool, &caller, error).await),
+            Err(error) => return Err(disclose_siret_holder(&pool, &asking, error).await),
             result => {
                 return Ok(structure_response(
                     HttpResponse::Ok(),
@@ -334,12 +326,9 @@ pub async fn update_structure(
     ),
     responses(
         (status = 204, description = "Archived."),
-        responses::BadRequest,
-        responses::Unauthorized,
         responses::Forbidden,
         responses::NotFound,
         responses::PreconditionFailed,
-        responses::Unavailable,
     )
 )]
 #[delete("/structures/{id}")]
@@ -347,18 +336,10 @@ pub async fn archive_structure(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
-    id: web::Path<String>,
+    PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
     caller.signed_in()?;
     let condition = if_match(&req)?;
-    let current = find_live(&pool, id).await?;
-    authorize(
-        &caller,
-        StructureAction::Archive,
-        membership_of(&pool, &caller, id).await?,
-    )?;
-    check_if_match(condition.as_ref(), current.version)?;
     let event = audit::event(
         &caller,
         "structure.archive",
@@ -367,7 +348,16 @@ pub async fn archive_structure(
         &["archived_at"],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(conn, |conn| structures::archive(conn, &current), |_| event)
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
+            authorize(&caller, StructureAction::Archive, role)?;
+            check_if_match(condition.as_ref(), current.version)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| structures::archive(conn, &current),
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
