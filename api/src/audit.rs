@@ -1,6 +1,6 @@
 //! Recording writes in the audit log, in the same blocking task as the write.
 
-use domain::access::{ActorKind, Principal};
+use domain::access::{AccountId, ActorKind, Principal};
 use persistence::audit::NewEvent;
 
 use crate::auth::Caller;
@@ -19,6 +19,43 @@ pub fn event(
         Principal::Account { id, .. } => (ActorKind::Account, Some(id.to_string())),
         Principal::Client { id, .. } => (ActorKind::Client, Some(id.to_string())),
     };
+    new_event(
+        actor_kind,
+        actor_id,
+        action,
+        object_type,
+        object_id,
+        changed_fields,
+    )
+}
+
+/// An audit event for the holder of `account` when they proved who they are with
+/// something other than an access token (a password reset token).
+pub fn event_by_account(
+    account: AccountId,
+    action: &'static str,
+    object_type: &'static str,
+    object_id: impl ToString,
+    changed_fields: &[&str],
+) -> NewEvent {
+    new_event(
+        ActorKind::Account,
+        Some(account.to_string()),
+        action,
+        object_type,
+        object_id,
+        changed_fields,
+    )
+}
+
+fn new_event(
+    actor_kind: ActorKind,
+    actor_id: Option<String>,
+    action: &'static str,
+    object_type: &'static str,
+    object_id: impl ToString,
+    changed_fields: &[&str],
+) -> NewEvent {
     NewEvent {
         actor_kind: actor_kind.as_str(),
         actor_id,

@@ -2,6 +2,7 @@
 //! a default that runs the server with no setup at all.
 
 use clap::{Args, ValueEnum};
+use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -11,14 +12,16 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Database: `sqlite://PATH` (embedded, the default) or `postgres://…`.
+    /// Database: `sqlite://PATH` (embedded, the default) or `postgres://…`. A secret:
+    /// it may hold a password (logs show it through `persistence::db::redact`).
     #[arg(
         long,
         env = "OES_DATABASE_URL",
         default_value = "sqlite://data/oes.db",
+        hide_env_values = true,
         global = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
     /// Address and port to listen on.
     #[arg(
         long,
@@ -59,7 +62,7 @@ pub struct Settings {
     /// Secret that signs access tokens (HS256), at least 32 characters; every instance
     /// must share it. Unset: one is generated into the data folder.
     #[arg(long, env = "OES_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// An EC P-256 private key (PKCS#8 PEM file): tokens are then signed ES256 with a
     /// `kid`, and `/.well-known/jwks.json` publishes the public key. Replaces the secret.
     #[arg(long, env = "OES_JWT_PRIVATE_KEY_FILE", global = true)]
@@ -102,6 +105,23 @@ pub struct Settings {
         global = true
     )]
     pub sign_in_limit_per_account: u32,
+    /// Sign-ups (`POST /v1/accounts`) a minute from one IP address (0: no limit).
+    #[arg(
+        long,
+        env = "OES_SIGN_UP_LIMIT_PER_IP",
+        default_value_t = 10,
+        global = true
+    )]
+    pub sign_up_limit_per_ip: u32,
+    /// Password reset redemptions (`POST /v1/auth/password-reset`) a minute from one IP
+    /// address (0: no limit).
+    #[arg(
+        long,
+        env = "OES_PASSWORD_RESET_LIMIT_PER_IP",
+        default_value_t = 10,
+        global = true
+    )]
+    pub password_reset_limit_per_ip: u32,
     /// Requests a minute from one signed-in account or API client (0: no limit).
     #[arg(
         long,
@@ -124,7 +144,7 @@ impl Settings {
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> Self {
         Self {
-            database_url: database_url.to_owned(),
+            database_url: database_url.to_owned().into(),
             bind: "127.0.0.1:0".into(),
             pool_size: 8,
             workers: Some(1),
@@ -133,7 +153,7 @@ impl Settings {
             cors_origins: String::new(),
             body_limit: 1_048_576,
             data_dir: std::env::temp_dir(),
-            jwt_secret: Some(crate::auth::tokens::new_refresh_token()),
+            jwt_secret: Some(crate::auth::secrets::random_secret()),
             jwt_private_key_file: None,
             jwt_key_id: None,
             jwt_issuer: "oes-api".into(),
@@ -142,7 +162,52 @@ impl Settings {
             // Tests sign in far more often than people do; the limits have their own test.
             sign_in_limit_per_ip: 0,
             sign_in_limit_per_account: 0,
+            sign_up_limit_per_ip: 0,
+            password_reset_limit_per_ip: 0,
             rate_limit_per_caller: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_the_settings_shows_no_secret() {
+        let mut settings =
+            Settings::for_database("postgres://oes:db-password-4f7a@db.example:5432/oes");
+        settings.jwt_secret = Some("jwt-secret-0123456789abcdef0123456789".into());
+        let printed = format!("{settings:?} {settings:#?}");
+        assert!(!printed.contains("db-password-4f7a"), "{printed}");
+        assert!(!printed.contains("jwt-secret-0123"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
+    }
+
+    #[test]
+    fn secrets_are_read_from_the_environment_names_of_the_readme() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        use clap::Parser;
+        use secrecy::ExposeSecret;
+        let cli = Cli::try_parse_from([
+            "oes",
+            "--database-url",
+            "postgres://oes:pw@db/oes",
+            "--jwt-secret",
+            "a-secret-of-at-least-thirty-two-characters",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.settings.database_url.expose_secret(),
+            "postgres://oes:pw@db/oes"
+        );
+        assert_eq!(
+            cli.settings.jwt_secret.unwrap().expose_secret(),
+            "a-secret-of-at-least-thirty-two-characters"
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use api::config::{LogFormat, Settings};
 use api::startup::{self, Application};
 use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -126,7 +127,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let settings = cli.settings;
-    tracing::info!(database = %persistence::db::redact(&settings.database_url), "opening database");
+    tracing::info!(
+        database = %persistence::db::redact(settings.database_url.expose_secret()),
+        "opening database"
+    );
     let state = startup::prepare(&settings)?;
     match cli.command {
         None => serve(settings, state, cli.demo),
@@ -198,24 +202,29 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     password_stdin,
                 },
         }) => {
-            let password = if password_stdin {
+            let password: SecretString = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
-                line.trim_end_matches(['\r', '\n']).to_owned()
+                // Both copies are wiped when dropped.
+                let line = SecretString::from(line);
+                line.expose_secret()
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned()
+                    .into()
             } else {
-                api::auth::tokens::new_refresh_token()
+                api::auth::secrets::random_secret()
             };
-            let new = domain::access::NewAccount::parse(&email, &name, &password)
+            let new = domain::access::NewAccount::parse(&email, &name, password.expose_secret())
                 .map_err(|e| e.to_string())?;
             let role = domain::access::AgencyRole::parse(&role).map_err(|e| e.to_string())?;
-            let hash = api::auth::passwords::hash(&password)?;
+            let hash = api::auth::passwords::hash(password.expose_secret())?;
             let mut conn = state.pool.get()?;
             let account =
                 persistence::identity::accounts::create(&mut conn, new, hash, Some(role))?;
             tracing::info!(id = %account.id, role = role.as_str(), "account created");
             if !password_stdin {
                 // Shown once: only its hash is kept.
-                println!("{password}");
+                println!("{}", password.expose_secret());
             }
             Ok(())
         }

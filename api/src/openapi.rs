@@ -65,8 +65,9 @@ impl utoipa::Modify for BearerAuth {
 /// The error responses every `/v1` operation may give, declared here once instead of on
 /// each operation: 400 (a malformed header, query or body), 401 (a token that is
 /// invalid, expired or whose account is disabled; sent even to public operations),
-/// 429 (sign-in limits on the token endpoint, the per-caller limit everywhere a token is
-/// accepted) and 503 (the database is not answering).
+/// 429 (sign-in limits on the token endpoint, per-IP limits on sign-ups and password
+/// resets, the per-caller limit everywhere a token is accepted) and 503 (the database is
+/// not answering).
 struct CommonErrors;
 
 impl utoipa::Modify for CommonErrors {

@@ -7,7 +7,7 @@
 
 use chrono::{Duration, Utc};
 use domain::geography::OCCITANIE;
-use domain::siret::with_check_digit;
+use domain::structures::siret::with_check_digit;
 use domain::{
     Address, Commune, Discipline, Licence, LicenceCategory, LicenceNumber, NewStructure, Siret,
     Structure, StructureId, StructureKind,

@@ -9,6 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use persistence::reference::{self, ReferenceGeography, Sources};
 use persistence::{PersistenceError, Pool, db};
+use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -46,7 +47,7 @@ pub struct State {
 /// Opens the pool, applies pending migrations and loads the reference geography.
 /// Blocking: call it before the server starts, or from a blocking thread.
 pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
-    let pool = db::connect(&settings.database_url, settings.pool_size)?;
+    let pool = db::connect(settings.database_url.expose_secret(), settings.pool_size)?;
     let mut conn = pool.get().map_err(PersistenceError::from)?;
     let applied = db::run_migrations(&mut conn)?;
     if !applied.is_empty() {
@@ -75,10 +76,10 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
             .map_err(StartupError::Secret)?
         }
         None => {
-            let secret = tokens::secret(settings.jwt_secret.as_deref(), &settings.data_dir)
+            let secret = tokens::secret(settings.jwt_secret.as_ref(), &settings.data_dir)
                 .map_err(StartupError::Secret)?;
             TokenKeys::new(
-                &secret,
+                secret.expose_secret(),
                 &settings.jwt_issuer,
                 settings.access_token_ttl,
                 settings.refresh_token_ttl,
@@ -136,11 +137,7 @@ impl Application {
         let pool = web::Data::new(state.pool);
         let geography = web::Data::new(state.geography);
         let keys = web::Data::new(state.keys);
-        let limits = web::Data::new(Limits::new(
-            settings.sign_in_limit_per_ip,
-            settings.sign_in_limit_per_account,
-            settings.rate_limit_per_caller,
-        ));
+        let limits = web::Data::new(Limits::from_settings(settings));
         {
             // Keyed limiters remember every key; forget the idle ones now and then.
             let limits = limits.clone();

@@ -44,7 +44,7 @@ impl fmt::Display for AccountId {
 }
 
 /// The same pattern as structures' emails: the contract states it.
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile(crate::structure::EMAIL_PATTERN));
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| compile(crate::structures::EMAIL_PATTERN));
 
 /// An email address, kept as typed and compared in lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Email {
         text::matching(
             value,
             &EMAIL,
-            crate::structure::EMAIL_MAX,
+            crate::structures::EMAIL_MAX,
             FieldProblem::Email,
         )
         .map(|as_typed| Self { as_typed })
@@ -165,6 +165,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Moves on whenever every sign-in must end (a password reset): access tokens carry
+    /// the epoch they were issued in, and one from an older epoch no longer works.
+    pub session_epoch: i64,
 }
 
 string_enum!(

@@ -76,19 +76,16 @@ pub trait ClosedSet: Copy + 'static {
 pub mod access;
 pub mod geography;
 pub mod ids;
-pub mod invitation;
-pub mod licence;
 pub mod search;
-pub mod siret;
-pub mod structure;
+pub mod structures;
 pub mod text;
 pub mod validation;
 
 pub use geography::{Commune, Department, Geography};
 pub use ids::StructureId;
-pub use licence::{Licence, LicenceCategory, LicenceNumber};
-pub use siret::Siret;
-pub use structure::{
+pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
+pub use structures::siret::Siret;
+pub use structures::{
     Address, AddressInput, Discipline, NewStructure, Structure, StructureInput, StructureKind,
     StructurePatch,
 };

@@ -105,6 +105,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        session_epoch -> BigInt,
     }
 }
 

@@ -4,6 +4,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use persistence::Pool;
 use reqwest::header::HeaderMap;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -109,8 +110,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         member_token: String::new(),
         jwt_secret: settings
             .jwt_secret
-            .clone()
-            .expect("test settings carry a secret"),
+            .as_ref()
+            .expect("test settings carry a secret")
+            .expose_secret()
+            .to_owned(),
         pool,
         _database: database,
     };
@@ -317,5 +320,5 @@ pub fn company(name: &str) -> Value {
 
 /// The SIRET for a small serial, with its Luhn key.
 pub fn siret(serial: u32) -> String {
-    domain::siret::with_check_digit(&format!("1{serial:012}"))
+    domain::structures::siret::with_check_digit(&format!("1{serial:012}"))
 }

@@ -1,7 +1,7 @@
 //! Who is calling: the bearer token, checked, and its account, read from the database
-//! on every request so that disabling an account takes effect at once. An API client is
-//! read with its maker's standing (two queries, whatever the maker's memberships), so
-//! that it acts only where its maker still may.
+//! on every request so that disabling an account or resetting its password takes effect
+//! at once. An API client is read with its maker's standing (two queries, whatever the
+//! maker's memberships), so that it acts only where its maker still may.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -105,6 +105,10 @@ impl FromRequest for Caller {
                     other => other,
                 })?;
             if account.status != AccountStatus::Active {
+                return Err(ApiError::InvalidToken);
+            }
+            // Issued before the account's last password reset: that sign-in has ended.
+            if claims.epoch.unwrap_or(0) != account.session_epoch {
                 return Err(ApiError::InvalidToken);
             }
             if let Some(limits) = &limits {

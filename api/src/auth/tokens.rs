@@ -1,6 +1,7 @@
 //! Access tokens: short-lived JWTs (HS256) whose `iss`, `aud`, `sub`, `exp`, `iat` and
-//! `jti` are always set and always checked; refresh tokens: opaque random strings stored
-//! as SHA-256 hashes.
+//! `jti` are always set and always checked (`nbf` too when a token has one); an
+//! account's tokens also carry its session epoch. Refresh tokens are opaque random
+//! strings (`secrets`) stored as SHA-256 hashes.
 
 use std::path::Path;
 
@@ -8,9 +9,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
-use rand::RngCore;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::auth::secrets;
 
 /// Clock difference tolerated between instances, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
@@ -24,6 +27,10 @@ pub struct Claims {
     pub exp: u64,
     pub iat: u64,
     pub jti: String,
+    /// The account's session epoch when the token was issued (absent for API clients, and
+    /// in tokens issued before epochs existed: those count as epoch 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -47,6 +54,8 @@ impl TokenKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        // Checked when present: a token not valid yet is refused like an expired one.
+        validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         validation
     }
@@ -116,8 +125,9 @@ impl TokenKeys {
         self.jwks.as_ref()
     }
 
-    /// A signed access token for `subject`.
-    pub fn issue(&self, subject: &str) -> Result<String, String> {
+    /// A signed access token for `subject`; `epoch` is the account's session epoch
+    /// (`None` for API clients).
+    pub fn issue(&self, subject: &str, epoch: Option<i64>) -> Result<String, String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -126,6 +136,7 @@ impl TokenKeys {
             exp: now + self.access_ttl_seconds,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
+            epoch,
         };
         encode(&self.header, &claims, &self.encoding).map_err(|e| e.to_string())
     }
@@ -144,27 +155,33 @@ impl TokenKeys {
 
 /// The signing secret: the configured one, or one generated once and kept in the data
 /// folder (readable by the owner only) so that tokens survive restarts.
-pub fn secret(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, String> {
+pub fn secret(
+    configured: Option<&SecretString>,
+    data_dir: &Path,
+) -> Result<SecretSlice<u8>, String> {
     if let Some(secret) = configured {
+        let secret = secret.expose_secret();
         if secret.len() < 32 {
             return Err("OES_JWT_SECRET must be at least 32 characters".into());
         }
-        return Ok(secret.as_bytes().to_vec());
+        return Ok(secret.as_bytes().to_vec().into());
     }
     let path = data_dir.join(SECRET_FILE);
     if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = SecretString::from(existing);
         return URL_SAFE_NO_PAD
-            .decode(existing.trim())
+            .decode(existing.expose_secret().trim())
+            .map(Into::into)
             .map_err(|e| format!("{}: {e}", path.display()));
     }
     tracing::warn!(
         path = %path.display(),
         "OES_JWT_SECRET is not set: generated a signing secret; set one shared by every instance"
     );
-    let mut secret = vec![0u8; 48];
-    rand::rng().fill_bytes(&mut secret);
+    let secret = secrets::random_key(48);
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    write_private(&path, &URL_SAFE_NO_PAD.encode(&secret))
+    let encoded = SecretString::from(URL_SAFE_NO_PAD.encode(secret.expose_secret()));
+    write_private(&path, encoded.expose_secret())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(secret)
 }
@@ -186,18 +203,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
-/// A new opaque refresh token.
-pub fn new_refresh_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What the database keeps of a refresh token.
-pub fn refresh_token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,16 +214,18 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_and_names_its_subject() {
         let keys = keys();
-        let token = keys.issue("subject-1").unwrap();
-        assert_eq!(keys.verify(&token).unwrap().sub, "subject-1");
+        let token = keys.issue("subject-1", Some(3)).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.sub, "subject-1");
+        assert_eq!(claims.epoch, Some(3));
     }
 
     #[test]
     fn tokens_of_another_key_or_audience_fail() {
         let other = TokenKeys::new(b"another secret another secret !!", "oes-test", 60, 600);
-        assert!(keys().verify(&other.issue("s").unwrap()).is_none());
+        assert!(keys().verify(&other.issue("s", None).unwrap()).is_none());
         let foreign = TokenKeys::new(b"0123456789abcdef0123456789abcdef", "elsewhere", 60, 600);
-        assert!(keys().verify(&foreign.issue("s").unwrap()).is_none());
+        assert!(keys().verify(&foreign.issue("s", None).unwrap()).is_none());
         assert!(keys().verify("not.a.token").is_none());
     }
 }

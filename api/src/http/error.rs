@@ -595,6 +595,11 @@ pub mod responses {
         "Conflict: duplicate SIRET, or a request with the same Idempotency-Key still in flight."
     );
     problem_response!(
+        EmailConflict,
+        409,
+        "Conflict: an account already has this e-mail, or a request with the same Idempotency-Key is still in flight."
+    );
+    problem_response!(
         PreconditionFailed,
         412,
         "If-Match does not match the current version."

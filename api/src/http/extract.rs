@@ -251,7 +251,7 @@ uuid_path_params!(
     domain::StructureId,
     domain::access::AccountId,
     domain::access::ClientId,
-    domain::invitation::InvitationId
+    domain::structures::invitation::InvitationId
 );
 
 /// What a route's path parameters parse into, in the order they appear.

@@ -1,14 +1,25 @@
-//! Rate limits: sign-in attempts per IP and per account, and a general limit per
+//! Rate limits: sign-in attempts per IP and per account, the other anonymous requests
+//! that run Argon2 (sign-ups, password resets) per IP, and a general limit per
 //! authenticated caller (account or API client). Refusals are 429 problems with
 //! `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy` headers.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::config::Settings;
 use crate::http::error::ApiError;
+
+/// The key of per-IP limits: the peer address, not `X-Forwarded-For`, which a client
+/// could fill with a new value for every request.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
 
 /// One keyed limit: `per_minute` requests a minute per key, in bursts of as many.
 pub struct Limit {
@@ -49,16 +60,21 @@ impl Limit {
 /// Every limit of the server.
 pub struct Limits {
     pub sign_in_per_ip: Option<Limit>,
+    /// Keyed `account:{email}` or `client:{client_id}` (the parsed id, in one spelling).
     pub sign_in_per_account: Option<Limit>,
+    pub sign_up_per_ip: Option<Limit>,
+    pub password_reset_per_ip: Option<Limit>,
     pub per_caller: Option<Limit>,
 }
 
 impl Limits {
-    pub fn new(sign_in_per_ip: u32, sign_in_per_account: u32, per_caller: u32) -> Self {
+    pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            sign_in_per_ip: Limit::per_minute(sign_in_per_ip),
-            sign_in_per_account: Limit::per_minute(sign_in_per_account),
-            per_caller: Limit::per_minute(per_caller),
+            sign_in_per_ip: Limit::per_minute(settings.sign_in_limit_per_ip),
+            sign_in_per_account: Limit::per_minute(settings.sign_in_limit_per_account),
+            sign_up_per_ip: Limit::per_minute(settings.sign_up_limit_per_ip),
+            password_reset_per_ip: Limit::per_minute(settings.password_reset_limit_per_ip),
+            per_caller: Limit::per_minute(settings.rate_limit_per_caller),
         }
     }
 
@@ -73,6 +89,8 @@ impl Limits {
         for limit in [
             &self.sign_in_per_ip,
             &self.sign_in_per_account,
+            &self.sign_up_per_ip,
+            &self.password_reset_per_ip,
             &self.per_caller,
         ]
         .into_iter()

@@ -27,6 +27,7 @@ struct AccountRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    session_epoch: i64,
 }
 
 fn corrupt(id: &str, detail: impl std::fmt::Display) -> PersistenceError {
@@ -50,6 +51,7 @@ impl AccountRow {
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             version: self.version,
+            session_epoch: self.session_epoch,
         };
         Ok((account, self.password_hash))
     }
@@ -74,6 +76,7 @@ pub fn create(
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
         version: 1,
+        session_epoch: 0,
     };
     diesel::insert_into(accounts::table)
         .values(&row)

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime};
 use diesel::prelude::*;
-use domain::access::AccountId;
+use domain::access::{Account, AccountId};
 
 use crate::clock::storable_now;
 use crate::db::{DbConnection, write_transaction};
@@ -13,8 +13,9 @@ use crate::schema::{accounts, password_resets, refresh_tokens};
 /// What a refresh token stood for when it was presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refresh {
-    /// Valid: it is now spent and the new token (same family) is stored.
-    Rotated { account: AccountId },
+    /// Valid: it is now spent and the new token (same family) is stored. The account
+    /// as it was in that transaction (its status and session epoch decide the rest).
+    Rotated { account: Account },
     /// Spent before: someone replayed it, so its whole family is now revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -44,15 +45,13 @@ pub fn store_refresh_token(
     Ok(())
 }
 
-type TokenRecord = (
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
-
 /// Spends a refresh token and stores its successor, atomically.
+///
+/// The token is spent by one conditional update (`used_at` still null, not revoked, not
+/// expired): of many simultaneous presentations exactly one changes the row, the others
+/// find it spent and count as replays, which revoke the family. On PostgreSQL the losers
+/// wait on the winner's row lock and then re-check the condition; on SQLite writers are
+/// serialized by `BEGIN IMMEDIATE`.
 pub fn rotate_refresh_token(
     conn: &mut DbConnection,
     presented_hash: &str,
@@ -60,41 +59,50 @@ pub fn rotate_refresh_token(
     lifetime: Duration,
     now: DateTime<chrono::Utc>,
 ) -> Result<Refresh, PersistenceError> {
+    let at = now.naive_utc();
     write_transaction(conn, |conn| {
-        let record: Option<TokenRecord> = refresh_tokens::table
+        let spent = diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(presented_hash))
+                .filter(refresh_tokens::used_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(at)),
+        )
+        .set(refresh_tokens::used_at.eq(Some(at)))
+        .execute(conn)?;
+        let record: Option<(String, String, Option<NaiveDateTime>)> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(presented_hash))
             .select((
                 refresh_tokens::family_id,
                 refresh_tokens::account_id,
-                refresh_tokens::expires_at,
                 refresh_tokens::used_at,
-                refresh_tokens::revoked_at,
             ))
             .first(conn)
             .optional()?;
-        let Some((family, account, expires_at, used_at, revoked_at)) = record else {
+        let Some((family, account, used_at)) = record else {
             return Ok(Refresh::Invalid);
         };
-        if used_at.is_some() {
+        if spent == 0 {
+            if used_at.is_none() {
+                // Revoked or expired, never used.
+                return Ok(Refresh::Invalid);
+            }
             diesel::update(
                 refresh_tokens::table
                     .filter(refresh_tokens::family_id.eq(&family))
                     .filter(refresh_tokens::revoked_at.is_null()),
             )
-            .set(refresh_tokens::revoked_at.eq(Some(now.naive_utc())))
+            .set(refresh_tokens::revoked_at.eq(Some(at)))
             .execute(conn)?;
             return Ok(Refresh::Reused);
         }
-        if revoked_at.is_some() || expires_at <= now.naive_utc() {
-            return Ok(Refresh::Invalid);
-        }
-        diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(presented_hash)))
-            .set(refresh_tokens::used_at.eq(Some(now.naive_utc())))
-            .execute(conn)?;
         let account: AccountId = account
             .parse()
             .map_err(|e| PersistenceError::Corrupt(format!("refresh token account: {e}")))?;
         store_refresh_token(conn, account, successor_hash, Some(&family), lifetime)?;
+        // Read in the same transaction: a password reset that commits after this one
+        // moves the epoch on, and the access token issued now is refused from then on.
+        let account = crate::identity::accounts::find(conn, account)?;
         Ok(Refresh::Rotated { account })
     })
 }
@@ -141,8 +149,35 @@ pub fn create_password_reset(
     Ok(())
 }
 
+/// The account a reset token is for, if the token is unspent and unexpired. A check
+/// before the slow work (hashing the new password); [`reset_password`] decides.
+pub fn password_reset_account(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<AccountId>, PersistenceError> {
+    let now = storable_now().naive_utc();
+    let account: Option<String> = password_resets::table
+        .find(token_hash)
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(now))
+        .select(password_resets::account_id)
+        .first(conn)
+        .optional()?;
+    account
+        .map(|account| {
+            account
+                .parse()
+                .map_err(|e| PersistenceError::Corrupt(format!("password reset account: {e}")))
+        })
+        .transpose()
+}
+
 /// Spends a reset token and sets the new password hash; every sign-in of the account
-/// is revoked. `false` for an unknown, spent or expired token.
+/// ends: its refresh tokens are revoked and its session epoch moves on, so access tokens
+/// issued before no longer work. `None` for an unknown, spent or expired token.
+///
+/// The token is spent by one conditional update, so of simultaneous redemptions exactly
+/// one succeeds.
 pub fn reset_password(
     conn: &mut DbConnection,
     token_hash: &str,
@@ -150,29 +185,27 @@ pub fn reset_password(
 ) -> Result<Option<AccountId>, PersistenceError> {
     let now = storable_now().naive_utc();
     write_transaction(conn, |conn| {
-        let found: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = password_resets::table
-            .find(token_hash)
-            .select((
-                password_resets::account_id,
-                password_resets::expires_at,
-                password_resets::used_at,
-            ))
-            .first(conn)
-            .optional()?;
-        let Some((account, expires_at, None)) = found else {
-            return Ok(None);
-        };
-        if expires_at <= now {
+        let spent = diesel::update(
+            password_resets::table
+                .find(token_hash)
+                .filter(password_resets::used_at.is_null())
+                .filter(password_resets::expires_at.gt(now)),
+        )
+        .set(password_resets::used_at.eq(Some(now)))
+        .execute(conn)?;
+        if spent == 0 {
             return Ok(None);
         }
-        diesel::update(password_resets::table.find(token_hash))
-            .set(password_resets::used_at.eq(Some(now)))
-            .execute(conn)?;
+        let account: String = password_resets::table
+            .find(token_hash)
+            .select(password_resets::account_id)
+            .first(conn)?;
         diesel::update(accounts::table.find(&account))
             .set((
                 accounts::password_hash.eq(password_hash),
                 accounts::updated_at.eq(now),
                 accounts::version.eq(accounts::version + 1),
+                accounts::session_epoch.eq(accounts::session_epoch + 1),
             ))
             .execute(conn)?;
         diesel::update(

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use domain::StructureId;
 use domain::access::{AccountId, MembershipRole};
-use domain::invitation::{InvitationId, expiry};
+use domain::structures::invitation::{InvitationId, expiry};
 
 use crate::clock::storable_now;
 use crate::db::{DbConnection, write_transaction};

@@ -66,9 +66,9 @@ fn protected_operations_declare_the_oauth2_scheme() {
 
 #[test]
 fn the_contract_patterns_are_the_domain_patterns() {
-    use domain::licence::LICENCE_NUMBER_PATTERN;
-    use domain::siret::SIRET_PATTERN;
-    use domain::structure::{
+    use domain::structures::licence::LICENCE_NUMBER_PATTERN;
+    use domain::structures::siret::SIRET_PATTERN;
+    use domain::structures::{
         COMMUNE_CODE_PATTERN, EMAIL_PATTERN, FRENCH_POSTAL_CODE_PATTERN, PHONE_PATTERN,
         WEBSITE_PATTERN,
     };

@@ -1,5 +1,5 @@
 use domain::access::AgencyRole;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, client_with, spawn_app};
 
@@ -195,4 +195,159 @@ async fn a_reset_token_works_once_and_signs_the_account_out() {
             .status,
         405
     );
+}
+
+/// Staff make a reset token for the member; returns (member id, token, staff client).
+async fn member_reset_token(app: &crate::helpers::TestApp) -> (String, String, reqwest::Client) {
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let member_id = app.get("/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset = app
+        .send(staff.post(app.url(&format!("/v1/accounts/{member_id}/password-resets"))))
+        .await;
+    assert_eq!(reset.status, 201);
+    let token = reset.json()["reset_token"].as_str().unwrap().to_owned();
+    (member_id, token, staff)
+}
+
+async fn password_changes(app: &crate::helpers::TestApp, staff: &reqwest::Client) -> Vec<Value> {
+    let events = app
+        .send(staff.get(app.url("/v1/audit-events?action=account.password_change")))
+        .await;
+    assert_eq!(events.status, 200);
+    events.json()["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn one_reset_token_redeemed_six_times_at_once_changes_the_password_once() {
+    let app = spawn_app().await;
+    let (_, token, staff) = member_reset_token(&app).await;
+    let attempts = (0..6).map(|i| {
+        app.send(
+            app.anonymous
+                .post(app.url("/v1/auth/password-reset"))
+                .json(&json!({"token": token, "password": format!("new passphrase number {i}")})),
+        )
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [204, 400, 400, 400, 400, 400]);
+    for refused in replies.iter().filter(|r| r.status == 400) {
+        assert_eq!(refused.json()["error"], "invalid_grant");
+    }
+    // The one password that won is the account's; the five others are not.
+    let winner = replies.iter().position(|r| r.status == 204).unwrap();
+    let sign_in = |password: String| {
+        app.send(app.anonymous.post(app.url("/v1/auth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "member@example.org"),
+            ("password", password.as_str()),
+        ]))
+    };
+    for i in 0..6 {
+        let reply = sign_in(format!("new passphrase number {i}")).await;
+        assert_eq!(reply.status, if i == winner { 200 } else { 400 }, "{i}");
+    }
+    assert_eq!(password_changes(&app, &staff).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_access_tokens_issued_before_it_even_in_the_same_second() {
+    let app = spawn_app().await;
+    let (member_id, token, _) = member_reset_token(&app).await;
+    let before = app.sign_in("member@example.org").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Made like a token of the server's from before epochs existed: no epoch claim.
+    let now = chrono::Utc::now().timestamp();
+    let legacy = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"iss": "oes-api", "aud": "oes-api", "sub": member_id,
+                "iat": now, "exp": now + 600, "jti": "legacy"}),
+        &jsonwebtoken::EncodingKey::from_secret(app.jwt_secret.as_bytes()),
+    )
+    .unwrap();
+    for token in [&app.member_token, &before, &legacy] {
+        assert_eq!(
+            app.send(client_with(Some(token)).get(app.url("/v1/me")))
+                .await
+                .status,
+            200
+        );
+    }
+
+    let new_password = "a brand new long passphrase";
+    let redeemed = app
+        .send(
+            app.anonymous
+                .post(app.url("/v1/auth/password-reset"))
+                .json(&json!({"token": token, "password": new_password})),
+        )
+        .await;
+    assert_eq!(redeemed.status, 204);
+
+    for token in [&app.member_token, &before, &legacy] {
+        let reply = app
+            .send(client_with(Some(token)).get(app.url("/v1/me")))
+            .await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.json()["code"], "invalid_token");
+    }
+    // A sign-in after the reset works at once, whatever second it falls in.
+    let after = app
+        .send(app.anonymous.post(app.url("/v1/auth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "member@example.org"),
+            ("password", new_password),
+        ]))
+        .await;
+    assert_eq!(after.status, 200);
+    let after = after.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.send(client_with(Some(&after)).get(app.url("/v1/me")))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_is_in_the_audit_log_and_a_refused_one_is_not() {
+    let app = spawn_app().await;
+    let (member_id, token, staff) = member_reset_token(&app).await;
+    let redeem = |token: String| {
+        app.send(
+            app.anonymous
+                .post(app.url("/v1/auth/password-reset"))
+                .json(&json!({"token": token, "password": "a brand new long passphrase"})),
+        )
+    };
+    assert_eq!(redeem("made-up".into()).await.status, 400);
+    assert!(password_changes(&app, &staff).await.is_empty());
+
+    let redeemed = redeem(token.clone()).await;
+    assert_eq!(redeemed.status, 204);
+    let events = password_changes(&app, &staff).await;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event["object_type"], "account");
+    assert_eq!(event["object_id"], member_id.as_str());
+    assert_eq!(event["actor_kind"], "account");
+    assert_eq!(event["actor_id"], member_id.as_str());
+    assert_eq!(event["changed_fields"], json!(["password"]));
+    assert_eq!(
+        event["request_id"].as_str(),
+        redeemed.header("x-request-id")
+    );
+    // The spent token changes nothing more, and leaves nothing more.
+    assert_eq!(redeem(token).await.status, 400);
+    assert_eq!(password_changes(&app, &staff).await.len(), 1);
+    assert!(!format!("{events:?}").contains("brand new"));
 }

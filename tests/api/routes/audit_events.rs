@@ -300,3 +300,91 @@ async fn each_kind_of_write_leaves_its_event() {
             .contains(client["client_secret"].as_str().unwrap())
     );
 }
+
+/// The message a statement failed with; the test fails if it succeeded.
+fn refusal(result: diesel::QueryResult<usize>) -> String {
+    match result {
+        Err(diesel::result::Error::DatabaseError(_, info)) => info.message().to_owned(),
+        other => panic!("not refused by the database: {other:?}"),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut persistence::db::DbConnection, filter: &str) -> i64 {
+    diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE {filter}"
+    ))
+    .get_result::<Count>(conn)
+    .unwrap()
+    .n
+}
+
+fn event_count(conn: &mut persistence::db::DbConnection) -> i64 {
+    count(conn, "1 = 1")
+}
+
+#[tokio::test]
+async fn truncating_the_audit_log_is_refused_on_postgresql() {
+    let app = spawn_app().await;
+    app.create_structure(&company("Compagnie")).await;
+    let mut conn = app.pool.get().unwrap();
+    if persistence::db::backend(&conn) != persistence::db::Backend::Postgres {
+        return; // SQLite has no TRUNCATE.
+    }
+    let before = event_count(&mut conn);
+    assert!(before > 0);
+    let refused = refusal(diesel::sql_query("TRUNCATE audit_events").execute(&mut *conn));
+    assert!(
+        refused.contains("audit events are append-only"),
+        "{refused}"
+    );
+    assert_eq!(event_count(&mut conn), before);
+}
+
+#[tokio::test]
+async fn replacing_an_audit_event_is_refused_on_sqlite() {
+    let app = spawn_app().await;
+    app.create_structure(&company("Compagnie")).await;
+    let mut conn = app.pool.get().unwrap();
+    if persistence::db::backend(&conn) != persistence::db::Backend::Sqlite {
+        return; // PostgreSQL has no INSERT OR REPLACE; its upsert is an UPDATE, refused.
+    }
+    let replace = |verb: &str| {
+        format!(
+            "{verb} INTO audit_events (id, occurred_at, actor_kind, actor_id, action, \
+             object_type, object_id, request_id, changed_fields) \
+             SELECT id, occurred_at, actor_kind, actor_id, 'forged', object_type, object_id, \
+             request_id, changed_fields FROM audit_events"
+        )
+    };
+    let before = event_count(&mut conn);
+    for verb in ["INSERT OR REPLACE", "REPLACE"] {
+        let refused = refusal(diesel::sql_query(replace(verb)).execute(&mut *conn));
+        assert!(
+            refused.contains("audit events are append-only"),
+            "{verb}: {refused}"
+        );
+    }
+    assert_eq!(event_count(&mut conn), before);
+    assert_eq!(count(&mut conn, "action = 'forged'"), 0);
+    // A new event still goes in.
+    persistence::audit::record(
+        &mut conn,
+        persistence::audit::NewEvent {
+            actor_kind: "anonymous",
+            actor_id: None,
+            action: "test.append",
+            object_type: "test",
+            object_id: "1".into(),
+            request_id: "r".into(),
+            changed_fields: vec![],
+        },
+    )
+    .unwrap();
+    assert_eq!(event_count(&mut conn), before + 1);
+}

@@ -420,3 +420,68 @@ async fn an_expired_refresh_token_no_longer_refreshes() {
     assert_eq!(refused.status, 400);
     assert_eq!(refused.json()["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn ten_simultaneous_presentations_of_one_refresh_token_give_one_new_pair() {
+    let app = spawn_app().await;
+    let refresh = app.sign_in("member@example.org").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let presentations = (0..10).map(|_| token_request(&app, &form));
+    let replies = futures_util::future::join_all(presentations).await;
+    let winners: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for loser in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(loser.status, 400);
+        assert_eq!(loser.json()["error"], "invalid_grant");
+    }
+    let pair = winners[0].json();
+    assert_eq!(
+        me(&app, pair["access_token"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+    // The nine others presented a spent token: replays, which end the whole sign-in,
+    // the new refresh token included.
+    let successor = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", pair["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(successor.status, 400);
+    assert_eq!(successor.json()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused_and_one_valid_since_a_while_is_not() {
+    let app = spawn_app().await;
+    let sub = me(&app, &app.member_token).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = EncodingKey::from_secret(app.jwt_secret.as_bytes());
+    let sign = |claims: &Value| encode(&Header::new(Algorithm::HS256), claims, &secret).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let mut later = claims(&sub);
+    later["nbf"] = json!(now + 3600);
+    let reply = me(&app, &sign(&later)).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.json()["code"], "invalid_token");
+    let mut since = claims(&sub);
+    since["nbf"] = json!(now - 60);
+    assert_eq!(me(&app, &sign(&since)).await.status, 200);
+}

@@ -7,17 +7,19 @@ use domain::access::{
 };
 use persistence::PersistenceError;
 use persistence::identity::accounts;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::auth::{passwords, tokens};
+use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::enums;
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, PathId, QueryParams};
 use crate::http::idempotency;
+use crate::http::limits::{self, Limits};
 use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -79,17 +81,19 @@ pub struct CreateAccount {
     display_name: String,
     /// 15 to 128 characters; a passphrase is best.
     #[schema(
+        value_type = String,
         min_length = 15,
         max_length = 128,
         example = "correct horse battery staple"
     )]
-    password: String,
+    password: SecretString,
 }
 
 /// Sign up.
 ///
 /// Creates an account for a member of a company, venue or festival. Agency roles are
-/// given by administrators only. Then get a token with `POST /v1/auth/token`.
+/// given by administrators only. Then get a token with `POST /v1/auth/token`. Limited
+/// per IP address (`OES_SIGN_UP_LIMIT_PER_IP`).
 #[utoipa::path(
     tag = "auth",
     params(
@@ -99,7 +103,7 @@ pub struct CreateAccount {
     request_body = CreateAccount,
     responses(
         (status = 201, description = "Created.", body = AccountView),
-        responses::Conflict,
+        responses::EmailConflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
@@ -109,14 +113,20 @@ pub struct CreateAccount {
 pub async fn create_account(
     caller: Caller,
     pool: web::Data<Db>,
+    limits: web::Data<Limits>,
     req: HttpRequest,
     body: JsonBody<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
+    Limits::check(&limits.sign_up_per_ip, &limits::client_ip(&req))?;
     let JsonBody { value, raw } = body;
     idempotency::once(&pool, &req, &raw, || async {
-        let new = NewAccount::parse(&value.email, &value.display_name, &value.password)?;
+        let new = NewAccount::parse(
+            &value.email,
+            &value.display_name,
+            value.password.expose_secret(),
+        )?;
         let password = value.password;
-        let hash = web::block(move || passwords::hash(&password))
+        let hash = web::block(move || passwords::hash(password.expose_secret()))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(ApiError::Internal)?;
@@ -192,7 +202,9 @@ const RESET_VALIDITY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PasswordReset {
     /// Send it to the holder over a channel you trust; it works once.
-    pub reset_token: String,
+    #[serde(serialize_with = "secrets::serialize_exposed")]
+    #[schema(value_type = String)]
+    pub reset_token: SecretString,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -383,8 +395,8 @@ pub async fn create_password_reset(
     PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
-    let token = tokens::new_refresh_token();
-    let hash = tokens::refresh_token_hash(&token);
+    let token = secrets::random_secret();
+    let hash = secrets::lookup_hash(&token);
     let expires_at = persistence::clock::storable_now() + RESET_VALIDITY;
     let event = audit::event(
         &caller,

@@ -18,12 +18,13 @@ use domain::{FieldProblem, StructureId, ValidationError};
 use persistence::db::write_transaction;
 use persistence::identity::api_clients::{self, ApiClient};
 use persistence::{DbConnection, PersistenceError};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::auth::{passwords, tokens};
+use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::{JsonBody, PathId};
@@ -138,7 +139,9 @@ impl From<ApiClient> for ApiClientView {
 pub struct ApiClientCredentials {
     pub client: ApiClientView,
     /// Keep it safe: only its hash is stored.
-    pub client_secret: String,
+    #[serde(serialize_with = "crate::auth::secrets::serialize_exposed")]
+    #[schema(value_type = String)]
+    pub client_secret: SecretString,
 }
 
 /// API clients (one page: at most 200).
@@ -213,10 +216,10 @@ async fn authorized_write<T: Send + 'static>(
     .await?
 }
 
-async fn new_secret() -> Result<(String, String), ApiError> {
-    let secret = tokens::new_refresh_token();
+async fn new_secret() -> Result<(SecretString, String), ApiError> {
+    let secret = secrets::random_secret();
     let for_hash = secret.clone();
-    let hash = web::block(move || passwords::hash(&for_hash))
+    let hash = web::block(move || passwords::hash(for_hash.expose_secret()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Internal)?;

@@ -11,16 +11,17 @@ use persistence::PersistenceError;
 use persistence::identity::accounts;
 use persistence::identity::api_clients;
 use persistence::identity::tokens::Refresh;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::passwords;
-use crate::auth::tokens::{self, TokenKeys};
+use crate::auth::tokens::TokenKeys;
 use crate::auth::{CLIENT_SUBJECT, Caller};
+use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::FormBody;
-use crate::http::limits::Limits;
+use crate::http::limits::{self, Limits};
 use crate::routes::accounts::AccountView;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -46,13 +47,15 @@ pub struct TokenRequest {
     /// The account's email.
     #[schema(example = "claire@compagnie.example")]
     username: Option<String>,
-    #[schema(example = "correct horse battery staple")]
-    password: Option<String>,
-    refresh_token: Option<String>,
+    #[schema(value_type = Option<String>, example = "correct horse battery staple")]
+    password: Option<SecretString>,
+    #[schema(value_type = Option<String>)]
+    refresh_token: Option<SecretString>,
     /// `client_credentials`: the client's id (or send HTTP Basic credentials).
     client_id: Option<String>,
     /// `client_credentials`: the client's secret.
-    client_secret: Option<String>,
+    #[schema(value_type = Option<String>)]
+    client_secret: Option<SecretString>,
     /// Accepted and ignored: a token carries its account's roles or its client's scopes.
     scope: Option<String>,
 }
@@ -60,7 +63,9 @@ pub struct TokenRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     /// A JWT to send as `Authorization: Bearer …`.
-    pub access_token: String,
+    #[serde(serialize_with = "secrets::serialize_exposed")]
+    #[schema(value_type = String)]
+    pub access_token: SecretString,
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
@@ -68,15 +73,19 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// Opaque; spent on use: each refresh returns a new one. Absent for API clients,
     /// which ask again with their credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secrets::serialize_exposed_option"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub refresh_token: Option<SecretString>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke (with every token rotated from the same sign-in).
-    #[schema(required = true, min_length = 1)]
-    token: Option<String>,
+    #[schema(value_type = Option<String>, required = true, min_length = 1)]
+    token: Option<SecretString>,
     /// What the token is; access tokens expire on their own, so revoking one changes
     /// nothing.
     token_type_hint: Option<TokenTypeHint>,
@@ -93,8 +102,8 @@ pub enum TokenTypeHint {
 /// A token answer: never cached (RFC 6749 §5.1).
 fn token_response(
     keys: &TokenKeys,
-    access_token: String,
-    refresh_token: Option<String>,
+    access_token: SecretString,
+    refresh_token: Option<SecretString>,
 ) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
@@ -107,20 +116,24 @@ fn token_response(
         })
 }
 
+/// An access token for `account` (in its current session epoch) and a refresh token: the
+/// rotated one, or the first of a new family.
 async fn tokens_for(
     pool: &Db,
     keys: &TokenKeys,
-    account: domain::access::AccountId,
-    family_refresh: Option<String>,
+    account: &domain::access::Account,
+    family_refresh: Option<SecretString>,
 ) -> Result<HttpResponse, ApiError> {
     let access_token = keys
-        .issue(&account.to_string())
-        .map_err(ApiError::Internal)?;
+        .issue(&account.id.to_string(), Some(account.session_epoch))
+        .map_err(ApiError::Internal)?
+        .into();
+    let account = account.id;
     let refresh_token = match family_refresh {
         Some(rotated) => rotated,
         None => {
-            let token = tokens::new_refresh_token();
-            let hash = tokens::refresh_token_hash(&token);
+            let token = secrets::random_secret();
+            let hash = secrets::lookup_hash(&token);
             let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
             db::run(pool, move |conn| {
                 persistence::identity::tokens::store_refresh_token(
@@ -136,7 +149,7 @@ async fn tokens_for(
 
 /// The client id and secret of a client credentials request: HTTP Basic (RFC 6749
 /// §2.3.1, each part form-encoded) or the form's own fields.
-fn client_credentials(req: &HttpRequest, request: &TokenRequest) -> Option<(String, String)> {
+fn client_credentials(req: &HttpRequest, request: &TokenRequest) -> Option<(String, SecretString)> {
     let basic = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -155,7 +168,7 @@ fn client_credentials(req: &HttpRequest, request: &TokenRequest) -> Option<(Stri
                     .next()
                     .map(|(_, value)| value.into_owned())
             };
-            Some((decode(id)?, decode(secret)?))
+            Some((decode(id)?, decode(secret)?.into()))
         });
     basic.or_else(|| Some((request.client_id.clone()?, request.client_secret.clone()?)))
 }
@@ -163,14 +176,11 @@ fn client_credentials(req: &HttpRequest, request: &TokenRequest) -> Option<(Stri
 async fn client_token(
     pool: &Db,
     keys: &TokenKeys,
-    client_id: String,
-    secret: String,
+    id: ClientId,
+    secret: SecretString,
 ) -> Result<HttpResponse, ApiError> {
     let refused = || ApiError::OAuth {
         error: "invalid_client",
-    };
-    let Ok(id) = client_id.parse::<ClientId>() else {
-        return Err(refused());
     };
     let found = db::run(pool, move |conn| match api_clients::find(conn, id) {
         Ok(found) => Ok(Some(found)),
@@ -179,10 +189,10 @@ async fn client_token(
     })
     .await?;
     let verified = web::block(move || match found {
-        Some((client, hash)) if passwords::verify(&secret, &hash) => Some(client),
+        Some((client, hash)) if passwords::verify(secret.expose_secret(), &hash) => Some(client),
         Some(_) => None,
         None => {
-            passwords::verify_nothing(&secret);
+            passwords::verify_nothing(secret.expose_secret());
             None
         }
     })
@@ -194,8 +204,9 @@ async fn client_token(
     };
     db::run(pool, move |conn| api_clients::mark_used(conn, id)).await?;
     let access_token = keys
-        .issue(&format!("{CLIENT_SUBJECT}{}", client.id))
-        .map_err(ApiError::Internal)?;
+        .issue(&format!("{CLIENT_SUBJECT}{}", client.id), None)
+        .map_err(ApiError::Internal)?
+        .into();
     Ok(token_response(keys, access_token, None))
 }
 
@@ -228,30 +239,27 @@ pub async fn issue_token(
     FormBody(request): FormBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let _ = &request.scope;
-    // The peer address, not X-Forwarded-For: a client must not choose its own key.
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    Limits::check(&limits.sign_in_per_ip, &ip)?;
-    let attempted = match request.grant_type.as_deref() {
-        Some("password") => request.username.as_deref().map(str::to_lowercase),
-        Some("client_credentials") => client_credentials(&req, &request).map(|(id, _)| id),
-        _ => None,
-    };
-    if let Some(attempted) = attempted {
-        Limits::check(&limits.sign_in_per_account, &attempted)?;
-    }
+    Limits::check(&limits.sign_in_per_ip, &limits::client_ip(&req))?;
     match request.grant_type.as_deref() {
         Some("client_credentials") => {
-            let Some((id, secret)) = client_credentials(&req, &request) else {
-                return Err(ApiError::OAuth {
-                    error: "invalid_client",
-                });
+            let refused = || ApiError::OAuth {
+                error: "invalid_client",
             };
+            let (id, secret) = client_credentials(&req, &request).ok_or_else(refused)?;
+            // No Argon2 for an id that cannot exist: the IP limit covers those.
+            let id: ClientId = id.parse().map_err(|_| refused())?;
+            // The parsed id, so that other spellings of it (case, braces, `urn:uuid:`,
+            // no hyphens) share one budget.
+            Limits::check(&limits.sign_in_per_account, &format!("client:{id}"))?;
             client_token(&pool, &keys, id, secret).await
         }
         Some("password") => {
+            if let Some(username) = &request.username {
+                Limits::check(
+                    &limits.sign_in_per_account,
+                    &format!("account:{}", username.to_lowercase()),
+                )?;
+            }
             let (Some(username), Some(password)) = (request.username, request.password) else {
                 return Err(ApiError::OAuth {
                     error: "invalid_request",
@@ -267,10 +275,12 @@ pub async fn issue_token(
             .await?;
             // Argon2 is slow on purpose: verify on a blocking thread.
             let account = web::block(move || match found {
-                Some((account, hash)) if passwords::verify(&password, &hash) => Some(account),
+                Some((account, hash)) if passwords::verify(password.expose_secret(), &hash) => {
+                    Some(account)
+                }
                 Some(_) => None,
                 None => {
-                    passwords::verify_nothing(&password);
+                    passwords::verify_nothing(password.expose_secret());
                     None
                 }
             })
@@ -278,7 +288,7 @@ pub async fn issue_token(
             .map_err(|e| ApiError::Internal(e.to_string()))?;
             match account {
                 Some(account) if account.status == AccountStatus::Active => {
-                    tokens_for(&pool, &keys, account.id, None).await
+                    tokens_for(&pool, &keys, &account, None).await
                 }
                 _ => Err(ApiError::OAuth {
                     error: "invalid_grant",
@@ -291,10 +301,10 @@ pub async fn issue_token(
                     error: "invalid_request",
                 });
             };
-            let successor = tokens::new_refresh_token();
+            let successor = secrets::random_secret();
             let (presented_hash, successor_hash) = (
-                tokens::refresh_token_hash(&presented),
-                tokens::refresh_token_hash(&successor),
+                secrets::lookup_hash(&presented),
+                secrets::lookup_hash(&successor),
             );
             let lifetime = Duration::seconds(keys.refresh_ttl_seconds as i64);
             let outcome = db::run(&pool, move |conn| {
@@ -309,16 +319,12 @@ pub async fn issue_token(
             .await?;
             match outcome {
                 Refresh::Rotated { account } => {
-                    let active = db::run(&pool, move |conn| accounts::find(conn, account))
-                        .await?
-                        .status
-                        == AccountStatus::Active;
-                    if !active {
+                    if account.status != AccountStatus::Active {
                         return Err(ApiError::OAuth {
                             error: "invalid_grant",
                         });
                     }
-                    tokens_for(&pool, &keys, account, Some(successor)).await
+                    tokens_for(&pool, &keys, &account, Some(successor)).await
                 }
                 Refresh::Reused => {
                     tracing::warn!("a spent refresh token was presented: its family is revoked");
@@ -364,12 +370,12 @@ pub async fn revoke_token(
     // Only refresh tokens are revocable, so the hint never narrows the search (RFC 7009
     // §2.1 says to look further when it is wrong anyway); it is checked, not used.
     let _ = request.token_type_hint;
-    let Some(token) = request.token.filter(|t| !t.is_empty()) else {
+    let Some(token) = request.token.filter(|t| !t.expose_secret().is_empty()) else {
         return Err(ApiError::OAuth {
             error: "invalid_request",
         });
     };
-    let hash = tokens::refresh_token_hash(&token);
+    let hash = secrets::lookup_hash(&token);
     db::run(&pool, move |conn| {
         persistence::identity::tokens::revoke_refresh_token(conn, &hash)
     })
@@ -521,7 +527,7 @@ pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespons
         return Err(ApiError::Forbidden);
     }
     // A hash of random bytes that were never kept: no password verifies against it.
-    let unusable = web::block(|| passwords::hash(&tokens::new_refresh_token()))
+    let unusable = web::block(|| passwords::hash(secrets::random_secret().expose_secret()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Internal)?;
@@ -543,16 +549,18 @@ pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespons
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
-    #[schema(min_length = 1, max_length = 256)]
-    token: String,
+    #[schema(value_type = String, min_length = 1, max_length = 256)]
+    token: SecretString,
     /// 15 to 128 characters.
-    #[schema(min_length = 15, max_length = 128)]
-    password: String,
+    #[schema(value_type = String, min_length = 15, max_length = 128)]
+    password: SecretString,
 }
 
 /// Set a new password with a reset token.
 ///
-/// The token works once and for one hour. Every sign-in of the account is revoked.
+/// The token works once and for one hour. Every sign-in of the account ends: its refresh
+/// tokens are revoked and its access tokens stop working at once. Limited per IP address
+/// (`OES_PASSWORD_RESET_LIMIT_PER_IP`).
 #[utoipa::path(
     tag = "auth",
     request_body = ResetPassword,
@@ -566,26 +574,59 @@ pub struct ResetPassword {
 #[post("/auth/password-reset")]
 pub async fn reset_password(
     pool: web::Data<Db>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
     body: crate::http::extract::JsonBody<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
+    Limits::check(&limits.password_reset_per_ip, &limits::client_ip(&req))?;
     let ResetPassword { token, password } = body.value;
-    domain::access::check_password(&password)
+    domain::access::check_password(password.expose_secret())
         .map_err(|problem| domain::ValidationError::single("password", problem))?;
-    let hash = web::block(move || passwords::hash(&password))
+    let refused = || ApiError::OAuth {
+        error: "invalid_grant",
+    };
+    let token_hash = secrets::lookup_hash(&token);
+    // The token first: hashing a password (Argon2) for a made-up token is work for nothing.
+    let account = {
+        let token_hash = token_hash.clone();
+        db::run(&pool, move |conn| {
+            persistence::identity::tokens::password_reset_account(conn, &token_hash)
+        })
+        .await?
+        .ok_or_else(refused)?
+    };
+    let hash = web::block(move || passwords::hash(password.expose_secret()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Internal)?;
-    let token_hash = tokens::refresh_token_hash(&token);
-    let reset = db::run(&pool, move |conn| {
-        persistence::identity::tokens::reset_password(conn, &token_hash, hash)
+    // Whoever holds the token acts as the account's holder.
+    let event = crate::audit::event_by_account(
+        account,
+        "account.password_change",
+        "account",
+        account,
+        &["password"],
+    );
+    let changed = db::run(&pool, move |conn| {
+        let changed = persistence::audit::recorded(
+            conn,
+            // Spent meanwhile by a simultaneous request: nothing done, nothing recorded.
+            |conn| {
+                persistence::identity::tokens::reset_password(conn, &token_hash, hash)?
+                    .ok_or(persistence::PersistenceError::NotFound)
+            },
+            |_| event,
+        );
+        match changed {
+            Err(persistence::PersistenceError::NotFound) => Ok(false),
+            other => other.map(|_| true),
+        }
     })
     .await?;
-    match reset {
-        Some(_) => Ok(HttpResponse::NoContent().finish()),
-        None => Err(ApiError::OAuth {
-            error: "invalid_grant",
-        }),
+    if !changed {
+        return Err(refused());
     }
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The public keys that verify access tokens (RFC 7517).
@@ -612,5 +653,45 @@ pub async fn jwks(keys: web::Data<TokenKeys>) -> Result<HttpResponse, ApiError> 
             ]))
             .json(set)),
         None => Err(ApiError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_credentials_shows_no_secret() {
+        let request: TokenRequest = serde_urlencoded::from_str(
+            "grant_type=password&username=claire%40example.org&password=hunter2-passphrase\
+             &refresh_token=refresh-abc123&client_id=c&client_secret=client-secret-xyz",
+        )
+        .unwrap();
+        let reset: ResetPassword = serde_json::from_str(
+            r#"{"token": "reset-token-q1w2", "password": "new-pass-e3r4t5y6"}"#,
+        )
+        .unwrap();
+        let response = TokenResponse {
+            access_token: "eyJ.access.jwt".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+            refresh_token: Some("refresh-next-456".into()),
+        };
+        let printed = format!("{request:?} {reset:?} {response:?}");
+        for secret in [
+            "hunter2-passphrase",
+            "refresh-abc123",
+            "client-secret-xyz",
+            "reset-token-q1w2",
+            "new-pass-e3r4t5y6",
+            "eyJ.access.jwt",
+            "refresh-next-456",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("claire@example.org"));
+        // What goes on the wire still carries them.
+        let wire = serde_json::to_string(&response).unwrap();
+        assert!(wire.contains("eyJ.access.jwt") && wire.contains("refresh-next-456"));
     }
 }

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::StructureId;
 use domain::access::{AccountId, Email, MembershipRole, Principal, StructureAction, may};
-use domain::invitation::InvitationId;
+use domain::structures::invitation::InvitationId;
 use persistence::db::write_transaction;
 use persistence::identity::accounts;
 use persistence::structures::invitations::{self, Invitation, ReceivedInvitation};

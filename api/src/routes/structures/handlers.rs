@@ -12,6 +12,7 @@ use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 
 use super::dto::*;
+use super::query::*;
 use super::{authorize, disclose_siret_holder, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;

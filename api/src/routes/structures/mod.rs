@@ -1,10 +1,12 @@
 //! `/v1/structures`: every organisation the agency works with.
 //!
 //! The pattern every resource follows: `mod.rs` registers the handlers and holds the
-//! resource's guards, `dto.rs` the wire types, `handlers.rs` the handlers.
+//! resource's guards, `dto.rs` the wire types, `query.rs` the list's query string and
+//! cursor, `handlers.rs` the handlers.
 
 mod dto;
 mod handlers;
+mod query;
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -14,6 +16,7 @@ use domain::access::{MembershipRole, Principal, StructureAction, may};
 
 pub use dto::*;
 pub use handlers::*;
+pub use query::*;
 
 use crate::auth::Caller;
 use crate::db::Db;

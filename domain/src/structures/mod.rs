@@ -9,10 +9,14 @@ use regex::Regex;
 
 use crate::geography::Geography;
 use crate::ids::StructureId;
-use crate::licence::{Licence, LicenceCategory, LicenceNumber};
-use crate::siret::Siret;
+pub mod invitation;
+pub mod licence;
+pub mod siret;
+
 use crate::text::{self, compile};
 use crate::validation::{FieldProblem, ValidationError};
+use licence::{Licence, LicenceCategory, LicenceNumber};
+use siret::Siret;
 
 string_enum!(
     /// What kind of organisation a structure is.
