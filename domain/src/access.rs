@@ -793,7 +793,17 @@ mod tests {
             Err(FieldProblem::TooShort { min: PASSWORD_MIN })
         );
         assert!(check_password("correct horse battery").is_ok());
-        assert!(check_password(&"x".repeat(PASSWORD_MAX + 1)).is_err());
+        // The bounds themselves are allowed, counted in characters, not bytes.
+        assert_eq!(check_password(&"é".repeat(PASSWORD_MIN)), Ok(()));
+        assert_eq!(
+            check_password(&"é".repeat(PASSWORD_MIN - 1)),
+            Err(FieldProblem::TooShort { min: PASSWORD_MIN })
+        );
+        assert_eq!(check_password(&"é".repeat(PASSWORD_MAX)), Ok(()));
+        assert_eq!(
+            check_password(&"x".repeat(PASSWORD_MAX + 1)),
+            Err(FieldProblem::TooLong { max: PASSWORD_MAX })
+        );
     }
 
     #[test]

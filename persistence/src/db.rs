@@ -288,7 +288,18 @@ mod tests {
             Backend::Sqlite
         );
         assert_eq!(Backend::of("data/oes.db").unwrap(), Backend::Sqlite);
-        assert!(Backend::of("mysql://u@h/db").is_err());
+        // Another scheme is refused, not taken for a file name, and the error keeps
+        // the password out.
+        match Backend::of("mysql://u:hunter2@h/db") {
+            Err(PersistenceError::Unavailable(message)) => {
+                assert!(
+                    message.contains("unsupported database URL scheme"),
+                    "{message}"
+                );
+                assert!(!message.contains("hunter2"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -10,14 +10,35 @@ pub fn etag(version: i64) -> EntityTag {
     EntityTag::new_strong(format!("v{version}"))
 }
 
+/// True when every value of the header is `*` or a list of entity tags. actix's own
+/// parsers skip the items they cannot read, which would turn a malformed `If-Match`
+/// (`v1` unquoted) into a 412 and a malformed `If-None-Match` into a silent 200.
+fn well_formed(req: &HttpRequest, name: header::HeaderName) -> bool {
+    req.headers().get_all(name).all(|value| {
+        value.to_str().is_ok_and(|text| {
+            let mut items = text
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty());
+            text.trim() == "*"
+                || items
+                    .clone()
+                    .next()
+                    .is_some_and(|_| items.all(|item| item.parse::<EntityTag>().is_ok()))
+        })
+    })
+}
+
 /// The If-Match header, if any; a malformed one is a 400.
 pub fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
     if !req.headers().contains_key(header::IF_MATCH) {
         return Ok(None);
     }
-    IfMatch::parse(req)
-        .map(Some)
-        .map_err(|_| ApiError::InvalidHeader { header: "If-Match" })
+    let invalid = ApiError::InvalidHeader { header: "If-Match" };
+    if !well_formed(req, header::IF_MATCH) {
+        return Err(invalid);
+    }
+    IfMatch::parse(req).map(Some).map_err(|_| invalid)
 }
 
 /// Fails with 412 unless the precondition holds for `version`. Weak tags never match
@@ -34,6 +55,11 @@ pub fn check_if_match(condition: Option<&IfMatch>, version: i64) -> Result<(), A
 pub fn not_modified(req: &HttpRequest, version: i64) -> Result<bool, ApiError> {
     if !req.headers().contains_key(header::IF_NONE_MATCH) {
         return Ok(false);
+    }
+    if !well_formed(req, header::IF_NONE_MATCH) {
+        return Err(ApiError::InvalidHeader {
+            header: "If-None-Match",
+        });
     }
     match IfNoneMatch::parse(req) {
         Ok(IfNoneMatch::Any) => Ok(true),
@@ -52,10 +78,34 @@ mod tests {
     fn only_the_current_strong_tag_satisfies_if_match() {
         let current = IfMatch::Items(vec![etag(3)]);
         assert!(check_if_match(Some(&current), 3).is_ok());
-        assert!(check_if_match(Some(&current), 4).is_err());
+        let refused = |result| matches!(result, Err(ApiError::PreconditionFailed));
+        assert!(refused(check_if_match(Some(&current), 4)));
         let weak = IfMatch::Items(vec![EntityTag::new_weak("v3".into())]);
-        assert!(check_if_match(Some(&weak), 3).is_err());
+        assert!(refused(check_if_match(Some(&weak), 3)));
         assert!(check_if_match(Some(&IfMatch::Any), 9).is_ok());
         assert!(check_if_match(None, 9).is_ok());
+    }
+
+    #[test]
+    fn conditional_headers_are_tags_or_a_star() {
+        use actix_web::test::TestRequest;
+        let with = |value: &str| {
+            TestRequest::default()
+                .insert_header((header::IF_MATCH, value))
+                .to_http_request()
+        };
+        for good in ["\"v1\"", "W/\"v1\"", "\"v1\", \"v2\"", "*", " \"v1\" ,"] {
+            assert!(well_formed(&with(good), header::IF_MATCH), "{good}");
+        }
+        for bad in ["v1", "\"v1\", v2", "", " , ", "**", "\"v1"] {
+            assert!(!well_formed(&with(bad), header::IF_MATCH), "{bad}");
+            assert!(
+                matches!(
+                    if_match(&with(bad)),
+                    Err(ApiError::InvalidHeader { header: "If-Match" })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -623,6 +623,8 @@ mod tests {
         let mut input = company();
         input.address.as_mut().unwrap().commune_code = Some("34999".into());
         let error = NewStructure::parse(&input, &geography()).unwrap_err();
+        assert_eq!(error.errors.len(), 1);
+        assert_eq!(error.errors[0].field, "address.commune_code");
         assert_eq!(error.errors[0].problem.code(), "unknown_commune");
     }
 
@@ -631,6 +633,7 @@ mod tests {
         let mut input = company();
         input.address.as_mut().unwrap().city = Some("Paris".into());
         let error = NewStructure::parse(&input, &geography()).unwrap_err();
+        assert_eq!(error.errors.len(), 1);
         assert_eq!(error.errors[0].field, "address.city");
 
         input.address = Some(AddressInput {
@@ -655,6 +658,8 @@ mod tests {
         let mut input = company();
         input.disciplines = vec!["dance".into(), "dance".into()];
         let error = NewStructure::parse(&input, &geography()).unwrap_err();
+        assert_eq!(error.errors.len(), 1);
+        assert_eq!(error.errors[0].field, "disciplines");
         assert_eq!(error.errors[0].problem, FieldProblem::Duplicate);
     }
 
@@ -705,17 +710,49 @@ mod tests {
         );
     }
 
+    /// Each contract pattern takes what the domain takes and refuses what it refuses:
+    /// compiling alone would pass for a pattern that accepts anything.
     #[test]
-    fn contract_patterns_compile() {
-        for pattern in [
-            EMAIL_PATTERN,
-            WEBSITE_PATTERN,
-            PHONE_PATTERN,
-            COUNTRY_PATTERN,
-            FRENCH_POSTAL_CODE_PATTERN,
-            COMMUNE_CODE_PATTERN,
-        ] {
-            assert!(Regex::new(pattern).is_ok(), "{pattern}");
+    fn contract_patterns_take_good_values_and_refuse_bad_ones() {
+        let cases: [(&str, &[&str], &[&str]); 6] = [
+            (
+                EMAIL_PATTERN,
+                &["contact@theatre-sete.example", "a.b+c@d.fr"],
+                &["nobody", "a@b", "a b@c.fr", "a@b..fr"],
+            ),
+            (
+                WEBSITE_PATTERN,
+                &[
+                    "https://www.theatre-sete.example",
+                    "http://a.fr:8080/saison?x=1",
+                ],
+                &["ftp://a.fr", "https://", "https://a b.fr", "www.a.fr"],
+            ),
+            (
+                PHONE_PATTERN,
+                &["+33 4 67 00 00 00", "04.67.00.00.00", "0467000000"],
+                &["call me", "+33", "04 67 00 00 00 00 00 00 00"],
+            ),
+            (COUNTRY_PATTERN, &["FR", "ES"], &["fr", "FRA", ""]),
+            (
+                FRENCH_POSTAL_CODE_PATTERN,
+                &["34000", "09000"],
+                &["3400", "34 000", "340000"],
+            ),
+            (
+                COMMUNE_CODE_PATTERN,
+                &["34172", "2A004", "97411"],
+                &["3417", "2C004", "341722"],
+            ),
+        ];
+        for (pattern, good, bad) in cases {
+            let regex = Regex::new(pattern).unwrap();
+            for value in good {
+                assert!(regex.is_match(value), "{pattern} refuses {value}");
+            }
+            for value in bad {
+                assert!(!regex.is_match(value), "{pattern} takes {value}");
+            }
         }
     }
 }

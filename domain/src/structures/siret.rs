@@ -78,11 +78,55 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The Luhn key of a payload, written apart from the code under test (which checks a
+    /// whole number instead): from the payload's rightmost digit, weights 2, 1, 2…;
+    /// the digits of every product are summed; the key brings the sum to a ten.
+    fn key_of(payload: &str) -> char {
+        let sum: u32 = payload
+            .chars()
+            .rev()
+            .zip([2, 1].into_iter().cycle())
+            .map(|(c, weight)| {
+                let product = c.to_digit(10).unwrap() * weight;
+                product / 10 + product % 10
+            })
+            .sum();
+        char::from_digit((10 - sum % 10) % 10, 10).unwrap()
+    }
+
+    /// Published SIRETs: INSEE's textbook example, La Poste's head office, Google France
+    /// and the city of Toulouse (from their legal notices).
+    const PUBLISHED: [&str; 4] = [
+        "73282932000074",
+        "35600000000048",
+        "44306184100047",
+        "21310555400017",
+    ];
+
     #[test]
     fn real_sirets_are_accepted() {
-        // A textbook example, La Poste head office (Luhn-valid) and a La Poste branch.
-        for siret in ["73282932000074", "35600000000048", "35600000052135"] {
-            assert!(Siret::parse(siret).is_ok(), "{siret}");
+        for siret in PUBLISHED.into_iter().chain(["35600000052135"]) {
+            assert_eq!(
+                Siret::parse(siret).map(|s| s.to_string()),
+                Ok(siret.to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn the_tests_own_key_agrees_with_published_numbers() {
+        for siret in PUBLISHED {
+            assert_eq!(
+                key_of(&siret[..13]),
+                siret.chars().last().unwrap(),
+                "{siret}"
+            );
+            // A SIREN carries its own Luhn key too.
+            assert_eq!(
+                key_of(&siret[..8]),
+                siret.chars().nth(8).unwrap(),
+                "{siret}"
+            );
         }
     }
 
@@ -104,6 +148,7 @@ mod tests {
             "732829320000744",
             "7328293200007A",
             "73282932 00074",
+            "７３２８２９３２０００７４",
         ] {
             assert_eq!(Siret::parse(bad), Err(FieldProblem::SiretFormat), "{bad}");
         }
@@ -117,19 +162,42 @@ mod tests {
 
     proptest! {
         #[test]
-        fn a_completed_number_always_passes(prefix in "[0-9]{13}") {
-            let siret = with_check_digit(&prefix);
-            prop_assert!(Siret::parse(&siret).is_ok());
+        fn a_number_with_its_luhn_key_passes(payload in "[0-9]{13}") {
+            let siret = format!("{payload}{}", key_of(&payload));
+            prop_assert_eq!(Siret::parse(&siret).map(|s| s.to_string()), Ok(siret));
         }
 
         #[test]
-        fn changing_one_digit_breaks_the_checksum(prefix in "[1-9][0-9]{12}", position in 0usize..14, delta in 1u8..10) {
-            let siret = with_check_digit(&prefix);
-            prop_assume!(!siret.starts_with(LA_POSTE_SIREN));
-            let mut bytes = siret.into_bytes();
+        fn completing_a_number_appends_its_luhn_key(payload in "[0-9]{13}") {
+            prop_assert_eq!(with_check_digit(&payload), format!("{payload}{}", key_of(&payload)));
+        }
+
+        #[test]
+        fn any_other_key_is_refused(payload in "[0-9]{13}", wrong in 0u32..10) {
+            let wrong = char::from_digit(wrong, 10).unwrap();
+            prop_assume!(wrong != key_of(&payload) && !payload.starts_with(LA_POSTE_SIREN));
+            prop_assert_eq!(
+                Siret::parse(&format!("{payload}{wrong}")),
+                Err(FieldProblem::SiretChecksum)
+            );
+        }
+
+        #[test]
+        fn changing_one_digit_breaks_the_checksum(payload in "[0-9]{13}", position in 0usize..14, delta in 1u8..10) {
+            let mut bytes = format!("{payload}{}", key_of(&payload)).into_bytes();
             bytes[position] = b'0' + (bytes[position] - b'0' + delta) % 10;
             let altered = String::from_utf8(bytes).unwrap();
+            prop_assume!(!altered.starts_with(LA_POSTE_SIREN));
             prop_assert_eq!(Siret::parse(&altered), Err(FieldProblem::SiretChecksum));
+        }
+
+        #[test]
+        fn la_poste_numbers_pass_by_luhn_or_by_their_digit_sum(nic in 0u32..100_000) {
+            let siret = format!("{LA_POSTE_SIREN}{nic:05}");
+            let by_luhn = key_of(&siret[..13]) == siret.chars().last().unwrap();
+            let by_sum = siret.chars().map(|c| c.to_digit(10).unwrap()).sum::<u32>() % 5 == 0;
+            let expected = if by_luhn || by_sum { Ok(()) } else { Err(FieldProblem::SiretChecksum) };
+            prop_assert_eq!(Siret::parse(&siret).map(|_| ()), expected);
         }
     }
 }

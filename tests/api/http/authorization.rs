@@ -350,7 +350,15 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
     let mut accounts = 0;
     let mut erasures = 0;
 
-    for (method, path) in operations(&spec) {
+    let operations = operations(&spec);
+    // A spec read wrongly (no paths) would check nothing and pass.
+    for known in [("GET", "/v1/structures"), ("DELETE", "/v1/me")] {
+        assert!(
+            operations.contains(&(known.0.to_owned(), known.1.to_owned())),
+            "{known:?} missing from {operations:?}"
+        );
+    }
+    for (method, path) in operations {
         let operation = format!("{method} {path}");
         for actor in ACTORS {
             for target in [Target::Own, Target::Foreign] {

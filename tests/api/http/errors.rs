@@ -157,4 +157,40 @@ async fn malformed_conditional_and_idempotency_headers_are_400_problems() {
         )
         .await;
     assert_problem(&reply, 400, "invalid_header");
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+
+    // Entity tags are quoted: a bare `v1` is malformed, on writes and on reads, and
+    // refused before anything changes.
+    let created = app.create_structure(&company("Compagnie")).await;
+    let path = format!("/v1/structures/{}", created["id"].as_str().unwrap());
+    for (request, header) in [
+        (
+            app.client
+                .patch(app.url(&path))
+                .header("If-Match", "v1")
+                .json(&serde_json::json!({"name": "Renommée"})),
+            "If-Match",
+        ),
+        (
+            app.client.delete(app.url(&path)).header("If-Match", "v1"),
+            "If-Match",
+        ),
+        (
+            app.client.get(app.url(&path)).header("If-None-Match", "v1"),
+            "If-None-Match",
+        ),
+    ] {
+        let reply = app.send(request).await;
+        assert_problem(&reply, 400, "invalid_header");
+        let detail = reply.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains(header), "{detail}");
+    }
+    let unchanged = app.get(&path).await;
+    assert_eq!(unchanged.status, 200);
+    assert_eq!(unchanged.json(), created);
 }

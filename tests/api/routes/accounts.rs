@@ -23,9 +23,14 @@ async fn staff_list_accounts_and_disable_one_at_once() {
     let next = listed["next_cursor"].as_str().unwrap();
     let rest = app
         .send(staff.get(app.url(&format!("/v1/accounts?limit=1&cursor={next}"))))
-        .await
-        .json();
+        .await;
+    assert_eq!(rest.status, 200, "{}", String::from_utf8_lossy(&rest.bytes));
+    let rest = rest.json();
+    // Two accounts (the member and staff): the second page holds the other one, and ends.
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1);
+    assert!(rest["data"][0]["id"].is_string());
     assert_ne!(rest["data"][0]["id"], listed["data"][0]["id"]);
+    assert_eq!(rest["next_cursor"], serde_json::Value::Null);
     let agency = app
         .send(staff.get(app.url("/v1/accounts?agency_role=staff")))
         .await

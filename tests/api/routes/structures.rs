@@ -539,19 +539,26 @@ async fn an_idempotency_key_replays_the_first_response_byte_for_byte() {
     assert_eq!(reply.status, 422);
     assert_eq!(reply.json()["code"], "idempotency_key_reused");
 
-    // A refused request is remembered too: the same mistake gets the same answer.
-    let bad = json!({"kind": "company"});
-    for _ in 0..2 {
-        let reply = app
-            .send(
-                app.client
-                    .post(app.url("/v1/structures"))
-                    .header("Idempotency-Key", "key-2")
-                    .json(&bad),
-            )
-            .await;
-        assert_eq!(reply.status, 422);
-    }
+    // A refused request is remembered too: the same mistake gets the same answer,
+    // replayed (the problem quotes the first request's id), not computed again.
+    let mut bad = company("Compagnie au SIRET faux");
+    bad["siret"] = json!("73282932000075");
+    let send_bad = || {
+        app.send(
+            app.client
+                .post(app.url("/v1/structures"))
+                .header("Idempotency-Key", "key-2")
+                .json(&bad),
+        )
+    };
+    let refused = send_bad().await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.error_fields(), ["siret"]);
+    assert_eq!(refused.header("idempotent-replayed"), None);
+    let again = send_bad().await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.bytes, refused.bytes);
 }
 
 #[tokio::test]

@@ -1,3 +1,4 @@
+mod demo;
 mod indexes;
 mod migrations;
 mod reference;

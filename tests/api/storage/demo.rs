@@ -1,0 +1,196 @@
+//! `oes seed --demo`: the first thing a newcomer sees reads like a real directory.
+
+use std::collections::{BTreeMap, HashSet};
+
+use api::config::Settings;
+use api::startup;
+use domain::{Discipline, NewStructure, StructureKind};
+use persistence::structures::{self, ListQuery};
+
+use crate::helpers::TestDatabase;
+
+/// The slug a web address should hold for a place, made apart from the seed's code.
+fn expected_slug(place: &str) -> String {
+    domain::search::fold(place)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[test]
+fn the_demo_reads_like_a_season_directory_of_occitanie() {
+    let database = TestDatabase::new();
+    let state = startup::prepare(&Settings::for_database(database.url())).unwrap();
+    let mut conn = state.pool.get().unwrap();
+    let created = api::seed::demo(&mut conn, &state.geography).unwrap();
+    assert!(created >= 150, "{created}");
+    assert_eq!(
+        api::seed::demo(&mut conn, &state.geography).unwrap(),
+        0,
+        "only into an empty database"
+    );
+    let all = structures::list(
+        &mut conn,
+        &ListQuery {
+            limit: 1_000,
+            include_archived: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .items;
+    assert_eq!(all.len(), created);
+
+    let mut names = HashSet::new();
+    let mut sirets = HashSet::new();
+    let mut kinds_by_department: BTreeMap<String, HashSet<StructureKind>> = BTreeMap::new();
+    let mut accented_towns_in_addresses = HashSet::new();
+    for structure in &all {
+        let data = &structure.data;
+        let name = &data.name;
+        // No numbered names: "Compagnie Petits Pas 33" was test data.
+        assert!(!name.contains(|c: char| c.is_numeric()), "{name}");
+        assert!(names.insert(name.clone()), "{name} twice");
+        // Every field passes the rules a client's input passes.
+        assert_eq!(
+            NewStructure::parse(&data.to_input(), &*state.geography).as_ref(),
+            Ok(data),
+            "{name}"
+        );
+        let siret = data.siret.as_ref().expect("a SIRET").to_string();
+        assert!(sirets.insert(siret.clone()), "{siret} twice");
+        for licence in &data.licences {
+            assert!(licence.number.to_string().starts_with("PLATESV-"), "{name}");
+            assert!(!licence.number.is_legacy(), "{name}");
+        }
+        let address = data.address.as_ref().expect("an address");
+        let city = &address.city;
+        let department = address.department.clone().expect("a French address");
+        kinds_by_department
+            .entry(department)
+            .or_default()
+            .insert(data.kind);
+
+        // Web addresses: ASCII slugs, accents transliterated (Sète → sete, not ste).
+        let host = data
+            .email
+            .as_deref()
+            .and_then(|email| email.split_once('@'))
+            .map(|(_, host)| host.to_owned())
+            .expect("an e-mail");
+        if let Some(website) = &data.website {
+            assert_eq!(website, &format!("https://{host}"), "{name}");
+        }
+        assert!(
+            host.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'),
+            "{host}"
+        );
+        // Named after its town, or a venue (whose own name needs the town on the web).
+        if name.contains(city.as_str()) || data.kind == StructureKind::Venue {
+            let slug = expected_slug(city);
+            assert!(
+                host.contains(&slug),
+                "{name} in {city}: {host} lacks {slug}"
+            );
+            if !city.is_ascii() {
+                accented_towns_in_addresses.insert((city.clone(), host.clone()));
+            }
+        }
+
+        // Disciplines fit the name.
+        let folded = domain::search::fold(name);
+        for (words, discipline) in [
+            (
+                &[
+                    "jazz",
+                    "ensemble",
+                    "quatuor",
+                    "orchestre",
+                    "musiques",
+                    "musicales",
+                    "fanfare",
+                    "auditorium",
+                ][..],
+                Discipline::Music,
+            ),
+            (
+                &["cirque", "chapiteaux", "funambules", "voltigeurs"][..],
+                Discipline::Circus,
+            ),
+            (&["marionnettes"][..], Discipline::Puppetry),
+            (&["choregraphiques", "danse"][..], Discipline::Dance),
+            (
+                &["arts de la rue", "batteurs de pave"][..],
+                Discipline::StreetArts,
+            ),
+            (&["theatre"][..], Discipline::Theatre),
+        ] {
+            if words.iter().any(|word| folded.contains(word)) {
+                assert!(
+                    data.disciplines.contains(&discipline),
+                    "{name}: {:?}",
+                    data.disciplines
+                );
+            }
+        }
+        assert!(!data.disciplines.is_empty(), "{name}");
+    }
+
+    // All 13 départements, each with every kind of structure.
+    assert_eq!(
+        kinds_by_department
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        [
+            "09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"
+        ]
+    );
+    for (department, kinds) in &kinds_by_department {
+        for kind in [
+            StructureKind::Company,
+            StructureKind::Venue,
+            StructureKind::Festival,
+            StructureKind::Network,
+            StructureKind::LocalAuthority,
+        ] {
+            assert!(kinds.contains(&kind), "no {kind} in {department}");
+        }
+    }
+    // Accented towns are spelt in full on the web.
+    assert!(
+        accented_towns_in_addresses.len() >= 5,
+        "{accented_towns_in_addresses:?}"
+    );
+    for (city, slug) in [
+        ("Nîmes", "nimes"),
+        ("Béziers", "beziers"),
+        ("Sète", "sete"),
+        ("Alès", "ales"),
+    ] {
+        let hosts: Vec<&String> = accented_towns_in_addresses
+            .iter()
+            .filter(|(town, _)| town == city)
+            .map(|(_, host)| host)
+            .collect();
+        assert!(!hosts.is_empty(), "no structure named after {city}");
+        assert!(hosts.iter().all(|host| host.contains(slug)), "{hosts:?}");
+    }
+}
+
+#[test]
+fn the_demo_is_the_same_every_time() {
+    let database = TestDatabase::new();
+    let state = startup::prepare(&Settings::for_database(database.url())).unwrap();
+    let directory = || {
+        api::seed::demo_structures(&state.geography)
+            .into_iter()
+            .map(|s| s.data)
+            .collect::<Vec<_>>()
+    };
+    let first = directory();
+    assert!(!first.is_empty());
+    assert_eq!(first, directory());
+}
