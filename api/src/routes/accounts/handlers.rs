@@ -1,0 +1,279 @@
+//! The handlers of `/v1/accounts`.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use domain::access::{AccountAction, AccountId, NewAccount, may_on_account};
+use persistence::PersistenceError;
+use persistence::identity::accounts;
+use secrecy::ExposeSecret;
+
+use super::*;
+use crate::audit;
+use crate::auth::Caller;
+use crate::auth::{passwords, secrets};
+use crate::db::{self, Db};
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::idempotency;
+use crate::http::limits::{self, Limits};
+use crate::http::pagination::{self};
+
+/// Sign up.
+///
+/// Creates an account for a member of a company, venue or festival. Agency roles are
+/// given by administrators only. Then get a token with `POST /v1/auth/token`. Limited
+/// per IP address (`OES_SIGN_UP_LIMIT_PER_IP`).
+#[utoipa::path(
+    tag = "auth",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
+            description = "Makes retries safe: the same key and body replay the first response."),
+    ),
+    request_body = CreateAccount,
+    responses(
+        (status = 201, description = "Created.", body = AccountView),
+        responses::EmailConflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[post("/accounts")]
+pub async fn create_account(
+    caller: Caller,
+    pool: web::Data<Db>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
+    body: JsonBody<CreateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    Limits::check(&limits.sign_up_per_ip, &limits::client_ip(&req))?;
+    let JsonBody { value, raw } = body;
+    idempotency::once(&pool, &req, &raw, || async {
+        let new = NewAccount::parse(
+            &value.email,
+            &value.display_name,
+            value.password.expose_secret(),
+        )?;
+        let password = value.password;
+        let hash = web::block(move || passwords::hash(password.expose_secret()))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(ApiError::Internal)?;
+        let mut event = audit::event(
+            &caller,
+            "account.create",
+            "account",
+            "",
+            &["email", "display_name", "password"],
+        );
+        let account = db::run(&pool, move |conn| {
+            let created = persistence::audit::recorded(
+                conn,
+                |conn| accounts::create(conn, new, hash, None),
+                move |account| {
+                    event.object_id = account.id.to_string();
+                    event
+                },
+            );
+            match created {
+                Err(PersistenceError::Conflict { .. }) => Ok(None),
+                other => other.map(Some),
+            }
+        })
+        .await?
+        .ok_or(ApiError::EmailTaken)?;
+        Ok(HttpResponse::Created().json(AccountView::from(account)))
+    })
+    .await
+}
+
+/// List accounts (agency staff and administrators).
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(ListAccountsParams),
+    responses(
+        (status = 200, description = "One page of accounts, oldest first.", body = AccountPage),
+        responses::Forbidden,
+    )
+)]
+#[get("/accounts")]
+pub async fn list_accounts(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<ListAccountsParams>,
+) -> Result<HttpResponse, ApiError> {
+    let me = caller.account()?;
+    if !may_on_account(&caller.0, AccountAction::List, me, None) {
+        return Err(ApiError::Forbidden);
+    }
+    let limit = pagination::limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|cursor| {
+            pagination::decode::<AccountCursor>(cursor)
+                .and_then(|c| c.after.parse().map_err(|_| pagination::invalid_cursor()))
+        })
+        .transpose()?;
+    let (status, role) = (params.status, params.agency_role);
+    let persistence::page::Page {
+        items: accounts,
+        more,
+    } = db::run(&pool, move |conn| {
+        accounts::list(conn, status, role, after, limit)
+    })
+    .await?;
+    let next_cursor = more
+        .then(|| {
+            accounts.last().map(|a| {
+                pagination::encode(&AccountCursor {
+                    after: a.id.to_string(),
+                })
+            })
+        })
+        .flatten();
+    Ok(AccountPage {
+        data: accounts.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
+    .respond(&req))
+}
+
+/// Get an account (yours, or any for agency staff).
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    responses(
+        (status = 200, description = "The account.", body = AccountView),
+        responses::Forbidden,
+        responses::NotFound,
+    )
+)]
+#[get("/accounts/{id}")]
+pub async fn get_account(
+    caller: Caller,
+    pool: web::Data<Db>,
+    PathId(id): PathId<AccountId>,
+) -> Result<HttpResponse, ApiError> {
+    let account = authorized_target(&pool, &caller, id, &[]).await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+/// Update an account.
+///
+/// Holders change their name. Staff also disable and enable accounts (effective at once:
+/// tokens are checked on every request). Administrators also give and take agency roles;
+/// nobody changes their own status or role, so the agency cannot lock itself out.
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    request_body = UpdateAccount,
+    responses(
+        (status = 200, description = "The updated account.", body = AccountView),
+        responses::Forbidden,
+        responses::NotFound,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[patch("/accounts/{id}")]
+pub async fn update_account(
+    caller: Caller,
+    pool: web::Data<Db>,
+    PathId(id): PathId<AccountId>,
+    body: JsonBody<UpdateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let UpdateAccount {
+        display_name,
+        status,
+        agency_role: new_role,
+    } = body.value;
+    let display_name = display_name
+        .map(|name| {
+            domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
+                .map_err(|problem| domain::ValidationError::single("display_name", problem))
+        })
+        .transpose()?;
+    let mut actions = Vec::new();
+    for (action, asked) in [
+        (AccountAction::Rename, display_name.is_some()),
+        (AccountAction::SetStatus, status.is_some()),
+        (AccountAction::SetRole, new_role.is_some()),
+    ] {
+        if asked {
+            actions.push(action);
+        }
+    }
+    authorized_target(&pool, &caller, id, &actions).await?;
+    let mut fields = Vec::new();
+    for (name, present) in [
+        ("display_name", display_name.is_some()),
+        ("status", status.is_some()),
+        ("agency_role", new_role.is_some()),
+    ] {
+        if present {
+            fields.push(name);
+        }
+    }
+    let event = audit::event(&caller, "account.update", "account", id, &fields);
+    let account = db::run(&pool, move |conn| {
+        persistence::audit::recorded(
+            conn,
+            |conn| accounts::update(conn, id, display_name, status, new_role),
+            |_| event,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+/// Make a password reset token (agency staff and administrators).
+///
+/// Single-use, valid one hour; redeemed with `POST /v1/auth/password-reset`. Redeeming it
+/// signs the account out everywhere.
+#[utoipa::path(
+    tag = "accounts",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id.")),
+    responses(
+        (status = 201, description = "The token, shown once.", body = PasswordReset),
+        responses::Forbidden,
+        responses::NotFound,
+    )
+)]
+#[post("/accounts/{id}/password-resets")]
+pub async fn create_password_reset(
+    caller: Caller,
+    pool: web::Data<Db>,
+    PathId(id): PathId<AccountId>,
+) -> Result<HttpResponse, ApiError> {
+    authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
+    let token = secrets::random_secret();
+    let hash = secrets::lookup_hash(&token);
+    let expires_at = persistence::clock::storable_now() + RESET_VALIDITY;
+    let event = audit::event(
+        &caller,
+        "account.password_reset",
+        "account",
+        id,
+        &["password_reset"],
+    );
+    db::run(&pool, move |conn| {
+        persistence::audit::recorded(
+            conn,
+            |conn| {
+                persistence::identity::tokens::create_password_reset(conn, id, &hash, expires_at)
+            },
+            |_| event,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(PasswordReset {
+        reset_token: token,
+        expires_at,
+    }))
+}
