@@ -7,27 +7,19 @@
 //! and accepts it, which makes them a member, or declines it. Invitations expire after
 //! 14 days; owners list and cancel the pending ones.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use domain::StructureId;
-use domain::access::{AccountId, Email, MembershipRole, Principal, StructureAction, may};
-use domain::structures::invitation::InvitationId;
-use persistence::db::write_transaction;
-use persistence::identity::accounts;
-use persistence::structures::invitations::{self, Invitation, ReceivedInvitation};
-use persistence::{DbConnection, PersistenceError};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+mod dto;
+mod handlers;
 
-use crate::audit;
-use crate::auth::Caller;
-use crate::db::{self, Db};
-use crate::enums;
-use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, PathId};
-use crate::http::pagination::Page;
+use domain::StructureId;
+use domain::access::{AccountId, Principal, StructureAction, may};
+use persistence::identity::accounts;
+use persistence::{DbConnection, PersistenceError};
+
+use crate::http::error::ApiError;
 use crate::routes::shared::live_structure_with_role;
+
+pub use dto::*;
+pub use handlers::*;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_invitation)
@@ -38,96 +30,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(decline_invitation);
 }
 
-/// An invitation, as the structure's owners see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvitationView {
-    pub id: uuid::Uuid,
-    pub structure_id: uuid::Uuid,
-    /// The invited email, in lower case.
-    #[schema(example = "claire@compagnie.example")]
-    pub email: String,
-    #[schema(value_type = enums::MembershipRole)]
-    pub role: MembershipRole,
-    /// The account that sent it.
-    pub invited_by: uuid::Uuid,
-    pub created_at: DateTime<Utc>,
-    /// After this instant it can no longer be accepted.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl From<Invitation> for InvitationView {
-    fn from(invitation: Invitation) -> Self {
-        Self {
-            id: invitation.id.as_uuid(),
-            structure_id: invitation.structure.as_uuid(),
-            email: invitation.email,
-            role: invitation.role,
-            invited_by: invitation.invited_by.as_uuid(),
-            created_at: invitation.created_at,
-            expires_at: invitation.expires_at,
-        }
-    }
-}
-
-/// A structure's pending invitations (a handful: one page holds them all).
-pub type InvitationPage = Page<InvitationView>;
-
-/// An invitation, as the invited person sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReceivedInvitationView {
-    pub id: uuid::Uuid,
-    pub structure_id: uuid::Uuid,
-    #[schema(example = "Compagnie du Vent Debout")]
-    pub structure_name: String,
-    /// The role you get by accepting.
-    #[schema(value_type = enums::MembershipRole)]
-    pub role: MembershipRole,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl From<ReceivedInvitation> for ReceivedInvitationView {
-    fn from(received: ReceivedInvitation) -> Self {
-        let invitation = received.invitation;
-        Self {
-            id: invitation.id.as_uuid(),
-            structure_id: invitation.structure.as_uuid(),
-            structure_name: received.structure_name,
-            role: invitation.role,
-            created_at: invitation.created_at,
-            expires_at: invitation.expires_at,
-        }
-    }
-}
-
-/// Your pending invitations (one page holds them all).
-pub type ReceivedInvitationPage = Page<ReceivedInvitationView>;
-
-/// The membership an accepted invitation made.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JoinedStructure {
-    pub structure_id: uuid::Uuid,
-    #[schema(value_type = enums::MembershipRole)]
-    pub role: MembershipRole,
-}
-
-/// Invites a person, by email, to become a member.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteMember {
-    #[schema(
-        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
-        max_length = 254
-    )]
-    email: String,
-    /// The role the person gets by accepting.
-    #[schema(value_type = enums::MembershipRole)]
-    role: MembershipRole,
-}
-
 /// Inside a database task: the structure is live and the caller may manage its
 /// members (403 for members and staff without the right, 404 for outsiders).
-fn may_manage(
+pub(crate) fn may_manage(
     conn: &mut DbConnection,
     principal: &Principal,
     structure: StructureId,
@@ -143,254 +48,17 @@ fn may_manage(
 }
 
 /// A conflict on an invitation or membership: the email is already a member's.
-fn already_member(error: PersistenceError) -> ApiError {
+pub(crate) fn already_member(error: PersistenceError) -> ApiError {
     match error {
         PersistenceError::Conflict { .. } => ApiError::AlreadyMember,
         other => other.into(),
     }
 }
 
-/// Invite someone to a structure.
-///
-/// Owners and staff. The answer is the same whether or not an account has this email:
-/// the person sees the invitation at `GET /v1/me/invitations` once signed in with it
-/// (signing up later works too) and has 14 days to accept. Inviting the same email
-/// again replaces the pending invitation (a new id and a new expiry), so a retry is
-/// safe. 409 `already_member` if the email is already a member's.
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
-    request_body = InviteMember,
-    responses(
-        (status = 201, description = "Invited.", body = InvitationView),
-        responses::Forbidden,
-        responses::NotFound,
-        responses::Conflict,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-    )
-)]
-#[post("/structures/{id}/invitations")]
-pub async fn create_invitation(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId(structure): PathId<StructureId>,
-    body: JsonBody<InviteMember>,
-) -> Result<HttpResponse, ApiError> {
-    let inviter = caller.account()?;
-    let InviteMember { email, role } = body.value;
-    let email = Email::parse(&email)
-        .map_err(|problem| domain::ValidationError::single("email", problem))?
-        .normalized();
-    let mut event = audit::event(
-        &caller,
-        "invitation.create",
-        "invitation",
-        "",
-        &["email", "role"],
-    );
-    let principal = caller.0.clone();
-    let invitation = db::run(&pool, move |conn| {
-        write_transaction::<_, ApiError>(conn, |conn| {
-            may_manage(conn, &principal, structure)?;
-            persistence::audit::recorded(
-                conn,
-                |conn| invitations::invite(conn, structure, email, role, inviter),
-                move |invitation| {
-                    event.object_id = invitation.id.to_string();
-                    event
-                },
-            )
-            .map_err(already_member)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/structures/{structure}/invitations"),
-        ))
-        .json(InvitationView::from(invitation)))
-}
-
-/// List a structure's pending invitations.
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
-    responses(
-        (status = 200, description = "Invitations not yet answered nor expired, oldest first.",
-            body = InvitationPage),
-        responses::Forbidden,
-        responses::NotFound,
-    )
-)]
-#[get("/structures/{id}/invitations")]
-pub async fn list_invitations(
-    caller: Caller,
-    pool: web::Data<Db>,
-    req: HttpRequest,
-    PathId(structure): PathId<StructureId>,
-) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    let principal = caller.0.clone();
-    let pending = db::run(&pool, move |conn| {
-        may_manage(conn, &principal, structure)?;
-        Ok::<_, ApiError>(invitations::of_structure(conn, structure)?)
-    })
-    .await?;
-    Ok(InvitationPage {
-        data: pending.into_iter().map(Into::into).collect(),
-        next_cursor: None,
-    }
-    .respond(&req))
-}
-
-/// Cancel an invitation.
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Structure id."),
-        ("invitation_id" = uuid::Uuid, Path, description = "Invitation id."),
-    ),
-    responses(
-        (status = 204, description = "Cancelled: it can no longer be accepted."),
-        responses::Forbidden,
-        responses::NotFound,
-    )
-)]
-#[delete("/structures/{id}/invitations/{invitation_id}")]
-pub async fn cancel_invitation(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId((structure, invitation)): PathId<(StructureId, InvitationId)>,
-) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    let event = audit::event(&caller, "invitation.cancel", "invitation", invitation, &[]);
-    let principal = caller.0.clone();
-    db::run(&pool, move |conn| {
-        write_transaction::<_, ApiError>(conn, |conn| {
-            may_manage(conn, &principal, structure)?;
-            Ok(persistence::audit::recorded(
-                conn,
-                |conn| invitations::cancel(conn, structure, invitation),
-                |_| event,
-            )?)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 /// The signed-in account's email, normalized: invitations are addressed to it.
-fn email_of(conn: &mut DbConnection, account: AccountId) -> Result<String, PersistenceError> {
+pub(crate) fn email_of(
+    conn: &mut DbConnection,
+    account: AccountId,
+) -> Result<String, PersistenceError> {
     Ok(accounts::find(conn, account)?.email.normalized())
-}
-
-/// List the invitations sent to you.
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    responses(
-        (status = 200, description = "Invitations to your email, not yet answered nor expired, oldest first.",
-            body = ReceivedInvitationPage),
-        responses::Forbidden,
-    )
-)]
-#[get("/me/invitations")]
-pub async fn list_my_invitations(
-    caller: Caller,
-    pool: web::Data<Db>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    let received = db::run(&pool, move |conn| {
-        let email = email_of(conn, account)?;
-        invitations::to_email(conn, &email)
-    })
-    .await?;
-    Ok(ReceivedInvitationPage {
-        data: received.into_iter().map(Into::into).collect(),
-        next_cursor: None,
-    }
-    .respond(&req))
-}
-
-/// Accept an invitation.
-///
-/// You become a member with the invited role. An invitation is accepted once: of
-/// simultaneous acceptances one succeeds, the others find it gone (404).
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Invitation id.")),
-    responses(
-        (status = 201, description = "You are a member.", body = JoinedStructure,
-            headers(("Location" = String, description = "The structure."))),
-        responses::Forbidden,
-        responses::NotFound,
-        responses::Conflict,
-    )
-)]
-#[post("/me/invitations/{id}/accept")]
-pub async fn accept_invitation(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId(id): PathId<InvitationId>,
-) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    let event = audit::event(&caller, "invitation.accept", "invitation", id, &["role"]);
-    let invitation = db::run(&pool, move |conn| {
-        let email = email_of(conn, account)?;
-        persistence::audit::recorded(
-            conn,
-            |conn| invitations::accept(conn, id, account, &email),
-            |_| event,
-        )
-        .map_err(already_member)
-    })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/structures/{}", invitation.structure),
-        ))
-        .json(JoinedStructure {
-            structure_id: invitation.structure.as_uuid(),
-            role: invitation.role,
-        }))
-}
-
-/// Decline an invitation.
-#[utoipa::path(
-    tag = "invitations",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Invitation id.")),
-    responses(
-        (status = 204, description = "Declined."),
-        responses::Forbidden,
-        responses::NotFound,
-    )
-)]
-#[post("/me/invitations/{id}/decline")]
-pub async fn decline_invitation(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId(id): PathId<InvitationId>,
-) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    let event = audit::event(&caller, "invitation.decline", "invitation", id, &[]);
-    db::run(&pool, move |conn| {
-        let email = email_of(conn, account)?;
-        persistence::audit::recorded(
-            conn,
-            |conn| invitations::decline(conn, id, &email),
-            |_| event,
-        )
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
 }
