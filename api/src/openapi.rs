@@ -114,6 +114,29 @@ impl utoipa::Modify for CommonErrors {
     }
 }
 
+/// `Problem.code`: every code the API answers with, so that clients can match on them.
+pub fn problem_code() -> utoipa::openapi::schema::Object {
+    use crate::http::error::{ApiError, OAuthError};
+    use crate::routes::{
+        accounts::AccountProblem, members::MemberProblem, structures::StructureProblem,
+    };
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+
+    let codes: Vec<&str> = ApiError::CODES
+        .iter()
+        .copied()
+        .chain(OAuthError::ALL.iter().map(|error| error.as_str()))
+        .chain(StructureProblem::CODES.iter().copied())
+        .chain(MemberProblem::CODES.iter().copied())
+        .chain(AccountProblem::CODES.iter().copied())
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .description(Some("Stable, machine-readable code."))
+        .enum_values(Some(codes))
+        .build()
+}
+
 /// Registers every route on `app`; the server and the spec come from this one list.
 pub fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where

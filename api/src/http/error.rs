@@ -5,11 +5,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::{FieldProblem, ValidationError};
 use persistence::PersistenceError;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::http::context;
 use crate::http::i18n::{self, Lang};
+pub use crate::http::problem::{Problem, ProblemField, responses};
+use crate::routes::members::MemberProblem;
+use crate::routes::structures::StructureProblem;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -75,18 +76,12 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("not found")]
     NotFound,
-    #[error("structure archived")]
-    Archived,
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed")]
     MethodNotAllowed { allowed: Vec<&'static str> },
     #[error("precondition failed")]
     PreconditionFailed,
-    /// `named` when the caller may see the holder's private data; otherwise the
-    /// answer does not name it.
-    #[error("SIRET already registered")]
-    DuplicateSiret { existing: String, named: bool },
     #[error("idempotent request still in flight")]
     IdempotencyInFlight,
     #[error("idempotency key reused with another request")]
@@ -98,20 +93,70 @@ pub enum ApiError {
     #[error("forbidden")]
     Forbidden,
     /// An OAuth 2.0 token endpoint error (RFC 6749 §5.2): `invalid_grant`…
-    #[error("oauth error {error}")]
-    OAuth { error: &'static str },
-    #[error("email already registered")]
-    EmailTaken,
-    #[error("a structure keeps at least one owner")]
-    LastOwner,
-    #[error("already a member or already asked")]
-    AlreadyMember,
+    #[error("oauth error {}", error.as_str())]
+    OAuth { error: OAuthError },
     #[error("rate limited")]
     RateLimited { retry_after: u64, limit: u32 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A problem of one business area: its status, code and words are the area's own
+    /// (`routes/<area>/problems.rs`).
+    #[error("{0:?}")]
+    Area(Box<dyn AreaProblem>),
+}
+
+/// The error codes of the OAuth 2.0 token and revocation endpoints (RFC 6749 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnsupportedGrantType,
+}
+
+impl OAuthError {
+    pub const ALL: [Self; 4] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnsupportedGrantType,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+        }
+    }
+}
+
+/// A problem that belongs to one business area. Each area lists its problems in its own
+/// enum and says here what each one answers.
+pub trait AreaProblem: std::any::Any + std::fmt::Debug + Send + Sync {
+    fn status(&self) -> StatusCode;
+    /// Stable, machine-readable; listed in the contract (`Problem.code`).
+    fn code(&self) -> &'static str;
+    fn title_and_detail(&self, lang: Lang) -> (String, String);
+}
+
+impl ApiError {
+    /// The area problem of type `P` this error is, if it is one.
+    pub fn area<P: AreaProblem>(&self) -> Option<&P> {
+        match self {
+            Self::Area(problem) => (problem.as_ref() as &dyn std::any::Any).downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl<P: AreaProblem> From<P> for ApiError {
+    fn from(problem: P) -> Self {
+        Self::Area(Box::new(problem))
+    }
 }
 
 impl From<ValidationError> for ApiError {
@@ -140,64 +185,45 @@ impl From<PersistenceError> for ApiError {
     fn from(error: PersistenceError) -> Self {
         match error {
             PersistenceError::NotFound => Self::NotFound,
-            PersistenceError::Archived => Self::Archived,
-            PersistenceError::DuplicateSiret { existing } => Self::DuplicateSiret {
+            // Persistence reports these in its own terms; here they become their area's.
+            PersistenceError::Archived => StructureProblem::Archived.into(),
+            // Unnamed until a handler checks that the caller may see the holder.
+            PersistenceError::DuplicateSiret { existing } => StructureProblem::DuplicateSiret {
                 existing,
                 named: false,
-            },
+            }
+            .into(),
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
-            PersistenceError::LastOwner => Self::LastOwner,
+            PersistenceError::LastOwner => MemberProblem::LastOwner.into(),
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
             other => Self::Internal(other.to_string()),
         }
     }
 }
 
-/// A problem details document (RFC 9457) with this API's extensions.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:oes:problem:validation_failed",
-    "title": "Données invalides",
-    "status": 422,
-    "detail": "2 champs sont invalides.",
-    "instance": "/v1/structures",
-    "code": "validation_failed",
-    "request_id": "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10",
-    "errors": [
-        {"field": "siret", "code": "siret_checksum", "message": "n'est pas un SIRET valide (clé de contrôle)"},
-        {"field": "address.postal_code", "code": "postal_code_mismatch", "message": "le code postal 31000 n'est pas celui de Montpellier (attendu : 34000, 34070, 34080, 34090)"}
-    ]
-}))]
-pub struct Problem {
-    /// A URI naming the kind of problem: `urn:oes:problem:{code}`.
-    #[serde(rename = "type")]
-    pub problem_type: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The path of the request that failed.
-    pub instance: String,
-    /// Stable, machine-readable code.
-    pub code: String,
-    /// The request's `X-Request-Id`, to quote when asking for help.
-    pub request_id: String,
-    /// The OAuth 2.0 error code (RFC 6749 §5.2), on token endpoint errors only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Every bad field, for validation problems.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ProblemField>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemField {
-    /// Path of the field: `name`, `address.postal_code`, `licences[0].number`, or a query parameter.
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
 impl ApiError {
+    /// The codes of the problems every area may meet (the areas list their own).
+    pub const CODES: &'static [&'static str] = &[
+        "validation_failed",
+        "invalid_parameters",
+        "malformed_json",
+        "invalid_header",
+        "unsupported_media_type",
+        "payload_too_large",
+        "not_found",
+        "route_not_found",
+        "method_not_allowed",
+        "precondition_failed",
+        "idempotency_key_in_flight",
+        "idempotency_key_reused",
+        "unauthenticated",
+        "invalid_token",
+        "forbidden",
+        "rate_limited",
+        "service_unavailable",
+        "internal_error",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation_failed",
@@ -207,23 +233,19 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::NotFound => "not_found",
-            Self::Archived => "archived",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
-            Self::DuplicateSiret { .. } => "duplicate_siret",
             Self::IdempotencyInFlight => "idempotency_key_in_flight",
             Self::IdempotencyMismatch => "idempotency_key_reused",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidToken => "invalid_token",
             Self::Forbidden => "forbidden",
-            Self::OAuth { error } => error,
-            Self::EmailTaken => "email_taken",
-            Self::LastOwner => "last_owner",
-            Self::AlreadyMember => "already_member",
+            Self::OAuth { error } => error.as_str(),
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
+            Self::Area(problem) => problem.code(),
         }
     }
 
@@ -283,13 +305,6 @@ impl ApiError {
                     "No resource has this identifier.",
                 ),
             ),
-            Self::Archived => (
-                pick("Archivée", "Archived"),
-                pick(
-                    "Cette structure est archivée ; elle reste listée avec include_archived=true.",
-                    "This structure is archived; it is still listed with include_archived=true.",
-                ),
-            ),
             Self::RouteNotFound => (
                 pick("Route inconnue", "Unknown route"),
                 pick(
@@ -309,23 +324,6 @@ impl ApiError {
                 pick(
                     "La ressource a changé depuis votre lecture (If-Match) : relisez-la puis réessayez.",
                     "The resource changed since you read it (If-Match): read it again, then retry.",
-                ),
-            ),
-            Self::DuplicateSiret {
-                existing,
-                named: true,
-            } => (
-                pick("SIRET déjà enregistré", "SIRET already registered"),
-                lang.pick(
-                    format!("Ce SIRET est déjà celui de la structure {existing}."),
-                    format!("This SIRET already belongs to structure {existing}."),
-                ),
-            ),
-            Self::DuplicateSiret { named: false, .. } => (
-                pick("SIRET déjà enregistré", "SIRET already registered"),
-                pick(
-                    "Ce SIRET est déjà enregistré pour une autre structure. Si vous en faites partie, demandez à ses propriétaires de vous inviter ; sinon, contactez l'agence.",
-                    "This SIRET is already registered for another structure. If you belong to it, ask its owners to invite you; otherwise, contact the agency.",
                 ),
             ),
             Self::IdempotencyInFlight => (
@@ -368,45 +366,24 @@ impl ApiError {
             ),
             Self::OAuth { error } => (
                 pick("Demande de jeton refusée", "Token request refused"),
-                match *error {
-                    "invalid_grant" => pick(
+                match error {
+                    OAuthError::InvalidGrant => pick(
                         "Identifiants ou jeton de rafraîchissement invalides.",
                         "Invalid credentials or refresh token.",
                     ),
-                    "unsupported_grant_type" => pick(
+                    OAuthError::UnsupportedGrantType => pick(
                         "grant_type doit valoir password, refresh_token ou client_credentials.",
                         "grant_type must be password, refresh_token or client_credentials.",
                     ),
-                    "invalid_client" => pick(
+                    OAuthError::InvalidClient => pick(
                         "Client inconnu, révoqué ou suspendu, ou secret invalide.",
                         "Unknown, revoked or suspended client, or wrong secret.",
                     ),
-                    _ => pick(
+                    OAuthError::InvalidRequest => pick(
                         "Paramètre manquant ou invalide.",
                         "A parameter is missing or invalid.",
                     ),
                 },
-            ),
-            Self::EmailTaken => (
-                pick("Adresse déjà enregistrée", "Email already registered"),
-                pick(
-                    "Un compte existe déjà avec cette adresse.",
-                    "An account already exists with this email.",
-                ),
-            ),
-            Self::LastOwner => (
-                pick("Dernier propriétaire", "Last owner"),
-                pick(
-                    "Une structure garde au moins un propriétaire : nommez-en un autre d'abord.",
-                    "A structure keeps at least one owner: name another one first.",
-                ),
-            ),
-            Self::AlreadyMember => (
-                pick("Déjà membre", "Already a member"),
-                pick(
-                    "Ce compte est déjà membre de la structure, ou sa demande est en attente.",
-                    "This account is already a member of the structure, or has a pending request.",
-                ),
             ),
             Self::RateLimited { retry_after, .. } => (
                 pick("Trop de requêtes", "Too many requests"),
@@ -429,6 +406,7 @@ impl ApiError {
                     "An unexpected error occurred; quote the request_id when asking for help.",
                 ),
             ),
+            Self::Area(problem) => problem.title_and_detail(lang),
         }
     }
 
@@ -451,7 +429,7 @@ impl ApiError {
             code: self.code().to_owned(),
             request_id: context.request_id,
             error: match self {
-                Self::OAuth { error } => Some((*error).to_owned()),
+                Self::OAuth { error } => Some(error.as_str().to_owned()),
                 _ => None,
             },
             errors: self
@@ -476,24 +454,21 @@ impl ResponseError for ApiError {
             }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound | Self::Archived | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::DuplicateSiret { .. }
-            | Self::IdempotencyInFlight
-            | Self::EmailTaken
-            | Self::LastOwner
-            | Self::AlreadyMember => StatusCode::CONFLICT,
+            Self::IdempotencyInFlight => StatusCode::CONFLICT,
             Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             // RFC 6749 §5.2: a failed client authentication is a 401.
             Self::OAuth {
-                error: "invalid_client",
+                error: OAuthError::InvalidClient,
             } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Area(problem) => problem.status(),
         }
     }
 
@@ -538,87 +513,75 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Error responses, declared once and referenced by every operation; each one points at
-/// the `Problem` schema instead of repeating it.
-pub mod responses {
-    use std::collections::BTreeMap;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::accounts::AccountProblem;
+    use crate::routes::members::MemberProblem;
+    use crate::routes::structures::StructureProblem;
 
-    use utoipa::IntoResponses;
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
-
-    use super::PROBLEM_JSON;
-
-    fn problem(description: &str) -> RefOr<Response> {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
-            .build()
-            .into()
-    }
-
-    macro_rules! problem_response {
-        ($name:ident, $status:literal, $description:literal) => {
-            pub struct $name;
-
-            impl IntoResponses for $name {
-                fn responses() -> BTreeMap<String, RefOr<Response>> {
-                    BTreeMap::from([($status.to_string(), problem($description))])
-                }
+    /// Every problem the server can answer, one of each kind.
+    fn every_problem() -> Vec<ApiError> {
+        let mut all = vec![
+            ApiError::Validation(vec![]),
+            ApiError::InvalidParameters(vec![]),
+            ApiError::MalformedJson(String::new()),
+            ApiError::InvalidHeader { header: "If-Match" },
+            ApiError::UnsupportedMediaType,
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::NotFound,
+            ApiError::RouteNotFound,
+            ApiError::MethodNotAllowed { allowed: vec![] },
+            ApiError::PreconditionFailed,
+            ApiError::IdempotencyInFlight,
+            ApiError::IdempotencyMismatch,
+            ApiError::Unauthenticated,
+            ApiError::InvalidToken,
+            ApiError::Forbidden,
+            ApiError::RateLimited {
+                retry_after: 1,
+                limit: 1,
+            },
+            ApiError::Unavailable(String::new()),
+            ApiError::Internal(String::new()),
+            StructureProblem::Archived.into(),
+            StructureProblem::DuplicateSiret {
+                existing: String::new(),
+                named: false,
             }
-        };
+            .into(),
+            MemberProblem::LastOwner.into(),
+            MemberProblem::AlreadyMember.into(),
+            AccountProblem::EmailTaken.into(),
+        ];
+        all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
+        all
     }
 
-    problem_response!(
-        BadRequest,
-        400,
-        "Malformed JSON, invalid query parameter or header."
-    );
-    problem_response!(
-        Unauthorized,
-        401,
-        "No valid access token: send `Authorization: Bearer …`."
-    );
-    problem_response!(
-        Forbidden,
-        403,
-        "Your role does not allow this action on this object."
-    );
-    problem_response!(NotFound, 404, "No such resource (or archived).");
-    problem_response!(
-        Conflict,
-        409,
-        "Conflict: duplicate SIRET, or a request with the same Idempotency-Key still in flight."
-    );
-    problem_response!(
-        EmailConflict,
-        409,
-        "Conflict: an account already has this e-mail, or a request with the same Idempotency-Key is still in flight."
-    );
-    problem_response!(
-        PreconditionFailed,
-        412,
-        "If-Match does not match the current version."
-    );
-    problem_response!(
-        PayloadTooLarge,
-        413,
-        "The body exceeds the configured limit."
-    );
-    problem_response!(UnsupportedMediaType, 415, "The body is not JSON.");
-    problem_response!(
-        Unprocessable,
-        422,
-        "Invalid fields, every one listed in `errors`; or an Idempotency-Key reused with another body."
-    );
-    problem_response!(
-        TooManyRequests,
-        429,
-        "Rate limit reached: wait `Retry-After` seconds."
-    );
-    problem_response!(Unavailable, 503, "The database is not answering.");
+    #[test]
+    fn every_code_the_server_answers_is_listed_in_the_contract() {
+        let listed = crate::openapi::problem_code()
+            .enum_values
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for problem in every_problem() {
+            let code = problem.code();
+            assert!(
+                listed.iter().any(|value| value == code),
+                "{code} is not in Problem.code"
+            );
+            assert!(seen.insert(code), "{code} is used twice");
+            // Every problem has words in both languages, and a status that is an error.
+            assert!(problem.status_code().as_u16() >= 400);
+            for lang in [Lang::Fr, Lang::En] {
+                let (title, detail) = problem.title_and_detail(lang);
+                assert!(!title.is_empty() && !detail.is_empty(), "{code}");
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            listed.len(),
+            "a listed code nothing answers with"
+        );
+    }
 }

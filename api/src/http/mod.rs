@@ -13,3 +13,4 @@ pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod pagination;
+pub mod problem;

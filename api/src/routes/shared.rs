@@ -8,6 +8,7 @@ use persistence::{DbConnection, structures};
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::error::ApiError;
+use crate::routes::structures::StructureProblem;
 
 /// The caller's role in a structure (none for anonymous callers).
 pub(crate) async fn membership_of(
@@ -53,7 +54,7 @@ pub(crate) fn live_structure_with_role(
         Principal::Anonymous => (structures::find(conn, id)?, None),
     };
     if structure.archived_at.is_some() {
-        return Err(ApiError::Archived);
+        return Err(StructureProblem::Archived.into());
     }
     Ok((structure, role))
 }
@@ -61,7 +62,7 @@ pub(crate) fn live_structure_with_role(
 pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
     let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
     if structure.archived_at.is_some() {
-        return Err(ApiError::Archived);
+        return Err(StructureProblem::Archived.into());
     }
     Ok(structure)
 }

@@ -145,6 +145,24 @@ pub struct PersonalData {
     pub refresh_tokens: Vec<(DateTime<chrono::Utc>, DateTime<chrono::Utc>, bool)>,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = memberships)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct HeldMembership {
+    structure_id: String,
+    role: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = join_requests)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct SentJoinRequest {
+    structure_id: String,
+    message: Option<String>,
+    created_at: NaiveDateTime,
+}
+
 pub fn personal_data(
     conn: &mut DbConnection,
     id: AccountId,
@@ -154,33 +172,29 @@ pub fn personal_data(
     let memberships = memberships::table
         .filter(memberships::account_id.eq(id.to_string()))
         .order(memberships::created_at.asc())
-        .select((
-            memberships::structure_id,
-            memberships::role,
-            memberships::created_at,
-        ))
-        .load::<(String, String, NaiveDateTime)>(conn)?
+        .select(HeldMembership::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(structure, role, since)| {
+        .map(|row: HeldMembership| {
             Ok((
-                structure.parse().map_err(corrupt)?,
-                MembershipRole::parse(&role)
+                row.structure_id.parse().map_err(corrupt)?,
+                MembershipRole::parse(&row.role)
                     .map_err(|e| PersistenceError::Corrupt(format!("export: {e}")))?,
-                since.and_utc(),
+                row.created_at.and_utc(),
             ))
         })
         .collect::<Result<_, PersistenceError>>()?;
     let join_requests = join_requests::table
         .filter(join_requests::account_id.eq(id.to_string()))
-        .select((
-            join_requests::structure_id,
-            join_requests::message,
-            join_requests::created_at,
-        ))
-        .load::<(String, Option<String>, NaiveDateTime)>(conn)?
+        .select(SentJoinRequest::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(structure, message, at)| {
-            Ok((structure.parse().map_err(corrupt)?, message, at.and_utc()))
+        .map(|row: SentJoinRequest| {
+            Ok((
+                row.structure_id.parse().map_err(corrupt)?,
+                row.message,
+                row.created_at.and_utc(),
+            ))
         })
         .collect::<Result<_, PersistenceError>>()?;
     let refresh_tokens = refresh_tokens::table

@@ -22,6 +22,16 @@ pub enum Refresh {
     Invalid,
 }
 
+/// What a presented refresh token says about itself once looked up.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct PresentedToken {
+    family_id: String,
+    account_id: String,
+    used_at: Option<NaiveDateTime>,
+}
+
 /// Stores a refresh token (by its hash) in a new family or in `family`.
 pub fn store_refresh_token(
     conn: &mut DbConnection,
@@ -70,16 +80,17 @@ pub fn rotate_refresh_token(
         )
         .set(refresh_tokens::used_at.eq(Some(at)))
         .execute(conn)?;
-        let record: Option<(String, String, Option<NaiveDateTime>)> = refresh_tokens::table
+        let record: Option<PresentedToken> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(presented_hash))
-            .select((
-                refresh_tokens::family_id,
-                refresh_tokens::account_id,
-                refresh_tokens::used_at,
-            ))
+            .select(PresentedToken::as_select())
             .first(conn)
             .optional()?;
-        let Some((family, account, used_at)) = record else {
+        let Some(PresentedToken {
+            family_id: family,
+            account_id: account,
+            used_at,
+        }) = record
+        else {
             return Ok(Refresh::Invalid);
         };
         if spent == 0 {

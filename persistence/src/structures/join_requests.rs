@@ -49,7 +49,7 @@ pub fn join_requests(
     conn: &mut DbConnection,
     structure: StructureId,
 ) -> Result<Vec<JoinRequest>, PersistenceError> {
-    let rows: Vec<(String, String, String, Option<String>, NaiveDateTime)> = join_requests::table
+    join_requests::table
         .inner_join(accounts::table)
         .filter(join_requests::structure_id.eq(structure.to_string()))
         .order((
@@ -63,20 +63,37 @@ pub fn join_requests(
             join_requests::message,
             join_requests::created_at,
         ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(account, email, display_name, message, created_at)| {
-            Ok(JoinRequest {
-                account: account
-                    .parse()
-                    .map_err(|e| PersistenceError::Corrupt(format!("join request account: {e}")))?,
-                email,
-                display_name,
-                message,
-                created_at: created_at.and_utc(),
-            })
-        })
+        .load::<JoinRequestRow>(conn)?
+        .into_iter()
+        .map(JoinRequest::try_from)
         .collect()
+}
+
+/// A request to join joined with its account, as read.
+#[derive(Queryable)]
+struct JoinRequestRow {
+    account_id: String,
+    email: String,
+    display_name: String,
+    message: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<JoinRequestRow> for JoinRequest {
+    type Error = PersistenceError;
+
+    fn try_from(row: JoinRequestRow) -> Result<Self, Self::Error> {
+        Ok(JoinRequest {
+            account: row
+                .account_id
+                .parse()
+                .map_err(|e| PersistenceError::Corrupt(format!("join request account: {e}")))?,
+            email: row.email,
+            display_name: row.display_name,
+            message: row.message,
+            created_at: row.created_at.and_utc(),
+        })
+    }
 }
 
 /// Accepts (with `role`) or declines a pending request.

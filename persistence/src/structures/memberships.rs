@@ -93,19 +93,32 @@ pub struct Member {
     pub since: DateTime<chrono::Utc>,
 }
 
-fn parse_member(
-    (account, email, display_name, role, since): (String, String, String, String, NaiveDateTime),
-) -> Result<Member, PersistenceError> {
-    Ok(Member {
-        account: account
-            .parse()
-            .map_err(|e| PersistenceError::Corrupt(format!("member account: {e}")))?,
-        email,
-        display_name,
-        role: MembershipRole::parse(&role)
-            .map_err(|e| PersistenceError::Corrupt(format!("member role: {e}")))?,
-        since: since.and_utc(),
-    })
+/// A membership joined with its account, as read.
+#[derive(Queryable)]
+struct MemberRow {
+    account_id: String,
+    email: String,
+    display_name: String,
+    role: String,
+    since: NaiveDateTime,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = PersistenceError;
+
+    fn try_from(row: MemberRow) -> Result<Self, Self::Error> {
+        Ok(Member {
+            account: row
+                .account_id
+                .parse()
+                .map_err(|e| PersistenceError::Corrupt(format!("member account: {e}")))?,
+            email: row.email,
+            display_name: row.display_name,
+            role: MembershipRole::parse(&row.role)
+                .map_err(|e| PersistenceError::Corrupt(format!("member role: {e}")))?,
+            since: row.since.and_utc(),
+        })
+    }
 }
 
 /// Members of a structure, oldest first.
@@ -124,9 +137,9 @@ pub fn members(
             memberships::role,
             memberships::created_at,
         ))
-        .load(conn)?
+        .load::<MemberRow>(conn)?
         .into_iter()
-        .map(parse_member)
+        .map(Member::try_from)
         .collect()
 }
 

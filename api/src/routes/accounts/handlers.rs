@@ -80,7 +80,7 @@ pub async fn create_account(
             }
         })
         .await?
-        .ok_or(ApiError::EmailTaken)?;
+        .ok_or(AccountProblem::EmailTaken)?;
         Ok(HttpResponse::Created().json(AccountView::from(account)))
     })
     .await

@@ -2,6 +2,7 @@
 
 mod dto;
 mod handlers;
+mod problems;
 
 use domain::access::{Account, AccountAction, AccountId, may_on_account};
 use persistence::identity::accounts;
@@ -12,6 +13,7 @@ use crate::http::error::ApiError;
 
 pub use dto::*;
 pub use handlers::*;
+pub use problems::AccountProblem;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_account)

@@ -31,6 +31,7 @@ use crate::http::extract::{JsonBody, PathId};
 use crate::http::idempotency;
 use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
+use crate::routes::structures::StructureProblem;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_api_client)
@@ -280,7 +281,8 @@ pub async fn create_api_client(
                     StructureAction::ManageMembers,
                     membership_of(&pool, &caller, structure).await?,
                 ),
-                Err(ApiError::NotFound | ApiError::Archived) => false,
+                Err(ApiError::NotFound) => false,
+                Err(error) if error.area() == Some(&StructureProblem::Archived) => false,
                 Err(other) => return Err(other),
             };
             if !owner {

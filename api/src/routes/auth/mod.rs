@@ -19,7 +19,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::{CLIENT_SUBJECT, Caller};
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, responses};
+use crate::http::error::{ApiError, OAuthError, responses};
 use crate::http::extract::FormBody;
 use crate::http::limits::{self, Limits};
 use crate::routes::accounts::AccountView;
@@ -180,7 +180,7 @@ async fn client_token(
     secret: SecretString,
 ) -> Result<HttpResponse, ApiError> {
     let refused = || ApiError::OAuth {
-        error: "invalid_client",
+        error: OAuthError::InvalidClient,
     };
     let found = db::run(pool, move |conn| match api_clients::find(conn, id) {
         Ok(found) => Ok(Some(found)),
@@ -243,7 +243,7 @@ pub async fn issue_token(
     match request.grant_type.as_deref() {
         Some("client_credentials") => {
             let refused = || ApiError::OAuth {
-                error: "invalid_client",
+                error: OAuthError::InvalidClient,
             };
             let (id, secret) = client_credentials(&req, &request).ok_or_else(refused)?;
             // No Argon2 for an id that cannot exist: the IP limit covers those.
@@ -262,7 +262,7 @@ pub async fn issue_token(
             }
             let (Some(username), Some(password)) = (request.username, request.password) else {
                 return Err(ApiError::OAuth {
-                    error: "invalid_request",
+                    error: OAuthError::InvalidRequest,
                 });
             };
             let found = db::run(&pool, move |conn| {
@@ -291,14 +291,14 @@ pub async fn issue_token(
                     tokens_for(&pool, &keys, &account, None).await
                 }
                 _ => Err(ApiError::OAuth {
-                    error: "invalid_grant",
+                    error: OAuthError::InvalidGrant,
                 }),
             }
         }
         Some("refresh_token") => {
             let Some(presented) = request.refresh_token else {
                 return Err(ApiError::OAuth {
-                    error: "invalid_request",
+                    error: OAuthError::InvalidRequest,
                 });
             };
             let successor = secrets::random_secret();
@@ -321,7 +321,7 @@ pub async fn issue_token(
                 Refresh::Rotated { account } => {
                     if account.status != AccountStatus::Active {
                         return Err(ApiError::OAuth {
-                            error: "invalid_grant",
+                            error: OAuthError::InvalidGrant,
                         });
                     }
                     tokens_for(&pool, &keys, &account, Some(successor)).await
@@ -329,19 +329,19 @@ pub async fn issue_token(
                 Refresh::Reused => {
                     tracing::warn!("a spent refresh token was presented: its family is revoked");
                     Err(ApiError::OAuth {
-                        error: "invalid_grant",
+                        error: OAuthError::InvalidGrant,
                     })
                 }
                 Refresh::Invalid => Err(ApiError::OAuth {
-                    error: "invalid_grant",
+                    error: OAuthError::InvalidGrant,
                 }),
             }
         }
         Some(_) => Err(ApiError::OAuth {
-            error: "unsupported_grant_type",
+            error: OAuthError::UnsupportedGrantType,
         }),
         None => Err(ApiError::OAuth {
-            error: "invalid_request",
+            error: OAuthError::InvalidRequest,
         }),
     }
 }
@@ -372,7 +372,7 @@ pub async fn revoke_token(
     let _ = request.token_type_hint;
     let Some(token) = request.token.filter(|t| !t.expose_secret().is_empty()) else {
         return Err(ApiError::OAuth {
-            error: "invalid_request",
+            error: OAuthError::InvalidRequest,
         });
     };
     let hash = secrets::lookup_hash(&token);
@@ -583,7 +583,7 @@ pub async fn reset_password(
     domain::access::check_password(password.expose_secret())
         .map_err(|problem| domain::ValidationError::single("password", problem))?;
     let refused = || ApiError::OAuth {
-        error: "invalid_grant",
+        error: OAuthError::InvalidGrant,
     };
     let token_hash = secrets::lookup_hash(&token);
     // The token first: hashing a password (Argon2) for a made-up token is work for nothing.

@@ -16,6 +16,8 @@ use persistence::identity::accounts;
 use persistence::{DbConnection, PersistenceError};
 
 use crate::http::error::ApiError;
+// Invitations belong to the members area: they answer its problems.
+use crate::routes::members::MemberProblem;
 use crate::routes::shared::live_structure_with_role;
 
 pub use dto::*;
@@ -50,7 +52,7 @@ pub(crate) fn may_manage(
 /// A conflict on an invitation or membership: the email is already a member's.
 pub(crate) fn already_member(error: PersistenceError) -> ApiError {
     match error {
-        PersistenceError::Conflict { .. } => ApiError::AlreadyMember,
+        PersistenceError::Conflict { .. } => MemberProblem::AlreadyMember.into(),
         other => other.into(),
     }
 }

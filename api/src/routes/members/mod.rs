@@ -5,6 +5,8 @@
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
 
+mod problems;
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::StructureId;
@@ -12,6 +14,7 @@ use domain::access::{AccountId, MembershipRole, StructureAction, may};
 use persistence::PersistenceError;
 use persistence::structures::join_requests::JoinRequest;
 use persistence::structures::memberships::Member;
+pub use problems::MemberProblem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -357,7 +360,9 @@ pub async fn request_to_join(
             |_| event,
         );
         match asked {
-            Err(PersistenceError::Conflict { .. }) => Ok(Err(ApiError::AlreadyMember)),
+            Err(PersistenceError::Conflict { .. }) => {
+                Ok(Err(ApiError::from(MemberProblem::AlreadyMember)))
+            }
             other => other.map(Ok),
         }
     })

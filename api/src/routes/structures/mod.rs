@@ -6,6 +6,7 @@
 
 mod dto;
 mod handlers;
+mod problems;
 mod query;
 
 use actix_web::HttpResponse;
@@ -16,6 +17,7 @@ use domain::access::{MembershipRole, Principal, StructureAction, may};
 
 pub use dto::*;
 pub use handlers::*;
+pub use problems::StructureProblem;
 pub use query::*;
 
 use crate::auth::Caller;
@@ -58,10 +60,10 @@ fn authorize(
 /// structure's private view (a member, one of its API clients, staff): to anyone else,
 /// naming it would tie a private SIRET to a public structure.
 async fn disclose_siret_holder(pool: &Db, caller: &Caller, error: ApiError) -> ApiError {
-    let ApiError::DuplicateSiret {
+    let Some(StructureProblem::DuplicateSiret {
         existing,
         named: false,
-    } = &error
+    }) = error.area::<StructureProblem>()
     else {
         return error;
     };
@@ -70,10 +72,11 @@ async fn disclose_siret_holder(pool: &Db, caller: &Caller, error: ApiError) -> A
     };
     match membership_of(pool, caller, holder).await {
         Ok(membership) if may(&caller.0, StructureAction::ReadPrivate, membership) => {
-            ApiError::DuplicateSiret {
+            StructureProblem::DuplicateSiret {
                 existing: existing.clone(),
                 named: true,
             }
+            .into()
         }
         Ok(_) => error,
         Err(other) => other,
