@@ -164,19 +164,15 @@ pub struct CreateApiClient {
 }
 
 /// The client, if `principal` may do `action` to it now: 404 for a caller who may not
-/// see it, 403 for one who sees it but may not do this. Costs two queries whatever the
+/// see it, 403 for one who sees it but may not do this. Costs three queries whatever the
 /// caller's memberships: only the client's own structures are looked at.
 fn authorized(
     conn: &mut DbConnection,
     principal: &Principal,
     id: ClientId,
     action: ClientAction,
-) -> Result<Result<ApiClient, ApiError>, PersistenceError> {
-    let client = match api_clients::find(conn, id) {
-        Ok((client, _)) => client,
-        Err(PersistenceError::NotFound) => return Ok(Err(ApiError::NotFound)),
-        Err(other) => return Err(other),
-    };
+) -> Result<ApiClient, ApiError> {
+    let (client, _) = api_clients::find(conn, id)?;
     let stake = match principal {
         Principal::Account { id, .. } if !principal.is_staff() => ClientStake::of(
             api_clients::owned_by(conn, *id, &client)?,
@@ -184,13 +180,13 @@ fn authorized(
         ),
         _ => ClientStake::None,
     };
-    Ok(if may_on_client(principal, action, stake) {
+    if may_on_client(principal, action, stake) {
         Ok(client)
     } else if may_on_client(principal, ClientAction::Read, stake) {
         Err(ApiError::Forbidden)
     } else {
         Err(ApiError::NotFound)
-    })
+    }
 }
 
 /// Checks `action` and runs `write` with its audit event in one transaction, so that the
@@ -206,15 +202,16 @@ async fn authorized_write<T: Send + 'static>(
     caller.account()?;
     let principal = caller.0.clone();
     db::run(pool, move |conn| {
-        write_transaction(conn, |conn| {
-            let client = match authorized(conn, &principal, id, action)? {
-                Ok(client) => client,
-                Err(refused) => return Ok(Err(refused)),
-            };
-            persistence::audit::recorded(conn, |conn| write(conn, client), |_| event).map(Ok)
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let client = authorized(conn, &principal, id, action)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| write(conn, client),
+                |_| event,
+            )?)
         })
     })
-    .await?
+    .await
 }
 
 async fn new_secret() -> Result<(SecretString, String), ApiError> {
@@ -372,7 +369,7 @@ pub async fn get_api_client(
     let client = db::run(&pool, move |conn| {
         authorized(conn, &principal, id, ClientAction::Read)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(ApiClientView::from(client)))
 }
 
@@ -402,7 +399,7 @@ pub async fn rotate_api_client_secret(
     db::run(&pool, move |conn| {
         authorized(conn, &principal, id, ClientAction::RotateSecret)
     })
-    .await??;
+    .await?;
     let (secret, hash) = new_secret().await?;
     let event = audit::event(
         &caller,
