@@ -185,9 +185,12 @@ impl From<PersistenceError> for ApiError {
             PersistenceError::NotFound => Self::NotFound,
             // Persistence reports these in its own terms; here they become their area's.
             PersistenceError::Archived => StructureProblem::Archived.into(),
-            PersistenceError::DuplicateSiret { existing } => {
-                StructureProblem::DuplicateSiret { existing }.into()
+            // Unnamed until a handler checks that the caller may see the holder.
+            PersistenceError::DuplicateSiret { existing } => StructureProblem::DuplicateSiret {
+                existing,
+                named: false,
             }
+            .into(),
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
             PersistenceError::LastOwner => MemberProblem::LastOwner.into(),
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
@@ -362,8 +365,8 @@ impl ApiError {
                         "grant_type must be password, refresh_token or client_credentials.",
                     ),
                     OAuthError::InvalidClient => pick(
-                        "Client inconnu, révoqué, ou secret invalide.",
-                        "Unknown or revoked client, or wrong secret.",
+                        "Client inconnu, révoqué ou suspendu, ou secret invalide.",
+                        "Unknown, revoked or suspended client, or wrong secret.",
                     ),
                     OAuthError::InvalidRequest => pick(
                         "Paramètre manquant ou invalide.",
@@ -531,6 +534,7 @@ mod tests {
             StructureProblem::Archived.into(),
             StructureProblem::DuplicateSiret {
                 existing: String::new(),
+                named: false,
             }
             .into(),
             MemberProblem::LastOwner.into(),

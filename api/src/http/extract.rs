@@ -271,7 +271,8 @@ macro_rules! uuid_path_params {
 uuid_path_params!(
     domain::StructureId,
     domain::access::AccountId,
-    domain::access::ClientId
+    domain::access::ClientId,
+    domain::structures::invitation::InvitationId
 );
 
 /// What a route's path parameters parse into, in the order they appear.

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{company, siret, spawn_app};
+use crate::helpers::{client_with, company, siret, spawn_app};
 
 #[tokio::test]
 async fn creating_a_structure_returns_it_with_location_etag_and_derived_address() {
@@ -146,6 +146,57 @@ async fn a_duplicate_siret_is_a_conflict_naming_the_existing_structure() {
         )
         .await;
     assert_eq!(reply.status, 409);
+}
+
+#[tokio::test]
+async fn a_duplicate_siret_does_not_name_its_holder_to_those_who_may_not_see_it() {
+    let app = spawn_app().await;
+    let mut body = company("Première");
+    body["siret"] = json!(siret(1));
+    let first = app.create_structure(&body).await;
+    let first_id = first["id"].as_str().unwrap();
+
+    let stranger = client_with(Some(&app.sign_up("stranger@example.org").await));
+    body["name"] = json!("Usurpatrice");
+    let reply = app
+        .send(stranger.post(app.url("/v1/structures")).json(&body))
+        .await;
+    assert_eq!(reply.status, 409);
+    let problem = reply.json();
+    assert_eq!(problem["code"], "duplicate_siret");
+    assert!(!problem.to_string().contains(first_id), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("agence"),
+        "says whom to ask: {problem}"
+    );
+
+    // Nor through an update of the stranger's own structure.
+    body["siret"] = json!(siret(2));
+    let own = app
+        .send(stranger.post(app.url("/v1/structures")).json(&body))
+        .await
+        .json();
+    let reply = app
+        .send(
+            stranger
+                .patch(app.url(&format!("/v1/structures/{}", own["id"].as_str().unwrap())))
+                .json(&json!({"siret": siret(1)})),
+        )
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(!reply.json().to_string().contains(first_id));
+
+    // Agency staff, who see every structure's private data, are told which one.
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", domain::access::AgencyRole::Staff)
+            .await,
+    ));
+    body["siret"] = json!(siret(1));
+    let reply = app
+        .send(staff.post(app.url("/v1/structures")).json(&body))
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.json()["detail"].as_str().unwrap().contains(first_id));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use persistence::{DbConnection, PersistenceError};
 
 use super::dto::*;
 use super::query::*;
-use super::{authorize, structure_response, visibility};
+use super::{authorize, disclose_siret_holder, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
@@ -120,8 +120,9 @@ pub async fn list_structures(
 
 /// Create a structure.
 ///
-/// Every bad field is listed at once in a 422. A SIRET already registered is a 409 that
-/// names the structure holding it. Send an `Idempotency-Key` to retry safely.
+/// Every bad field is listed at once in a 422. A SIRET already registered is a 409
+/// (`duplicate_siret`) that names the structure holding it only if you may see that
+/// structure's private data. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(
     tag = "structures",
     security(("oauth2" = [])),
@@ -152,7 +153,7 @@ pub async fn create_structure(
     let owner = caller.account()?;
     authorize(&caller, StructureAction::Create, None)?;
     let Opened { value, raw } = body.open()?;
-    idempotency::once(&pool, &req, &caller, &raw, || async {
+    let created = idempotency::once(&pool, &req, &caller, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
         // The id is made in the transaction: the event learns it there.
@@ -181,7 +182,11 @@ pub async fn create_structure(
             .header(header::ETAG, etag(version)))
         })
     })
-    .await
+    .await;
+    match created {
+        Ok(response) => Ok(response),
+        Err(error) => Err(disclose_siret_holder(&pool, &caller, error).await),
+    }
 }
 
 /// Get a structure.
@@ -273,6 +278,8 @@ pub async fn update_structure(
         }
     };
     let geography = Arc::clone(geography.get_ref());
+    // The caller as the SIRET check after a refused write sees it.
+    let asking = caller.clone();
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
         let (caller, precondition, patch, geography) = (
@@ -309,6 +316,7 @@ pub async fn update_structure(
         .await;
         match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            Err(error) => return Err(disclose_siret_holder(&pool, &asking, error).await),
             result => {
                 return Ok(structure_response(
                     HttpResponse::Ok(),
