@@ -46,7 +46,7 @@ class Api:
         return json.loads(raw) if raw else None
 
     def member(self, label):
-        """A fresh self-service account: its id and an access token."""
+        """A fresh self-service account: its id, an access token and its email."""
         email = f"fuzz-{label}-{secrets.token_hex(6)}@example.org"
         password = secrets.token_urlsafe(24)
         account = self.call("POST", "/v1/accounts", body={
@@ -55,7 +55,7 @@ class Api:
         token = self.call("POST", "/v1/auth/token", form={
             "grant_type": "password", "username": email, "password": password,
         })["access_token"]
-        return account["id"], token
+        return account["id"], token, email
 
     def structure(self, name):
         """A structure of its own for each fixture: what the fuzzer does to one (archive
@@ -81,6 +81,12 @@ class Api:
         )
         return structure
 
+    def invitation(self, structure, email):
+        """An invitation to `structure` for `email`, sent by staff: its id."""
+        return self.call("POST", f"/v1/structures/{structure}/invitations", self.admin, body={
+            "email": email, "role": "editor",
+        })["id"]
+
     def api_client(self, structure):
         return self.call("POST", "/v1/api-clients", self.admin, body={
             "name": "Fuzz client", "structure_ids": [structure], "scopes": ["read"],
@@ -89,16 +95,18 @@ class Api:
 
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
-    requester, requester_token = api.member("requester")
-    account, _ = api.member("account")
+    requester, requester_token, requester_email = api.member("requester")
+    account, _, _ = api.member("account")
     client_structure = api.structure("Compagnie connectée")
-    _, eraser_token = api.member("eraser")
+    _, eraser_token, _ = api.member("eraser")
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
-        # Asks to join structures, for the hooks; nothing else touches it.
+        # Asks to join structures and answers invitations (schemathesis.toml sends its
+        # token to the invitation answers), for the hooks; nothing else touches it.
         "OES_FUZZ_REQUESTER": requester,
         "OES_FUZZ_REQUESTER_TOKEN": requester_token,
+        "OES_FUZZ_REQUESTER_EMAIL": requester_email,
         # The account that the account operations read, change and reset.
         "OES_FUZZ_ACCOUNT": account,
         "OES_FUZZ_STRUCTURE": api.structure("Compagnie du Levant"),
@@ -112,7 +120,7 @@ def lasting(api):
 
 
 NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
-         "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
+         "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_REQUESTER_EMAIL", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE")
 
 

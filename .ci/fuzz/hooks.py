@@ -8,8 +8,8 @@
   through the API (`fixtures.py`): with ids the fuzzer makes up (or picks from what it
   saw), an operation may answer nothing but 404s and never reach its handler, and the
   fuzzer could archive or disable what the fixtures rely on. Operations that use their
-  object up (answering a request to join, asking to join, removing a member, revoking
-  an API client, archiving a structure) get a fresh one for each call; the others share
+  object up (answering a request to join or an invitation, asking to join, removing a
+  member, cancelling an invitation, revoking an API client, archiving a structure) get a fresh one for each call; the others share
   one for the run. Calls with invalid path parameters keep them: they test the 400s.
 """
 
@@ -45,6 +45,18 @@ def _structure():
     return {"id": API.structure("Compagnie de passage")}
 
 
+def _received_invitation():
+    """An invitation for the requester, who answers it (schemathesis.toml)."""
+    structure = API.structure("Compagnie qui invite")
+    return {"id": API.invitation(structure, ENV["OES_FUZZ_REQUESTER_EMAIL"])}
+
+
+def _sent_invitation():
+    structure = ENV["OES_FUZZ_STRUCTURE"]
+    email = f"invited-{uuid.uuid4().hex[:12]}@example.org"
+    return {"id": structure, "invitation_id": API.invitation(structure, email)}
+
+
 def _api_client():
     return {"id": API.api_client(ENV["OES_FUZZ_CLIENT_STRUCTURE"])}
 
@@ -61,16 +73,21 @@ PATHS = {
     "POST /v1/structures/{id}/join-requests": _structure,
     "DELETE /v1/structures/{id}": _structure,
     "DELETE /v1/api-clients/{id}": _api_client,
+    "POST /v1/me/invitations/{id}/accept": _received_invitation,
+    "POST /v1/me/invitations/{id}/decline": _received_invitation,
+    "DELETE /v1/structures/{id}/invitations/{invitation_id}": _sent_invitation,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "GET /v1/structures/{id}/members": _lasting(id="OES_FUZZ_STRUCTURE"),
-    "POST /v1/structures/{id}/members": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "GET /v1/structures/{id}/invitations": _lasting(id="OES_FUZZ_STRUCTURE"),
+    "POST /v1/structures/{id}/invitations": _lasting(id="OES_FUZZ_STRUCTURE"),
     "GET /v1/structures/{id}/join-requests": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}/members/{account_id}": _lasting(
         id="OES_FUZZ_MEMBER_STRUCTURE", account_id="OES_FUZZ_REQUESTER"),
     "GET /v1/api-clients/{id}": _lasting(id="OES_FUZZ_CLIENT"),
     "POST /v1/api-clients/{id}/secret": _lasting(id="OES_FUZZ_CLIENT"),
+    "POST /v1/api-clients/{id}/takeover": _lasting(id="OES_FUZZ_CLIENT"),
     "GET /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),

@@ -31,6 +31,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
     tags(
         (name = "structures", description = "Companies, venues, festivals, networks, local authorities."),
         (name = "members", description = "Who belongs to a structure, and requests to join."),
+        (name = "invitations", description = "Owners invite an email into a structure; the person accepts or declines."),
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
@@ -141,6 +142,7 @@ where
                 .configure(routes::auth::configure)
                 .configure(routes::structures::configure)
                 .configure(routes::members::configure)
+                .configure(routes::invitations::configure)
                 .configure(routes::api_clients::configure)
                 .configure(routes::audit_events::configure),
         )

@@ -357,9 +357,133 @@ pub fn may_read_audit_log(principal: &Principal) -> bool {
     principal.is_staff()
 }
 
-/// Who manages an API client: the account that made it, and agency staff.
-pub fn may_manage_client(principal: &Principal, made_by: AccountId) -> bool {
-    principal.is_staff() || matches!(principal, Principal::Account { id, .. } if *id == made_by)
+/// The account answerable for an API client (its maker, or the owner who took it over),
+/// as it stands now: the client never acts beyond what this account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientMaker {
+    pub id: AccountId,
+    pub status: AccountStatus,
+    pub agency_role: Option<AgencyRole>,
+}
+
+/// One structure an API client was made for, with its maker's role there now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientStructure {
+    pub structure: crate::StructureId,
+    pub maker_role: Option<MembershipRole>,
+}
+
+/// Whether an API client may act, and for which of its structures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientStanding {
+    /// It acts for these of its structures (never an empty list).
+    Active {
+        acts_for: Vec<crate::StructureId>,
+    },
+    /// Its maker is disabled, or owns none of its structures any more: no tokens, no
+    /// requests, until an owner of all its structures takes it over.
+    Suspended,
+    Revoked,
+}
+
+/// What an API client may do now, decided again at every request and token grant.
+///
+/// | maker                    | structure the maker owns | any other structure of it |
+/// |--------------------------|--------------------------|---------------------------|
+/// | active member, reviewer  | acts                     | does not act              |
+/// | active staff, admin      | acts                     | acts                      |
+/// | disabled                 | suspended                | suspended                 |
+///
+/// A client that acts for none of its structures is suspended; a revoked one stays
+/// revoked.
+pub fn client_standing(
+    revoked: bool,
+    maker: &ClientMaker,
+    structures: &[ClientStructure],
+) -> ClientStanding {
+    if revoked {
+        return ClientStanding::Revoked;
+    }
+    if maker.status != AccountStatus::Active {
+        return ClientStanding::Suspended;
+    }
+    let staff = matches!(
+        maker.agency_role,
+        Some(AgencyRole::Admin | AgencyRole::Staff)
+    );
+    let acts_for: Vec<_> = structures
+        .iter()
+        .filter(|s| staff || s.maker_role == Some(MembershipRole::Owner))
+        .map(|s| s.structure)
+        .collect();
+    if acts_for.is_empty() {
+        ClientStanding::Suspended
+    } else {
+        ClientStanding::Active { acts_for }
+    }
+}
+
+/// How an account stands towards an API client's structures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientStake {
+    /// Owns none of them (whether or not it made the client).
+    None,
+    /// Owns some of them, not all.
+    OwnsSome,
+    /// Owns every one of them.
+    OwnsAll,
+}
+
+impl ClientStake {
+    /// The stake of an account that owns `owned` of a client's `total` structures.
+    pub fn of(owned: usize, total: usize) -> Self {
+        if owned == 0 {
+            Self::None
+        } else if owned < total {
+            Self::OwnsSome
+        } else {
+            Self::OwnsAll
+        }
+    }
+}
+
+/// What may be done to an API client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAction {
+    /// See it, in lists and by id.
+    Read,
+    Revoke,
+    /// Get a new secret, and with it the client's powers.
+    RotateSecret,
+    /// Become the account answerable for it (which lifts a suspension).
+    TakeOver,
+}
+
+/// The policy for API clients: a client belongs to the structures it acts for, so their
+/// owners and agency staff manage it, and its maker only while an owner. Whoever gets
+/// its secret or answers for it owns every one of its structures, so that nobody gains
+/// through a client a power over a structure they do not own.
+///
+/// | action        | no stake | owns some | owns all | staff, admin |
+/// |---------------|----------|-----------|----------|--------------|
+/// | read          | no       | yes       | yes      | yes          |
+/// | revoke        | no       | yes       | yes      | yes          |
+/// | rotate secret | no       | no        | yes      | yes          |
+/// | take over     | no       | no        | yes      | yes          |
+///
+/// Anonymous callers and API clients manage no API client.
+pub fn may_on_client(principal: &Principal, action: ClientAction, stake: ClientStake) -> bool {
+    use ClientAction::*;
+    if !matches!(principal, Principal::Account { .. }) {
+        return false;
+    }
+    if principal.is_staff() {
+        return true;
+    }
+    match action {
+        Read | Revoke => stake != ClientStake::None,
+        RotateSecret | TakeOver => stake == ClientStake::OwnsAll,
+    }
 }
 
 /// The role a client holds in `structure`: editor with `structures:write`, viewer with
@@ -535,8 +659,124 @@ mod tests {
         };
         assert!(!may_on_account(&client, Read, member, None));
         assert!(!may_read_audit_log(&as_member) && may_read_audit_log(&as_staff));
-        assert!(may_manage_client(&as_member, member) && !may_manage_client(&as_member, other));
-        assert!(may_manage_client(&as_staff, other) && !may_manage_client(&client, member));
+    }
+
+    /// Every cell of the table in `may_on_client`'s documentation.
+    #[test]
+    fn the_api_client_policy_is_the_documented_table() {
+        use ClientAction::*;
+        use ClientStake::{OwnsAll, OwnsSome};
+        let member = account(None);
+        let reviewer = account(Some(AgencyRole::Reviewer));
+        let staff = account(Some(AgencyRole::Staff));
+        let admin = account(Some(AgencyRole::Admin));
+        let table: [(ClientAction, [bool; 4]); 4] = [
+            (Read, [false, true, true, true]),
+            (Revoke, [false, true, true, true]),
+            (RotateSecret, [false, false, true, true]),
+            (TakeOver, [false, false, true, true]),
+        ];
+        for (action, expected) in table {
+            let stakes = [ClientStake::None, OwnsSome, OwnsAll];
+            for (stake, allowed) in stakes.iter().zip(expected) {
+                for person in [&member, &reviewer] {
+                    assert_eq!(
+                        may_on_client(person, action, *stake),
+                        allowed,
+                        "{action:?} for {person:?} with {stake:?}"
+                    );
+                }
+            }
+            for agency in [&staff, &admin] {
+                for stake in stakes {
+                    assert_eq!(
+                        may_on_client(agency, action, stake),
+                        expected[3],
+                        "{action:?} for {agency:?} with {stake:?}"
+                    );
+                }
+            }
+            let client = Principal::Client {
+                id: ClientId::generate(),
+                structures: vec![],
+                scopes: vec![Scope::Read],
+            };
+            for stake in stakes {
+                assert!(!may_on_client(&Principal::Anonymous, action, stake));
+                assert!(!may_on_client(&client, action, stake));
+            }
+        }
+    }
+
+    #[test]
+    fn a_stake_counts_owned_structures() {
+        assert_eq!(ClientStake::of(0, 2), ClientStake::None);
+        assert_eq!(ClientStake::of(1, 2), ClientStake::OwnsSome);
+        assert_eq!(ClientStake::of(2, 2), ClientStake::OwnsAll);
+    }
+
+    /// Every cell of the table in `client_standing`'s documentation.
+    #[test]
+    fn a_client_acts_only_where_its_maker_may_still_act() {
+        let owned = crate::StructureId::generate();
+        let edited = crate::StructureId::generate();
+        let left = crate::StructureId::generate();
+        let structures = [
+            ClientStructure {
+                structure: owned,
+                maker_role: Some(MembershipRole::Owner),
+            },
+            ClientStructure {
+                structure: edited,
+                maker_role: Some(MembershipRole::Editor),
+            },
+            ClientStructure {
+                structure: left,
+                maker_role: None,
+            },
+        ];
+        let maker = |status, agency_role| ClientMaker {
+            id: AccountId::generate(),
+            status,
+            agency_role,
+        };
+        use AccountStatus::*;
+        for role in [None, Some(AgencyRole::Reviewer)] {
+            assert_eq!(
+                client_standing(false, &maker(Active, role), &structures),
+                ClientStanding::Active {
+                    acts_for: vec![owned]
+                }
+            );
+        }
+        for role in [Some(AgencyRole::Staff), Some(AgencyRole::Admin)] {
+            assert_eq!(
+                client_standing(false, &maker(Active, role), &structures),
+                ClientStanding::Active {
+                    acts_for: vec![owned, edited, left]
+                }
+            );
+        }
+        for role in [
+            None,
+            Some(AgencyRole::Reviewer),
+            Some(AgencyRole::Staff),
+            Some(AgencyRole::Admin),
+        ] {
+            assert_eq!(
+                client_standing(false, &maker(Disabled, role), &structures),
+                ClientStanding::Suspended
+            );
+            assert_eq!(
+                client_standing(true, &maker(Active, role), &structures),
+                ClientStanding::Revoked
+            );
+        }
+        // A maker who owns none of them any more: suspended, not acting for nothing.
+        assert_eq!(
+            client_standing(false, &maker(Active, None), &structures[1..]),
+            ClientStanding::Suspended
+        );
     }
 
     #[test]

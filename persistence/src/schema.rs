@@ -170,6 +170,8 @@ diesel::table! {
 
 diesel::joinable!(api_client_structures -> api_clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(api_clients, api_client_structures, memberships);
+diesel::allow_tables_to_appear_in_same_query!(api_clients, accounts);
+diesel::allow_tables_to_appear_in_same_query!(api_client_structures, accounts);
 
 diesel::table! {
     audit_events (id) {
@@ -194,3 +196,18 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        structure_id -> Text,
+        email_normalized -> Text,
+        role -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invitations -> structures (structure_id));
+diesel::allow_tables_to_appear_in_same_query!(invitations, structures);

@@ -255,6 +255,44 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Makes the account behind `invitee` a member of `structure` the way people do: an
+    /// owner (`owner`) invites its `email`, and it accepts. Fails the test otherwise.
+    pub async fn add_member(
+        &self,
+        owner: &reqwest::Client,
+        structure: &str,
+        invitee: &reqwest::Client,
+        email: &str,
+        role: &str,
+    ) {
+        let invited = self
+            .send(
+                owner
+                    .post(self.url(&format!("/v1/structures/{structure}/invitations")))
+                    .json(&json!({"email": email, "role": role})),
+            )
+            .await;
+        assert_eq!(
+            invited.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&invited.bytes)
+        );
+        let id = invited.json()["id"]
+            .as_str()
+            .expect("invitation id")
+            .to_owned();
+        let accepted = self
+            .send(invitee.post(self.url(&format!("/v1/me/invitations/{id}/accept"))))
+            .await;
+        assert_eq!(
+            accepted.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&accepted.bytes)
+        );
+    }
+
     /// Creates a structure and returns its JSON, failing the test if it is refused.
     pub async fn create_structure(&self, body: &Value) -> Value {
         let reply = self.post_json("/v1/structures", body).await;

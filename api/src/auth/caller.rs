@@ -1,11 +1,12 @@
 //! Who is calling: the bearer token, checked, and its account, read from the database
 //! on every request so that disabling an account or resetting its password takes effect
-//! at once.
+//! at once. An API client is read with its maker's standing (two queries, whatever the
+//! maker's memberships), so that it acts only where its maker still may.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use domain::access::{AccountId, AccountStatus, ClientId, Principal};
+use domain::access::{AccountId, AccountStatus, ClientId, ClientStanding, Principal};
 use futures_util::future::LocalBoxFuture;
 use persistence::PersistenceError;
 use persistence::identity::{accounts, api_clients};
@@ -82,15 +83,17 @@ impl FromRequest for Caller {
                         ApiError::NotFound => ApiError::InvalidToken,
                         other => other,
                     })?;
-                if client.revoked_at.is_some() {
+                // Revoked, or suspended (its maker disabled or no longer an owner of any
+                // of its structures): its tokens stop at once.
+                let ClientStanding::Active { acts_for } = client.standing() else {
                     return Err(ApiError::InvalidToken);
-                }
+                };
                 if let Some(limits) = &limits {
                     Limits::check(&limits.per_caller, &claims.sub)?;
                 }
                 return Ok(Self(Principal::Client {
                     id: client.id,
-                    structures: client.structures,
+                    structures: acts_for,
                     scopes: client.scopes,
                 }));
             }

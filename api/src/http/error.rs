@@ -83,8 +83,6 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<&'static str> },
     #[error("precondition failed")]
     PreconditionFailed,
-    #[error("idempotent request still in flight")]
-    IdempotencyInFlight,
     #[error("idempotency key reused with another request")]
     IdempotencyMismatch,
     #[error("authentication required")]
@@ -188,9 +186,12 @@ impl From<PersistenceError> for ApiError {
             PersistenceError::NotFound => Self::NotFound,
             // Persistence reports these in its own terms; here they become their area's.
             PersistenceError::Archived => StructureProblem::Archived.into(),
-            PersistenceError::DuplicateSiret { existing } => {
-                StructureProblem::DuplicateSiret { existing }.into()
+            // Unnamed until a handler checks that the caller may see the holder.
+            PersistenceError::DuplicateSiret { existing } => StructureProblem::DuplicateSiret {
+                existing,
+                named: false,
             }
+            .into(),
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
             PersistenceError::LastOwner => MemberProblem::LastOwner.into(),
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
@@ -212,7 +213,6 @@ impl ApiError {
         "route_not_found",
         "method_not_allowed",
         "precondition_failed",
-        "idempotency_key_in_flight",
         "idempotency_key_reused",
         "unauthenticated",
         "invalid_token",
@@ -234,7 +234,6 @@ impl ApiError {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
-            Self::IdempotencyInFlight => "idempotency_key_in_flight",
             Self::IdempotencyMismatch => "idempotency_key_reused",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidToken => "invalid_token",
@@ -324,13 +323,6 @@ impl ApiError {
                     "The resource changed since you read it (If-Match): read it again, then retry.",
                 ),
             ),
-            Self::IdempotencyInFlight => (
-                pick("Requête en cours", "Request in flight"),
-                pick(
-                    "Une requête avec cette Idempotency-Key est encore en cours de traitement.",
-                    "A request with this Idempotency-Key is still being processed.",
-                ),
-            ),
             Self::IdempotencyMismatch => (
                 pick(
                     "Idempotency-Key déjà utilisée",
@@ -374,8 +366,8 @@ impl ApiError {
                         "grant_type must be password, refresh_token or client_credentials.",
                     ),
                     OAuthError::InvalidClient => pick(
-                        "Client inconnu, révoqué, ou secret invalide.",
-                        "Unknown or revoked client, or wrong secret.",
+                        "Client inconnu, révoqué ou suspendu, ou secret invalide.",
+                        "Unknown, revoked or suspended client, or wrong secret.",
                     ),
                     OAuthError::InvalidRequest => pick(
                         "Paramètre manquant ou invalide.",
@@ -455,7 +447,6 @@ impl ResponseError for ApiError {
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::IdempotencyInFlight => StatusCode::CONFLICT,
             Self::Unauthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             // RFC 6749 §5.2: a failed client authentication is a 401.
             Self::OAuth {
@@ -533,7 +524,6 @@ mod tests {
             ApiError::RouteNotFound,
             ApiError::MethodNotAllowed { allowed: vec![] },
             ApiError::PreconditionFailed,
-            ApiError::IdempotencyInFlight,
             ApiError::IdempotencyMismatch,
             ApiError::Unauthenticated,
             ApiError::InvalidToken,
@@ -547,6 +537,7 @@ mod tests {
             StructureProblem::Archived.into(),
             StructureProblem::DuplicateSiret {
                 existing: String::new(),
+                named: false,
             }
             .into(),
             MemberProblem::LastOwner.into(),

@@ -1,5 +1,7 @@
 //! Request extractors that turn every malformed input into a problem naming the field.
 
+use std::marker::PhantomData;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -14,11 +16,28 @@ use crate::http::error::{ApiError, FieldIssue, Issue};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON body, read within the body limit and deserialized with the path of any bad
-/// field. Also keeps the raw bytes: idempotency keys compare requests by them.
+/// A JSON body, read within the body limit but judged only when the handler opens it,
+/// after authenticating and authorizing the caller: a caller who may not do the request
+/// gets its 401, 403 or 404, never what is wrong with the body (413, 415, 400, 422).
+#[must_use = "open the body once the caller is authorized"]
 pub struct JsonBody<T> {
+    read: Result<web::Bytes, ApiError>,
+    _value: PhantomData<fn() -> T>,
+}
+
+/// An opened JSON body: the value, deserialized with the path of any bad field, and the
+/// raw bytes (idempotency keys compare requests by them).
+pub struct Opened<T> {
     pub value: T,
     pub raw: web::Bytes,
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    pub fn open(self) -> Result<Opened<T>, ApiError> {
+        let raw = self.read?;
+        let value = parse_json(&raw)?;
+        Ok(Opened { value, raw })
+    }
 }
 
 /// The media type of the body, lower case, without parameters.
@@ -142,16 +161,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
+    /// Never fails: what is wrong with the body waits for [`JsonBody::open`].
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload, is_json(req), "application/json");
         Box::pin(async move {
-            let raw = body.await?;
-            let value = parse_json(&raw)?;
-            Ok(Self { value, raw })
+            Ok(Self {
+                read: body.await,
+                _value: PhantomData,
+            })
         })
     }
 }
@@ -257,7 +278,8 @@ macro_rules! uuid_path_params {
 uuid_path_params!(
     domain::StructureId,
     domain::access::AccountId,
-    domain::access::ClientId
+    domain::access::ClientId,
+    domain::structures::invitation::InvitationId
 );
 
 /// What a route's path parameters parse into, in the order they appear.

@@ -103,12 +103,12 @@ pub mod responses {
     problem_response!(
         Conflict,
         409,
-        "Conflict: duplicate SIRET, or a request with the same Idempotency-Key still in flight."
+        "Conflict with the current state: duplicate SIRET, already a member, last owner."
     );
     problem_response!(
         EmailConflict,
         409,
-        "Conflict: an account already has this e-mail, or a request with the same Idempotency-Key is still in flight."
+        "Conflict: an account already has this e-mail."
     );
     problem_response!(
         PreconditionFailed,

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use crate::geography::Geography;
 use crate::ids::StructureId;
+pub mod invitation;
 pub mod licence;
 pub mod siret;
 

@@ -230,6 +230,16 @@ pub fn erase(
     let now = storable_now().naive_utc();
     let key = id.to_string();
     write_transaction(conn, |conn| {
+        let email: String = accounts::table
+            .find(&key)
+            .select(accounts::email_normalized)
+            .first(conn)?;
+        // Invitations to the erased email hold it: they go with it.
+        diesel::delete(
+            crate::schema::invitations::table
+                .filter(crate::schema::invitations::email_normalized.eq(&email)),
+        )
+        .execute(conn)?;
         let changed = diesel::update(accounts::table.find(&key))
             .set((
                 accounts::email.eq(format!("erased-{key}@erased.invalid")),

@@ -1,5 +1,6 @@
-//! Storage of structures, their memberships and the requests to join them.
+//! Storage of structures, their memberships, invitations and requests to join them.
 
+pub mod invitations;
 pub mod join_requests;
 pub mod memberships;
 

@@ -85,8 +85,11 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         {
             404
         }
-        "GET /v1/structures/{id}/members" | "GET /v1/structures/{id}/join-requests" => 200,
-        "POST /v1/structures/{id}/members" => 201,
+        "GET /v1/structures/{id}/members"
+        | "GET /v1/structures/{id}/join-requests"
+        | "GET /v1/structures/{id}/invitations" => 200,
+        "POST /v1/structures/{id}/invitations" => 201,
+        "DELETE /v1/structures/{id}/invitations/{invitation_id}" => 204,
         "PATCH /v1/structures/{id}/members/{account_id}" => 200,
         "DELETE /v1/structures/{id}/members/{account_id}" => 204,
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
@@ -108,26 +111,55 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "GET /v1/accounts/{id}" if member_of_target || staff => 200,
         "PATCH /v1/accounts/{id}" if member_of_target || staff => 200,
         "GET /v1/accounts/{id}" | "PATCH /v1/accounts/{id}" => 404,
+        // Invitations are answered by the person invited: "own" is one sent to the
+        // actor's email, "foreign" one sent to someone else.
+        _ if path.starts_with("/v1/me/invitations") && actor == Anonymous => 401,
+        "GET /v1/me/invitations" => 200,
+        _ if path.starts_with("/v1/me/invitations/{id}") && target == Target::Foreign => 404,
+        "POST /v1/me/invitations/{id}/accept" => 201,
+        "POST /v1/me/invitations/{id}/decline" => 204,
         "GET /v1/audit-events" if actor == Anonymous => 401,
         "GET /v1/audit-events" if staff => 200,
         "GET /v1/audit-events" => 403,
-        // API clients: made by a structure's owner (or staff), seen by their maker.
+        // API clients: made by a structure's owner (or staff), managed by its owners.
         _ if path.starts_with("/v1/api-clients") && actor == Anonymous => 401,
         "POST /v1/api-clients" if member_of_target || staff => 201,
         "POST /v1/api-clients" => 422,
         "GET /v1/api-clients" => 200,
         _ if path.starts_with("/v1/api-clients/{id}") && !(member_of_target || staff) => 404,
-        "GET /v1/api-clients/{id}" | "POST /v1/api-clients/{id}/secret" => 200,
+        "GET /v1/api-clients/{id}"
+        | "POST /v1/api-clients/{id}/secret"
+        | "POST /v1/api-clients/{id}/takeover" => 200,
         "DELETE /v1/api-clients/{id}" => 204,
         _ => return None,
     })
 }
+
+/// Bodies no operation accepts: an unknown field, malformed JSON, another media type.
+/// (One above the body limit: `http::errors`, with a small limit.)
+const BAD_BODIES: [(&str, &[u8]); 3] = [
+    ("application/json", br#"{"no_such_field": 1}"#),
+    ("application/json", br#"{"name": "#),
+    ("text/plain", b"name"),
+];
 
 fn path_of(operation: &str) -> &str {
     operation
         .split_once(' ')
         .map(|(_, path)| path)
         .unwrap_or_default()
+}
+
+/// The email an actor's account signed up with (none for callers without an account).
+fn email_of(actor: Actor) -> Option<&'static str> {
+    match actor {
+        Actor::MemberOfA => Some("a@company.example"),
+        Actor::MemberOfB => Some("b@company.example"),
+        Actor::Reviewer => Some("reviewer@agency.example"),
+        Actor::Staff => Some("staff@agency.example"),
+        Actor::Admin => Some("admin@agency.example"),
+        Actor::Anonymous | Actor::ApiClientOfA => None,
+    }
 }
 
 /// Whether the actor sees the private fields of the target structure.
@@ -213,7 +245,8 @@ async fn structure_of(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 /// What an operation needs to exist before it runs: the joiner as a member (to change
-/// or remove), or its pending request (to answer).
+/// or remove), its pending request (to answer), an invitation (to cancel), an API
+/// client (to manage). Returns the id of what was made, where the path names it.
 async fn prepare(
     app: &TestApp,
     world: &World,
@@ -224,16 +257,20 @@ async fn prepare(
     if path.starts_with("/v1/api-clients/{id}") {
         return Some(make_api_client(app, owner, structure).await.0);
     }
-    let status = match path {
+    match path {
         "/v1/structures/{id}/members/{account_id}" => {
+            let id = invite(app, owner, structure, "joiner@example.org").await;
             let reply = app
                 .send(
-                    client_with(Some(owner))
-                        .post(app.url(&format!("/v1/structures/{structure}/members")))
-                        .json(&json!({"email": "joiner@example.org", "role": "viewer"})),
+                    client_with(Some(&world.joiner))
+                        .post(app.url(&format!("/v1/me/invitations/{id}/accept"))),
                 )
                 .await;
-            reply.status
+            assert_eq!(reply.status, 201, "preparing {path}");
+            None
+        }
+        "/v1/structures/{id}/invitations/{invitation_id}" => {
+            Some(invite(app, owner, structure, "joiner@example.org").await)
         }
         p if p.starts_with("/v1/structures/{id}/join-requests/{account_id}") => {
             let reply = app
@@ -243,12 +280,35 @@ async fn prepare(
                         .json(&json!({})),
                 )
                 .await;
-            reply.status
+            assert_eq!(reply.status, 201, "preparing {path}");
+            None
         }
-        _ => return None,
+        _ => None,
+    }
+}
+
+/// `owner` invites `email` into `structure`: the invitation's id.
+async fn invite(app: &TestApp, owner: &str, structure: &str, email: &str) -> String {
+    let reply = app
+        .send(
+            client_with(Some(owner))
+                .post(app.url(&format!("/v1/structures/{structure}/invitations")))
+                .json(&json!({"email": email, "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// An invitation into a structure of the joiner's: to the actor (own) or to someone
+/// else (foreign).
+async fn invitation_for(app: &TestApp, world: &World, actor: Actor, target: Target) -> String {
+    let structure = structure_of(app, &world.joiner, "Structure J").await;
+    let email = match (email_of(actor), target) {
+        (Some(email), Target::Own) => email,
+        _ => "someone.else@example.org",
     };
-    assert_eq!(status, 201, "preparing {path}");
-    None
+    invite(app, &world.joiner, &structure, email).await
 }
 
 /// A client of `structure` made by its owner: its id and secret.
@@ -297,6 +357,7 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
     let mut failures = Vec::new();
     let mut accounts = 0;
     let mut erasures = 0;
+    let mut checked_bodies = 0;
 
     let operations = operations(&spec);
     // A spec read wrongly (no paths) would check nothing and pass.
@@ -316,10 +377,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 // Fresh objects for every case: a DELETE must not change the next case.
                 let a = structure_of(&app, &world.member_a, "Structure A").await;
                 let b = structure_of(&app, &world.member_b, "Structure B").await;
-                let mut clients_of = BTreeMap::new();
+                let mut prepared = BTreeMap::new();
                 for (owner, structure) in [(&world.member_a, &a), (&world.member_b, &b)] {
-                    if let Some(client) = prepare(&app, &world, &path, owner, structure).await {
-                        clients_of.insert(structure.clone(), client);
+                    if let Some(made) = prepare(&app, &world, &path, owner, structure).await {
+                        prepared.insert(structure.clone(), made);
                     }
                 }
                 let (own, foreign) = if actor == Actor::MemberOfB {
@@ -335,16 +396,29 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         &world.member_b_id
                     }
                 };
+                let invitation = if path.starts_with("/v1/me/invitations/{id}") {
+                    Some(invitation_for(&app, &world, actor, target).await)
+                } else {
+                    None
+                };
                 let id = if path.starts_with("/v1/accounts/{id}") {
                     account_of(structure)
+                } else if let Some(invitation) = &invitation {
+                    invitation
+                } else if path.starts_with("/v1/api-clients/{id}") {
+                    &prepared[structure]
                 } else {
-                    clients_of.get(structure).unwrap_or(structure)
+                    structure
                 };
-                let url = app.url(
-                    &path
-                        .replace("{id}", id)
-                        .replace("{account_id}", &world.joiner_id),
-                );
+                let mut url = path
+                    .replace("{id}", id)
+                    .replace("{account_id}", &world.joiner_id);
+                if let Some(invitation) = prepared.get(structure)
+                    && path.contains("{invitation_id}")
+                {
+                    url = url.replace("{invitation_id}", invitation);
+                }
+                let url = app.url(&url);
                 let partner;
                 let client = if actor == Actor::ApiClientOfA {
                     partner = client_with(Some(&api_client_token(&app, &world.member_a, &a).await));
@@ -381,9 +455,12 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         ("password", PASSWORD),
                     ]),
                     ("POST", "/v1/auth/revoke") => client.post(&url).form(&[("token", "whatever")]),
-                    ("POST", "/v1/structures/{id}/members") => client
+                    ("POST", "/v1/structures/{id}/invitations") => client
                         .post(&url)
-                        .json(&json!({"email": "joiner@example.org", "role": "editor"})),
+                        .json(&json!({"email": "invitee@example.org", "role": "editor"})),
+                    ("POST", "/v1/me/invitations/{id}/accept")
+                    | ("POST", "/v1/me/invitations/{id}/decline")
+                    | ("POST", "/v1/api-clients/{id}/takeover") => client.post(&url),
                     ("PATCH", "/v1/structures/{id}/members/{account_id}") => {
                         client.patch(&url).json(&json!({"role": "editor"}))
                     }
@@ -419,6 +496,28 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ));
                     continue;
                 }
+                // A caller refused with a good body is refused with a bad one: the body is
+                // judged only for callers who may make the request.
+                let has_body = spec["paths"][&path][method.to_lowercase()]
+                    .get("requestBody")
+                    .is_some();
+                if has_body && matches!(status, 401 | 403 | 404) {
+                    for (content_type, bad) in BAD_BODIES {
+                        let request = client
+                            .request(method.parse().unwrap(), &url)
+                            .header("Content-Type", content_type)
+                            .body(bad.to_vec());
+                        let reply = app.send(request).await;
+                        if reply.status != status {
+                            failures.push(format!(
+                                "{operation} as {actor:?} on {target:?} with the body {:?} ({content_type}): {} instead of {status}",
+                                String::from_utf8_lossy(&bad[..bad.len().min(20)]),
+                                reply.status
+                            ));
+                        }
+                    }
+                    checked_bodies += 1;
+                }
                 if operation == "GET /v1/structures/{id}" {
                     let private = reply.json().get("siret").is_some();
                     if private != sees_private(actor, target) {
@@ -432,4 +531,8 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        checked_bodies > 20,
+        "refusals with a body: {checked_bodies}"
+    );
 }

@@ -74,6 +74,12 @@ async fn a_body_over_the_limit_is_a_413_problem() {
     body["legal_name"] = serde_json::json!("x".repeat(2_000));
     let reply = app.post_json("/v1/structures", &body).await;
     assert_problem(&reply, 413, "payload_too_large");
+
+    // The caller comes first: anonymous, the same body is a 401.
+    let reply = app
+        .send(app.anonymous.post(app.url("/v1/structures")).json(&body))
+        .await;
+    assert_problem(&reply, 401, "unauthenticated");
 }
 
 #[tokio::test]

@@ -186,14 +186,30 @@ async fn each_kind_of_write_leaves_its_event() {
     .await;
     let colleague = client_with(Some(&app.sign_up("colleague@example.org").await));
     let members = format!("/v1/structures/{id}/members");
-    let added = app
+    app.add_member(
+        &app.client,
+        id,
+        &colleague,
+        "colleague@example.org",
+        "viewer",
+    )
+    .await;
+    let colleague_id = app.get(&members).await.json()["data"][1]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cancelled = app
         .post_json(
-            &members,
-            &json!({"email": "colleague@example.org", "role": "viewer"}),
+            &format!("/v1/structures/{id}/invitations"),
+            &json!({"email": "nobody@example.org", "role": "viewer"}),
         )
         .await
         .json();
-    let colleague_id = added["account_id"].as_str().unwrap().to_owned();
+    app.send(app.client.delete(app.url(&format!(
+        "/v1/structures/{id}/invitations/{}",
+        cancelled["id"].as_str().unwrap()
+    ))))
+    .await;
     app.patch_json(
         &format!("{members}/{colleague_id}"),
         &json!({"role": "editor"}),
@@ -203,6 +219,18 @@ async fn each_kind_of_write_leaves_its_event() {
         app.client
             .delete(app.url(&format!("{members}/{colleague_id}"))),
     )
+    .await;
+    let again = app
+        .post_json(
+            &format!("/v1/structures/{id}/invitations"),
+            &json!({"email": "colleague@example.org", "role": "viewer"}),
+        )
+        .await
+        .json();
+    app.send(colleague.post(app.url(&format!(
+        "/v1/me/invitations/{}/decline",
+        again["id"].as_str().unwrap()
+    ))))
     .await;
     app.send(
         colleague
@@ -229,6 +257,11 @@ async fn each_kind_of_write_leaves_its_event() {
     app.send(
         app.client
             .post(app.url(&format!("/v1/api-clients/{client_id}/secret"))),
+    )
+    .await;
+    app.send(
+        app.client
+            .post(app.url(&format!("/v1/api-clients/{client_id}/takeover"))),
     )
     .await;
     app.send(
@@ -269,9 +302,13 @@ async fn each_kind_of_write_leaves_its_event() {
             "api_client.create",
             "api_client.revoke",
             "api_client.rotate_secret",
+            "api_client.take_over",
+            "invitation.accept",
+            "invitation.cancel",
+            "invitation.create",
+            "invitation.decline",
             "join_request.accept",
             "join_request.create",
-            "member.add",
             "member.change",
             "member.remove",
             "structure.archive",

@@ -16,30 +16,28 @@ async fn the_creator_owns_the_structure_and_can_invite_change_and_remove_members
     assert_eq!(members["data"][0]["role"], "owner");
 
     let colleague = client_with(Some(&app.sign_up("colleague@example.org").await));
+    let id = structure["id"].as_str().unwrap();
+    app.add_member(
+        &app.client,
+        id,
+        &colleague,
+        "Colleague@example.org",
+        "editor",
+    )
+    .await;
+    let members = app.get(&members_path).await.json();
+    let added = &members["data"][1];
+    assert_eq!(added["email"], "colleague@example.org");
+    assert_eq!(added["role"], "editor");
+    let colleague_id = added["account_id"].as_str().unwrap().to_owned();
+    // The route that enrolled anyone without their consent is gone.
     let reply = app
         .post_json(
             &members_path,
-            &json!({"email": "Colleague@example.org", "role": "editor"}),
+            &json!({"email": "colleague@example.org", "role": "viewer"}),
         )
         .await;
-    assert_eq!(reply.status, 201);
-    let colleague_id = reply.json()["account_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post_json(
-            &members_path,
-            &json!({"email": "colleague@example.org", "role": "viewer"})
-        )
-        .await
-        .status,
-        409
-    );
-    let reply = app
-        .post_json(
-            &members_path,
-            &json!({"email": "nobody@example.org", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(reply.error_fields(), ["email"]);
+    assert_eq!(reply.status, 405);
 
     // The editor edits the structure but cannot manage members.
     let structure_path = format!("/v1/structures/{}", structure["id"].as_str().unwrap());
@@ -54,8 +52,8 @@ async fn the_creator_owns_the_structure_and_can_invite_change_and_remove_members
     let refused = app
         .send(
             colleague
-                .post(app.url(&members_path))
-                .json(&json!({"email": "member@example.org", "role": "viewer"})),
+                .post(app.url(&format!("/v1/structures/{id}/invitations")))
+                .json(&json!({"email": "someone@example.org", "role": "viewer"})),
         )
         .await;
     assert_eq!(refused.status, 403);
@@ -106,10 +104,13 @@ async fn the_last_owner_cannot_be_demoted_or_removed() {
     );
 
     // With a second owner, the first may step down.
-    app.sign_up("second@example.org").await;
-    app.post_json(
-        &members_path,
-        &json!({"email": "second@example.org", "role": "owner"}),
+    let second = client_with(Some(&app.sign_up("second@example.org").await));
+    app.add_member(
+        &app.client,
+        structure["id"].as_str().unwrap(),
+        &second,
+        "second@example.org",
+        "owner",
     )
     .await;
     assert_eq!(

@@ -1,9 +1,8 @@
 use std::collections::HashSet;
 
-use persistence::idempotency;
 use serde_json::{Value, json};
 
-use crate::helpers::{company, siret, spawn_app};
+use crate::helpers::{client_with, company, siret, spawn_app};
 
 #[tokio::test]
 async fn creating_a_structure_returns_it_with_location_etag_and_derived_address() {
@@ -147,6 +146,57 @@ async fn a_duplicate_siret_is_a_conflict_naming_the_existing_structure() {
         )
         .await;
     assert_eq!(reply.status, 409);
+}
+
+#[tokio::test]
+async fn a_duplicate_siret_does_not_name_its_holder_to_those_who_may_not_see_it() {
+    let app = spawn_app().await;
+    let mut body = company("Première");
+    body["siret"] = json!(siret(1));
+    let first = app.create_structure(&body).await;
+    let first_id = first["id"].as_str().unwrap();
+
+    let stranger = client_with(Some(&app.sign_up("stranger@example.org").await));
+    body["name"] = json!("Usurpatrice");
+    let reply = app
+        .send(stranger.post(app.url("/v1/structures")).json(&body))
+        .await;
+    assert_eq!(reply.status, 409);
+    let problem = reply.json();
+    assert_eq!(problem["code"], "duplicate_siret");
+    assert!(!problem.to_string().contains(first_id), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("agence"),
+        "says whom to ask: {problem}"
+    );
+
+    // Nor through an update of the stranger's own structure.
+    body["siret"] = json!(siret(2));
+    let own = app
+        .send(stranger.post(app.url("/v1/structures")).json(&body))
+        .await
+        .json();
+    let reply = app
+        .send(
+            stranger
+                .patch(app.url(&format!("/v1/structures/{}", own["id"].as_str().unwrap())))
+                .json(&json!({"siret": siret(1)})),
+        )
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(!reply.json().to_string().contains(first_id));
+
+    // Agency staff, who see every structure's private data, are told which one.
+    let staff = client_with(Some(
+        &app.agency_account("staff@agency.example", domain::access::AgencyRole::Staff)
+            .await,
+    ));
+    body["siret"] = json!(siret(1));
+    let reply = app
+        .send(staff.post(app.url("/v1/structures")).json(&body))
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.json()["detail"].as_str().unwrap().contains(first_id));
 }
 
 #[tokio::test]
@@ -487,51 +537,6 @@ async fn an_idempotency_key_replays_the_first_response_byte_for_byte() {
         .await;
     assert_eq!(reply.status, 422);
     assert_eq!(reply.json()["code"], "idempotency_key_reused");
-
-    // A refused request is remembered too: the same mistake gets the same answer,
-    // replayed (the problem quotes the first request's id), not computed again.
-    let mut bad = company("Compagnie au SIRET faux");
-    bad["siret"] = json!("73282932000075");
-    let send_bad = || {
-        app.send(
-            app.client
-                .post(app.url("/v1/structures"))
-                .header("Idempotency-Key", "key-2")
-                .json(&bad),
-        )
-    };
-    let refused = send_bad().await;
-    assert_eq!(refused.status, 422);
-    assert_eq!(refused.error_fields(), ["siret"]);
-    assert_eq!(refused.header("idempotent-replayed"), None);
-    let again = send_bad().await;
-    assert_eq!(again.status, 422);
-    assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    assert_eq!(again.bytes, refused.bytes);
-}
-
-#[tokio::test]
-async fn a_key_whose_first_request_is_in_flight_is_a_conflict() {
-    let app = spawn_app().await;
-    let body = company("Compagnie");
-    let bytes = serde_json::to_vec(&body).unwrap();
-    // The first request has claimed the key and not finished.
-    let hash = api::http::idempotency::fingerprint(&bytes);
-    let mut conn = app.pool.get().unwrap();
-    let claim = idempotency::claim(&mut conn, "POST /v1/structures", "busy", &hash).unwrap();
-    assert_eq!(claim, idempotency::Claim::New);
-
-    let reply = app
-        .send(
-            app.client
-                .post(app.url("/v1/structures"))
-                .header("Idempotency-Key", "busy")
-                .header("Content-Type", "application/json")
-                .body(bytes),
-        )
-        .await;
-    assert_eq!(reply.status, 409);
-    assert_eq!(reply.json()["code"], "idempotency_key_in_flight");
 }
 
 #[tokio::test]

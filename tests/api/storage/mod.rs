@@ -1,4 +1,5 @@
 mod demo;
+mod idempotency;
 mod indexes;
 mod migrations;
 mod reference;

@@ -1,9 +1,10 @@
 //! The handlers of `/v1/accounts`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::access::{AccountAction, AccountId, NewAccount, may_on_account};
-use persistence::PersistenceError;
 use persistence::identity::accounts;
+use persistence::{DbConnection, PersistenceError};
 use secrecy::ExposeSecret;
 
 use super::*;
@@ -12,8 +13,8 @@ use crate::auth::Caller;
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, PathId, QueryParams};
-use crate::http::idempotency;
+use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
+use crate::http::idempotency::{self, Reply};
 use crate::http::limits::{self, Limits};
 use crate::http::pagination::{self};
 
@@ -47,8 +48,8 @@ pub async fn create_account(
     body: JsonBody<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     Limits::check(&limits.sign_up_per_ip, &limits::client_ip(&req))?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    idempotency::once(&pool, &req, &caller, &raw, || async {
         let new = NewAccount::parse(
             &value.email,
             &value.display_name,
@@ -66,7 +67,7 @@ pub async fn create_account(
             "",
             &["email", "display_name", "password"],
         );
-        let account = db::run(&pool, move |conn| {
+        Ok(move |conn: &mut DbConnection| {
             let created = persistence::audit::recorded(
                 conn,
                 |conn| accounts::create(conn, new, hash, None),
@@ -75,14 +76,12 @@ pub async fn create_account(
                     event
                 },
             );
-            match created {
-                Err(PersistenceError::Conflict { .. }) => Ok(None),
-                other => other.map(Some),
-            }
+            let account = match created {
+                Err(PersistenceError::Conflict { .. }) => Err(AccountProblem::EmailTaken.into()),
+                other => other.map_err(ApiError::from),
+            }?;
+            Reply::json(StatusCode::CREATED, &AccountView::from(account))
         })
-        .await?
-        .ok_or(AccountProblem::EmailTaken)?;
-        Ok(HttpResponse::Created().json(AccountView::from(account)))
     })
     .await
 }
@@ -188,11 +187,12 @@ pub async fn update_account(
     PathId(id): PathId<AccountId>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
+    let target = authorized_target(&pool, &caller, id, &[]).await?;
     let UpdateAccount {
         display_name,
         status,
         agency_role: new_role,
-    } = body.value;
+    } = body.open()?.value;
     let display_name = display_name
         .map(|name| {
             domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
@@ -209,7 +209,7 @@ pub async fn update_account(
             actions.push(action);
         }
     }
-    authorized_target(&pool, &caller, id, &actions).await?;
+    permitted(&caller, &target, &actions)?;
     let mut fields = Vec::new();
     for (name, present) in [
         ("display_name", display_name.is_some()),

@@ -36,10 +36,20 @@ pub(crate) async fn authorized_target(
         return Err(ApiError::NotFound);
     }
     let target = db::run(pool, move |conn| accounts::find(conn, id)).await?;
+    permitted(caller, &target, actions)?;
+    Ok(target)
+}
+
+/// 403 unless the caller may do every one of `actions` to an account it may read.
+pub(crate) fn permitted(
+    caller: &Caller,
+    target: &Account,
+    actions: &[AccountAction],
+) -> Result<(), ApiError> {
     for &action in actions {
-        if !may_on_account(&caller.0, action, id, target.agency_role) {
+        if !may_on_account(&caller.0, action, target.id, target.agency_role) {
             return Err(ApiError::Forbidden);
         }
     }
-    Ok(target)
+    Ok(())
 }

@@ -2,15 +2,23 @@
 //!
 //! A structure's owner (or agency staff) makes a client that acts for some of its
 //! structures with some scopes. The secret is shown once and kept hashed; it can be
-//! rotated, and the client revoked.
+//! rotated, and the client revoked. A client belongs to its structures: their owners
+//! see, revoke, rotate and take it over (`domain::access::may_on_client`), and it acts
+//! only where its maker still may (`domain::access::client_standing`).
 
 use std::collections::HashSet;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use domain::access::{ClientId, Scope, StructureAction, may, may_manage_client};
+use domain::access::{
+    ClientAction, ClientId, ClientStake, ClientStanding, Principal, Scope, StructureAction, may,
+    may_on_client,
+};
 use domain::{FieldProblem, StructureId, ValidationError};
+use persistence::db::write_transaction;
 use persistence::identity::api_clients::{self, ApiClient};
+use persistence::{DbConnection, PersistenceError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,8 +28,8 @@ use crate::auth::Caller;
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
-use crate::http::extract::{JsonBody, PathId};
-use crate::http::idempotency;
+use crate::http::extract::{JsonBody, Opened, PathId};
+use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
 use crate::routes::structures::StructureProblem;
@@ -31,7 +39,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_api_clients)
         .service(get_api_client)
         .service(rotate_api_client_secret)
-        .service(revoke_api_client);
+        .service(revoke_api_client)
+        .service(take_over_api_client);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -72,15 +81,32 @@ impl From<Scope> for ScopeDto {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// Whether a client may get tokens and act.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiClientStatus {
+    /// It acts for `acts_for`.
+    Active,
+    /// Its maker is disabled or owns none of its structures any more: tokens and
+    /// requests are refused until an owner of all its structures takes it over.
+    Suspended,
+    Revoked,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiClientView {
     /// The `client_id` of the client credentials grant.
     pub id: uuid::Uuid,
     #[schema(example = "Billetterie du Théâtre de Nîmes")]
     pub name: String,
     pub scopes: Vec<ScopeDto>,
-    /// The structures it acts for.
+    /// The structures it was made for.
     pub structure_ids: Vec<uuid::Uuid>,
+    /// Those it acts for now: where the account answerable for it is still an owner
+    /// (all of them for agency staff); empty unless `active`.
+    pub acts_for: Vec<uuid::Uuid>,
+    pub status: ApiClientStatus,
+    /// The account answerable for it: its maker, or the owner who last took it over.
     pub created_by: uuid::Uuid,
     pub created_at: DateTime<Utc>,
     /// When it last got a token.
@@ -90,12 +116,19 @@ pub struct ApiClientView {
 
 impl From<ApiClient> for ApiClientView {
     fn from(client: ApiClient) -> Self {
+        let (status, acts_for) = match client.standing() {
+            ClientStanding::Active { acts_for } => (ApiClientStatus::Active, acts_for),
+            ClientStanding::Suspended => (ApiClientStatus::Suspended, Vec::new()),
+            ClientStanding::Revoked => (ApiClientStatus::Revoked, Vec::new()),
+        };
         Self {
             id: client.id.as_uuid(),
+            structure_ids: client.structure_ids().iter().map(|s| s.as_uuid()).collect(),
+            acts_for: acts_for.iter().map(|s| s.as_uuid()).collect(),
+            status,
             name: client.name,
             scopes: client.scopes.into_iter().map(Into::into).collect(),
-            structure_ids: client.structures.iter().map(|s| s.as_uuid()).collect(),
-            created_by: client.created_by.as_uuid(),
+            created_by: client.maker.id.as_uuid(),
             created_at: client.created_at,
             last_used_at: client.last_used_at,
             revoked_at: client.revoked_at,
@@ -107,10 +140,14 @@ impl From<ApiClient> for ApiClientView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiClientCredentials {
     pub client: ApiClientView,
-    /// Keep it safe: only its hash is stored.
-    #[serde(serialize_with = "crate::auth::secrets::serialize_exposed")]
-    #[schema(value_type = String)]
-    pub client_secret: SecretString,
+    /// Keep it safe: only its hash is stored. Absent only from the replay of a creation
+    /// (same `Idempotency-Key`): the secret is never kept in clear, so rotate it if lost.
+    #[serde(
+        serialize_with = "crate::auth::secrets::serialize_exposed_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = String, required = false)]
+    pub client_secret: Option<SecretString>,
 }
 
 /// API clients (one page: at most 200).
@@ -131,15 +168,55 @@ pub struct CreateApiClient {
     scopes: Vec<ScopeDto>,
 }
 
-/// The client, if the caller made it or is staff; 404 otherwise.
-async fn managed_client(pool: &Db, caller: &Caller, id: ClientId) -> Result<ApiClient, ApiError> {
-    caller.account()?;
-    let (client, _) = db::run(pool, move |conn| api_clients::find(conn, id)).await?;
-    if may_manage_client(&caller.0, client.created_by) {
+/// The client, if `principal` may do `action` to it now: 404 for a caller who may not
+/// see it, 403 for one who sees it but may not do this. Costs three queries whatever the
+/// caller's memberships: only the client's own structures are looked at.
+fn authorized(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: ClientId,
+    action: ClientAction,
+) -> Result<ApiClient, ApiError> {
+    let (client, _) = api_clients::find(conn, id)?;
+    let stake = match principal {
+        Principal::Account { id, .. } if !principal.is_staff() => ClientStake::of(
+            api_clients::owned_by(conn, *id, &client)?,
+            client.structures.len(),
+        ),
+        _ => ClientStake::None,
+    };
+    if may_on_client(principal, action, stake) {
         Ok(client)
+    } else if may_on_client(principal, ClientAction::Read, stake) {
+        Err(ApiError::Forbidden)
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// Checks `action` and runs `write` with its audit event in one transaction, so that the
+/// right is checked at the moment of the write.
+async fn authorized_write<T: Send + 'static>(
+    pool: &Db,
+    caller: &Caller,
+    id: ClientId,
+    action: ClientAction,
+    event: persistence::audit::NewEvent,
+    write: impl FnOnce(&mut DbConnection, ApiClient) -> Result<T, PersistenceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    caller.account()?;
+    let principal = caller.0.clone();
+    db::run(pool, move |conn| {
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let client = authorized(conn, &principal, id, action)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| write(conn, client),
+                |_| event,
+            )?)
+        })
+    })
+    .await
 }
 
 async fn new_secret() -> Result<(SecretString, String), ApiError> {
@@ -153,6 +230,10 @@ async fn new_secret() -> Result<(SecretString, String), ApiError> {
 }
 
 /// Create an API client.
+///
+/// The answer holds the client's secret, shown this once: only its hash is kept. A
+/// replay (same `Idempotency-Key` and body) returns the client without its secret;
+/// rotate it if lost.
 #[utoipa::path(
     tag = "api-clients",
     security(("oauth2" = [])),
@@ -162,7 +243,7 @@ async fn new_secret() -> Result<(SecretString, String), ApiError> {
     ),
     request_body = CreateApiClient,
     responses(
-        (status = 201, description = "Created; the secret is in this answer only.", body = ApiClientCredentials),
+        (status = 201, description = "Created; the secret is in this answer only (not in a replay).", body = ApiClientCredentials),
         responses::Forbidden,
         responses::Conflict,
         responses::PayloadTooLarge,
@@ -178,8 +259,8 @@ pub async fn create_api_client(
     body: JsonBody<CreateApiClient>,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    idempotency::once(&pool, &req, &caller, &raw, || async {
         let mut errors = ValidationError::default();
         let name = errors.check("name", domain::text::single_line(&value.name, 100));
         let structures: Vec<StructureId> =
@@ -228,26 +309,37 @@ pub async fn create_api_client(
             "",
             &["name", "scopes", "structure_ids", "secret"],
         );
-        let client = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
+        Ok(move |conn: &mut DbConnection| {
+            let client = persistence::audit::recorded(
                 conn,
                 |conn| api_clients::create(conn, name, hash, &scopes, &structures, account),
                 move |client| {
                     event.object_id = client.id.to_string();
                     event
                 },
-            )
+            )?;
+            let client = ApiClientView::from(client);
+            // The secret is shown once and never kept: a replay gets the client without it.
+            Reply::json(
+                StatusCode::CREATED,
+                &ApiClientCredentials {
+                    client: client.clone(),
+                    client_secret: Some(secret),
+                },
+            )?
+            .replayed_as(&ApiClientCredentials {
+                client,
+                client_secret: None,
+            })
         })
-        .await?;
-        Ok(HttpResponse::Created().json(ApiClientCredentials {
-            client: client.into(),
-            client_secret: secret,
-        }))
     })
     .await
 }
 
-/// List your API clients (every client, for agency staff).
+/// List the API clients of the structures you own (every client, for agency staff).
+///
+/// Whoever made them: an owner sees every client acting for one of its structures, and
+/// a maker who no longer owns any of them no longer sees it.
 #[utoipa::path(
     tag = "api-clients",
     security(("oauth2" = [])),
@@ -263,8 +355,8 @@ pub async fn list_api_clients(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
-    let made_by = (!caller.0.is_staff()).then_some(account);
-    let clients = db::run(&pool, move |conn| api_clients::list(conn, made_by)).await?;
+    let owner = (!caller.0.is_staff()).then_some(account);
+    let clients = db::run(&pool, move |conn| api_clients::list(conn, owner)).await?;
     Ok(ApiClientPage {
         data: clients.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -289,13 +381,19 @@ pub async fn get_api_client(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, id).await?;
+    caller.account()?;
+    let principal = caller.0.clone();
+    let client = db::run(&pool, move |conn| {
+        authorized(conn, &principal, id, ClientAction::Read)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ApiClientView::from(client)))
 }
 
 /// Rotate an API client's secret.
 ///
-/// The old secret stops working at once; tokens already issued run until they expire.
+/// For an owner of all its structures, or agency staff (403 for an owner of some). The
+/// old secret stops working at once; tokens already issued run until they expire.
 #[utoipa::path(
     tag = "api-clients",
     security(("oauth2" = [])),
@@ -312,33 +410,40 @@ pub async fn rotate_api_client_secret(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, id).await?;
+    caller.account()?;
+    // Checked before hashing (no work for strangers), and again with the write.
+    let principal = caller.0.clone();
+    db::run(&pool, move |conn| {
+        authorized(conn, &principal, id, ClientAction::RotateSecret)
+    })
+    .await?;
     let (secret, hash) = new_secret().await?;
-    let client_id = client.id;
     let event = audit::event(
         &caller,
         "api_client.rotate_secret",
         "api_client",
-        client_id,
+        id,
         &["secret"],
     );
-    db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| api_clients::rotate_secret(conn, client_id, hash),
-            |_| event,
-        )
-    })
+    let client = authorized_write(
+        &pool,
+        &caller,
+        id,
+        ClientAction::RotateSecret,
+        event,
+        move |conn, client| api_clients::rotate_secret(conn, id, hash).map(|()| client),
+    )
     .await?;
     Ok(HttpResponse::Ok().json(ApiClientCredentials {
         client: client.into(),
-        client_secret: secret,
+        client_secret: Some(secret),
     }))
 }
 
 /// Revoke an API client.
 ///
-/// Its tokens stop working at once: every request checks the client.
+/// For an owner of any of its structures, or agency staff. Its tokens stop working at
+/// once: every request checks the client.
 #[utoipa::path(
     tag = "api-clients",
     security(("oauth2" = [])),
@@ -355,18 +460,63 @@ pub async fn revoke_api_client(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = managed_client(&pool, &caller, id).await?;
-    let client_id = client.id;
     let event = audit::event(
         &caller,
         "api_client.revoke",
         "api_client",
-        client_id,
+        id,
         &["revoked_at"],
     );
-    db::run(&pool, move |conn| {
-        persistence::audit::recorded(conn, |conn| api_clients::revoke(conn, client_id), |_| event)
-    })
+    authorized_write(
+        &pool,
+        &caller,
+        id,
+        ClientAction::Revoke,
+        event,
+        move |conn, _| api_clients::revoke(conn, id),
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Take an API client over.
+///
+/// For an owner of all its structures, or agency staff: you become the account
+/// answerable for it (`created_by`), and it acts for what you may do. This is how a
+/// client suspended by its maker's departure or disabling works again; its secret is
+/// unchanged (rotate it if the former maker knew it).
+#[utoipa::path(
+    tag = "api-clients",
+    security(("oauth2" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Client id.")),
+    responses(
+        (status = 200, description = "The client, now yours.", body = ApiClientView),
+        responses::Forbidden,
+        responses::NotFound,
+    )
+)]
+#[post("/api-clients/{id}/takeover")]
+pub async fn take_over_api_client(
+    caller: Caller,
+    pool: web::Data<Db>,
+    PathId(id): PathId<ClientId>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller.account()?;
+    let event = audit::event(
+        &caller,
+        "api_client.take_over",
+        "api_client",
+        id,
+        &["created_by"],
+    );
+    let client = authorized_write(
+        &pool,
+        &caller,
+        id,
+        ClientAction::TakeOver,
+        event,
+        move |conn, _| api_clients::take_over(conn, id, account),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ApiClientView::from(client)))
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine;
 use chrono::Duration;
 use domain::access::AccountStatus;
-use domain::access::ClientId;
+use domain::access::{ClientId, ClientStanding};
 use persistence::PersistenceError;
 use persistence::identity::accounts;
 use persistence::identity::api_clients;
@@ -269,7 +269,7 @@ async fn client_token(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let client = match verified {
-        Some(client) if client.revoked_at.is_none() => client,
+        Some(client) if matches!(client.standing(), ClientStanding::Active { .. }) => client,
         _ => return Err(refused()),
     };
     db::run(pool, move |conn| api_clients::mark_used(conn, id)).await?;
@@ -294,7 +294,7 @@ async fn client_token(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 400, description = "`invalid_grant`, `invalid_request` or `unsupported_grant_type` (also in `error`).",
             body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`invalid_client`: unknown or revoked client, or wrong secret.",
+        (status = 401, description = "`invalid_client`: unknown, revoked or suspended client, or wrong secret.",
             body = crate::http::error::Problem, content_type = "application/problem+json"),
         responses::PayloadTooLarge,
         responses::UnsupportedFormMediaType,
@@ -573,8 +573,8 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
 /// For members of structures. Agency accounts (admin, staff, reviewer) are closed by the
 /// agency, not by themselves (403): an administrator must not lock the agency out.
 ///
-/// Your email, name and password are erased, your memberships, requests to join and
-/// sign-ins deleted, your API clients revoked. What the agency must keep stays,
+/// Your email, name and password are erased, your memberships, requests to join,
+/// invitations to your email and sign-ins deleted, your API clients revoked. What the agency must keep stays,
 /// pointing at an anonymous account: the audit log of what was done (and, as they
 /// arrive, decisions and payments on dossiers). Structures you created stay: they are
 /// organisations, not people.
@@ -652,7 +652,7 @@ pub async fn reset_password(
     body: crate::http::extract::JsonBody<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     Limits::check(&limits.password_reset_per_ip, &limits::client_ip(&req))?;
-    let ResetPassword { token, password } = body.value;
+    let ResetPassword { token, password } = body.open()?.value;
     domain::access::check_password(password.expose_secret())
         .map_err(|problem| domain::ValidationError::single("password", problem))?;
     let refused = || ApiError::OAuth {

@@ -1,4 +1,6 @@
 //! `/v1/structures/{id}/members` and `/join-requests`: who belongs to a structure.
+//! Members come in by an invitation they accept (`routes::invitations`) or by a request
+//! to join that an owner accepts.
 //!
 //! Member lists are private: a caller who is neither a member nor agency staff gets a
 //! 404, as for an object that does not exist.
@@ -7,10 +9,9 @@ mod problems;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use domain::StructureId;
 use domain::access::{AccountId, MembershipRole, StructureAction, may};
-use domain::{FieldProblem, StructureId};
 use persistence::PersistenceError;
-use persistence::identity::accounts;
 use persistence::structures::join_requests::JoinRequest;
 use persistence::structures::memberships::Member;
 pub use problems::MemberProblem;
@@ -20,14 +21,13 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue, responses};
+use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, PathId};
 use crate::http::pagination::Page;
 use crate::routes::shared::{find_live, membership_of};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members)
-        .service(add_member)
         .service(change_member)
         .service(remove_member)
         .service(request_to_join)
@@ -117,19 +117,6 @@ impl From<JoinRequest> for JoinRequestView {
 
 /// Pending requests to join (one page holds them all).
 pub type JoinRequestPage = Page<JoinRequestView>;
-
-/// Adds an existing account to the structure.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMember {
-    /// The account's email.
-    #[schema(
-        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
-        max_length = 254
-    )]
-    email: String,
-    role: MembershipRoleDto,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -224,70 +211,6 @@ pub async fn list_members(
     .respond(&req))
 }
 
-/// Add a member.
-///
-/// The account must exist (sign-up is self-service). Owners and staff only.
-#[utoipa::path(
-    tag = "members",
-    security(("oauth2" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Structure id.")),
-    request_body = AddMember,
-    responses(
-        (status = 201, description = "Added.", body = MemberView),
-        responses::Forbidden,
-        responses::NotFound,
-        responses::Conflict,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-    )
-)]
-#[post("/structures/{id}/members")]
-pub async fn add_member(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId(structure): PathId<StructureId>,
-    body: JsonBody<AddMember>,
-) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let AddMember { email, role } = body.value;
-    let role = MembershipRole::from(role);
-    let mut event = audit::event(&caller, "member.add", "membership", "", &["role"]);
-    let account = db::run(&pool, move |conn| {
-        let account = match accounts::find_by_email(conn, &email) {
-            Ok((account, _)) => account,
-            Err(PersistenceError::NotFound) => {
-                return Ok(Err(ApiError::Validation(vec![FieldIssue::new(
-                    "email",
-                    Issue::Domain(FieldProblem::NotOneOf {
-                        allowed: "the email of an existing account".into(),
-                    }),
-                )])));
-            }
-            Err(other) => return Err(other),
-        };
-        event.object_id = membership_id(structure, account.id);
-        let added = persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::structures::memberships::add_membership(
-                    conn, account.id, structure, role,
-                )
-            },
-            |_| event,
-        );
-        match added {
-            Ok(()) => Ok(Ok(account.id)),
-            Err(PersistenceError::Conflict { .. }) => {
-                Ok(Err(ApiError::from(MemberProblem::AlreadyMember)))
-            }
-            Err(other) => Err(other),
-        }
-    })
-    .await??;
-    Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
-}
-
 /// Change a member's role.
 ///
 /// Owners and staff only; the last owner stays an owner (409 `last_owner`).
@@ -317,7 +240,7 @@ pub async fn change_member(
     body: JsonBody<ChangeMember>,
 ) -> Result<HttpResponse, ApiError> {
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let role = MembershipRole::from(body.value.role);
+    let role = MembershipRole::from(body.open()?.value.role);
     let event = audit::event(
         &caller,
         "member.change",
@@ -412,7 +335,7 @@ pub async fn request_to_join(
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.account()?;
     find_live(&pool, structure).await?;
-    let message = match body.value.message {
+    let message = match body.open()?.value.message {
         Some(message) => Some(
             domain::text::single_line(&message, 500)
                 .map_err(|problem| domain::ValidationError::single("message", problem))?,
@@ -505,6 +428,7 @@ pub async fn accept_join_request(
 ) -> Result<HttpResponse, ApiError> {
     check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let role = body
+        .open()?
         .value
         .role
         .map(Into::into)

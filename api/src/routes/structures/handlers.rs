@@ -2,25 +2,25 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
-use persistence::PersistenceError;
 use persistence::db::write_transaction;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
+use persistence::{DbConnection, PersistenceError};
 
 use super::dto::*;
 use super::query::*;
-use super::{authorize, structure_response, visibility};
+use super::{authorize, disclose_siret_holder, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
-use crate::http::extract::{JsonBody, PathId, QueryParams};
-use crate::http::idempotency;
+use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
+use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::shared::live_structure_with_role;
 
@@ -120,8 +120,9 @@ pub async fn list_structures(
 
 /// Create a structure.
 ///
-/// Every bad field is listed at once in a 422. A SIRET already registered is a 409 that
-/// names the structure holding it. Send an `Idempotency-Key` to retry safely.
+/// Every bad field is listed at once in a 422. A SIRET already registered is a 409
+/// (`duplicate_siret`) that names the structure holding it only if you may see that
+/// structure's private data. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(
     tag = "structures",
     security(("oauth2" = [])),
@@ -151,8 +152,8 @@ pub async fn create_structure(
 ) -> Result<HttpResponse, ApiError> {
     let owner = caller.account()?;
     authorize(&caller, StructureAction::Create, None)?;
-    let JsonBody { value, raw } = body;
-    idempotency::once(&pool, &req, &raw, || async {
+    let Opened { value, raw } = body.open()?;
+    let created = idempotency::once(&pool, &req, &caller, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
         // The id is made in the transaction: the event learns it there.
@@ -163,22 +164,29 @@ pub async fn create_structure(
             "",
             &structure.changed_fields(None),
         );
-        let created = db::run(&pool, move |conn| {
-            persistence::audit::recorded(
+        Ok(move |conn: &mut DbConnection| {
+            let created = persistence::audit::recorded(
                 conn,
                 |conn| structures::create(conn, structure, Some(owner)),
                 move |created| {
                     event.object_id = created.id.to_string();
                     event
                 },
-            )
+            )?;
+            let (location, version) = (format!("/v1/structures/{}", created.id), created.version);
+            Ok(Reply::json(
+                StatusCode::CREATED,
+                &StructureView::new(created, Visibility::Full),
+            )?
+            .header(header::LOCATION, location)
+            .header(header::ETAG, etag(version)))
         })
-        .await?;
-        let mut response = HttpResponse::Created();
-        response.insert_header((header::LOCATION, format!("/v1/structures/{}", created.id)));
-        Ok(structure_response(response, created, Visibility::Full))
     })
-    .await
+    .await;
+    match created {
+        Ok(response) => Ok(response),
+        Err(error) => Err(disclose_siret_holder(&pool, &caller, error).await),
+    }
 }
 
 /// Get a structure.
@@ -256,8 +264,22 @@ pub async fn update_structure(
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
     let condition = if_match(&req)?;
-    let patch = StructurePatch::from(body.value);
+    let patch = match body.open() {
+        Ok(opened) => StructurePatch::from(opened.value),
+        // What is wrong with the body is told only to those who may update.
+        Err(problem) => {
+            let principal = caller.0.clone();
+            let (_, role) = db::run(&pool, move |conn| {
+                live_structure_with_role(conn, &principal, id)
+            })
+            .await?;
+            authorize(&caller, StructureAction::Update, role)?;
+            return Err(problem);
+        }
+    };
     let geography = Arc::clone(geography.get_ref());
+    // The caller as the SIRET check after a refused write sees it.
+    let asking = caller.clone();
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
         let (caller, precondition, patch, geography) = (
@@ -294,6 +316,7 @@ pub async fn update_structure(
         .await;
         match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            Err(error) => return Err(disclose_siret_holder(&pool, &asking, error).await),
             result => {
                 return Ok(structure_response(
                     HttpResponse::Ok(),

@@ -12,6 +12,7 @@ mod query;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use domain::Structure;
+use domain::StructureId;
 use domain::access::{MembershipRole, Principal, StructureAction, may};
 
 pub use dto::*;
@@ -20,8 +21,10 @@ pub use problems::StructureProblem;
 pub use query::*;
 
 use crate::auth::Caller;
+use crate::db::Db;
 use crate::http::conditional::etag;
 use crate::http::error::ApiError;
+use crate::routes::shared::membership_of;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_structures)
@@ -50,6 +53,33 @@ fn authorize(
         Ok(())
     } else {
         Err(ApiError::Forbidden)
+    }
+}
+
+/// A SIRET conflict names the structure holding it only to a caller who may see that
+/// structure's private view (a member, one of its API clients, staff): to anyone else,
+/// naming it would tie a private SIRET to a public structure.
+async fn disclose_siret_holder(pool: &Db, caller: &Caller, error: ApiError) -> ApiError {
+    let Some(StructureProblem::DuplicateSiret {
+        existing,
+        named: false,
+    }) = error.area::<StructureProblem>()
+    else {
+        return error;
+    };
+    let Ok(holder) = existing.parse::<StructureId>() else {
+        return error;
+    };
+    match membership_of(pool, caller, holder).await {
+        Ok(membership) if may(&caller.0, StructureAction::ReadPrivate, membership) => {
+            StructureProblem::DuplicateSiret {
+                existing: existing.clone(),
+                named: true,
+            }
+            .into()
+        }
+        Ok(_) => error,
+        Err(other) => other,
     }
 }
 

@@ -9,8 +9,9 @@ use crate::http::i18n::Lang;
 pub enum StructureProblem {
     /// Archived structures answer 404 by id.
     Archived,
-    /// Another structure holds this SIRET.
-    DuplicateSiret { existing: String },
+    /// Another structure holds this SIRET; `named` when the caller may see that
+    /// structure's private data, otherwise the answer does not name it.
+    DuplicateSiret { existing: String, named: bool },
 }
 
 impl StructureProblem {
@@ -43,11 +44,21 @@ impl AreaProblem for StructureProblem {
                     "This structure is archived; it is still listed with include_archived=true.",
                 ),
             ),
-            Self::DuplicateSiret { existing } => (
+            Self::DuplicateSiret {
+                existing,
+                named: true,
+            } => (
                 pick("SIRET déjà enregistré", "SIRET already registered"),
                 lang.pick(
                     format!("Ce SIRET est déjà celui de la structure {existing}."),
                     format!("This SIRET already belongs to structure {existing}."),
+                ),
+            ),
+            Self::DuplicateSiret { named: false, .. } => (
+                pick("SIRET déjà enregistré", "SIRET already registered"),
+                pick(
+                    "Ce SIRET est déjà enregistré pour une autre structure. Si vous en faites partie, demandez à ses propriétaires de vous inviter ; sinon, contactez l'agence.",
+                    "This SIRET is already registered for another structure. If you belong to it, ask its owners to invite you; otherwise, contact the agency.",
                 ),
             ),
         }
