@@ -28,9 +28,11 @@ pub const IF_MATCH: &str = "If-Match";
 pub const IF_NONE_MATCH: &str = "If-None-Match";
 
 /// `*` or a comma-separated list of entity tags (RFC 9110 §13.1.1), as
-/// `crate::http::conditional` reads them: any other value is a 400.
+/// `crate::http::conditional` reads them: any other value is a 400. A comma inside a
+/// tag, which RFC 9110 allows, is left out: the server splits the list on commas first
+/// (and its own tags have none).
 pub const ENTITY_TAGS_PATTERN: &str =
-    r#"^(\*|(W/)?"[\x21\x23-\x7E]*"( *, *(W/)?"[\x21\x23-\x7E]*")*)$"#;
+    r#"^(\*|(W/)?"[\x21\x23-\x2B\x2D-\x7E]*"( *, *(W/)?"[\x21\x23-\x2B\x2D-\x7E]*")*)$"#;
 
 fn conditional(name: &str, description: &str) -> Parameter {
     ParameterBuilder::new()
