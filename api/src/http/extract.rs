@@ -145,6 +145,15 @@ pub(crate) fn issue_at(path: String, message: String) -> FieldIssue {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body this API reads is an object; serde would also read a struct from an
+    // array, field by position, which no client means.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'[')) {
+        return Err(ApiError::Validation(vec![issue_at(
+            String::new(),
+            "expected a JSON object, found an array".into(),
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -240,3 +240,27 @@ async fn a_preflight_from_a_refused_origin_is_a_400_problem_naming_the_header() 
         refused.json()
     );
 }
+
+#[tokio::test]
+async fn a_body_that_is_an_array_is_refused_not_read_by_position() {
+    let app = spawn_app().await;
+    let me = app.send(app.client.get(app.url("/v1/me"))).await.json();
+    let id = me["id"].as_str().unwrap();
+    for request in [
+        app.client
+            .patch(app.url(&format!("/v1/accounts/{id}")))
+            .header("Content-Type", "application/merge-patch+json")
+            .body("[]"),
+        app.client
+            .post(app.url("/v1/structures"))
+            .header("Content-Type", "application/json")
+            .body(r#" ["company", "Compagnie"]"#),
+    ] {
+        let reply = app.send(request).await;
+        assert_problem(&reply, 422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["body"]);
+    }
+    // Nothing changed.
+    let after = app.send(app.client.get(app.url("/v1/me"))).await.json();
+    assert_eq!(after["version"], me["version"]);
+}
