@@ -154,6 +154,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "expected a JSON object, found an array".into(),
         )]));
     }
+    // A NUL can only come escaped (`\u0000`); look for where only when it may be there.
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(document) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = json_path_with_nul(&document, "")
+    {
+        return Err(ApiError::Validation(vec![nul_issue(if field.is_empty() {
+            "body".into()
+        } else {
+            field
+        })]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -202,6 +213,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
         );
         Box::pin(async move {
             let raw = body.await?;
+            if let Some(field) = pair_with_nul(&raw) {
+                return Err(ApiError::Validation(vec![nul_issue(field)]));
+            }
             let deserializer = serde_urlencoded::Deserializer::new(url_pairs(&raw));
             serde_path_to_error::deserialize(deserializer)
                 .map(FormBody)
@@ -222,6 +236,9 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let query = req.query_string();
+        if let Some(field) = pair_with_nul(query.as_bytes()) {
+            return std::future::ready(Err(ApiError::InvalidParameters(vec![nul_issue(field)])));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(url_pairs(query.as_bytes()));
         std::future::ready(
             serde_path_to_error::deserialize(deserializer)
@@ -243,6 +260,38 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
 fn url_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query)
+}
+
+/// The name of the first decoded pair whose name or value holds a NUL character: no
+/// text this API stores or looks up may (PostgreSQL refuses it in text).
+fn pair_with_nul(encoded: &[u8]) -> Option<String> {
+    url_pairs(encoded)
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        .map(|(name, _)| name.replace('\0', "\\u0000"))
+}
+
+fn nul_issue(field: String) -> FieldIssue {
+    FieldIssue::new(field, Issue::Domain(domain::FieldProblem::ControlCharacter))
+}
+
+/// The path of the first string (or key) in a JSON document that holds a NUL character.
+fn json_path_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| json_path_with_nul(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            let at = join(path, &name.replace('\0', "\\u0000"));
+            if name.contains('\0') {
+                Some(at)
+            } else {
+                json_path_with_nul(item, &at)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// A field that may be absent (unchanged) but never null.

@@ -264,3 +264,74 @@ async fn a_body_that_is_an_array_is_refused_not_read_by_position() {
     let after = app.send(app.client.get(app.url("/v1/me"))).await.json();
     assert_eq!(after["version"], me["version"]);
 }
+
+#[tokio::test]
+async fn a_nul_character_anywhere_is_a_problem_naming_its_field_never_a_500() {
+    use base64::Engine;
+
+    let app = spawn_app().await;
+    let staff = crate::helpers::client_with(Some(
+        &app.agency_account("nul-staff@example.org", domain::access::AgencyRole::Staff)
+            .await,
+    ));
+    let structure = app.create_structure(&company("Compagnie Nul")).await;
+    let id = structure["id"].as_str().unwrap();
+    let forged_cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(br#"{"sort":"name","key":"a\u0000","id":"b"}"#);
+    let cases = [
+        (app.client.get(app.url("/v1/structures?q=%00")), 400, "q"),
+        (
+            app.client
+                .get(app.url(&format!("/v1/structures?cursor={forged_cursor}"))),
+            400,
+            "cursor",
+        ),
+        (
+            staff.get(app.url("/v1/audit-events?actor_id=a%00b")),
+            400,
+            "actor_id",
+        ),
+        (
+            app.anonymous
+                .post(app.url("/v1/auth/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("grant_type=password&username=%00&password=x"),
+            422,
+            "username",
+        ),
+        (
+            app.client
+                .post(app.url("/v1/structures"))
+                .json(&serde_json::json!({"kind": "company", "name": "Cie\u{0}"})),
+            422,
+            "name",
+        ),
+        (
+            app.client
+                .patch(app.url(&format!("/v1/structures/{id}")))
+                .json(&serde_json::json!({"address": {"street": "1 rue\u{0}", "postal_code": "34000", "commune_code": "34172"}})),
+            422,
+            "address.street",
+        ),
+        (
+            app.client
+                .post(app.url(&format!("/v1/structures/{id}/invitations")))
+                .json(&serde_json::json!({"email": "a\u{0}@example.org", "role": "editor"})),
+            422,
+            "email",
+        ),
+    ];
+    for (request, status, field) in cases {
+        let reply = app.send(request).await;
+        assert_eq!(
+            reply.status,
+            status,
+            "{field}: {}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        assert_eq!(reply.error_fields(), [field]);
+    }
+    // Nothing was stored along the way.
+    let after = app.get(&format!("/v1/structures/{id}")).await.json();
+    assert_eq!(after["version"], structure["version"]);
+}
