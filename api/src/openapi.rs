@@ -9,6 +9,7 @@ use crate::routes;
 mod headers;
 mod media;
 mod security;
+mod text;
 
 pub use headers::{ENTITY_TAGS_PATTERN, ETAG_PATTERN};
 use security::SecuritySchemes;
@@ -161,5 +162,6 @@ pub fn document() -> Document {
     // Last: these walk every operation and response, the common ones included.
     utoipa::Modify::modify(&media::MergePatch, &mut document);
     utoipa::Modify::modify(&headers::ResponseHeaders, &mut document);
+    utoipa::Modify::modify(&text::NoNul, &mut document);
     document
 }
