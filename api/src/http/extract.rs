@@ -200,7 +200,13 @@ impl<T: 'static> FromRequest for JsonBody<T> {
 /// An `application/x-www-form-urlencoded` body (the OAuth 2.0 token endpoints).
 pub struct FormBody<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
+/// The fields a form reads. OAuth 2.0 ignores parameters it does not know (RFC 6749
+/// §3.1), so only these are checked for what the server cannot store.
+pub trait FormFields {
+    const FIELDS: &'static [&'static str];
+}
+
+impl<T: DeserializeOwned + FormFields + 'static> FromRequest for FormBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -213,8 +219,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
         );
         Box::pin(async move {
             let raw = body.await?;
-            if let Some(field) = pair_with_nul(&raw) {
-                return Err(ApiError::Validation(vec![nul_issue(field)]));
+            let read_with_nul = url_pairs(&raw)
+                .find(|(name, value)| T::FIELDS.contains(&name.as_ref()) && value.contains('\0'));
+            if let Some((field, _)) = read_with_nul {
+                return Err(ApiError::Validation(vec![nul_issue(field.into_owned())]));
             }
             let deserializer = serde_urlencoded::Deserializer::new(url_pairs(&raw));
             serde_path_to_error::deserialize(deserializer)

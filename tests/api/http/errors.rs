@@ -331,6 +331,21 @@ async fn a_nul_character_anywhere_is_a_problem_naming_its_field_never_a_500() {
         );
         assert_eq!(reply.error_fields(), [field]);
     }
+    // A parameter OAuth does not know is ignored (RFC 6749 §3.1), NUL or not.
+    let ignored = app
+        .send(
+            app.anonymous
+                .post(app.url("/v1/auth/revoke"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("%00x=%00&token=unknown-token"),
+        )
+        .await;
+    assert_eq!(
+        ignored.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&ignored.bytes)
+    );
     // Nothing was stored along the way.
     let after = app.get(&format!("/v1/structures/{id}")).await.json();
     assert_eq!(after["version"], structure["version"]);

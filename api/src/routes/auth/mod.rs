@@ -20,7 +20,7 @@ use crate::auth::{CLIENT_SUBJECT, Caller};
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, OAuthError, responses};
-use crate::http::extract::FormBody;
+use crate::http::extract::{FormBody, FormFields};
 use crate::http::limits::{self, Limits};
 use crate::routes::accounts::AccountView;
 
@@ -148,6 +148,22 @@ pub struct TokenResponse {
     )]
     #[schema(value_type = Option<String>)]
     pub refresh_token: Option<SecretString>,
+}
+
+impl FormFields for TokenRequest {
+    const FIELDS: &'static [&'static str] = &[
+        "grant_type",
+        "username",
+        "password",
+        "refresh_token",
+        "client_id",
+        "client_secret",
+        "scope",
+    ];
+}
+
+impl FormFields for RevokeRequest {
+    const FIELDS: &'static [&'static str] = &["token", "token_type_hint"];
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
