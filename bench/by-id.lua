@@ -1,5 +1,5 @@
--- wrk script: GET /v1/structures/{id}, a random id per request.
--- Usage: wrk ... -s bench/by-id.lua http://HOST:PORT -- IDS_FILE   (one id per line)
+-- wrk script: GET /v1/structures/{id}, a random id per request, optionally signed in.
+-- Usage: wrk ... -s bench/by-id.lua http://HOST:PORT -- IDS_FILE [TOKEN]   (one id per line)
 -- Random ids rather than one id so that the database's caches see a realistic spread.
 
 local thread_count = 0
@@ -12,9 +12,10 @@ function setup(thread)
 end
 
 local ids = {}
+local headers = {}
 
 function init(args)
-  local path = args[1] or error("by-id.lua needs the ids file: -- IDS_FILE")
+  local path = args[1] or error("by-id.lua needs the ids file: -- IDS_FILE [TOKEN]")
   for line in io.lines(path) do
     if line ~= "" then
       ids[#ids + 1] = line
@@ -23,9 +24,12 @@ function init(args)
   if #ids == 0 then
     error("no id in " .. path)
   end
+  if args[2] and args[2] ~= "" then
+    headers["Authorization"] = "Bearer " .. args[2]
+  end
   math.randomseed(os.time() + 7919 * (thread_number or 0))
 end
 
 function request()
-  return wrk.format("GET", "/v1/structures/" .. ids[math.random(#ids)])
+  return wrk.format("GET", "/v1/structures/" .. ids[math.random(#ids)], headers)
 end

@@ -2,11 +2,15 @@
 # Load benchmark of the OES API (a measuring tool, not a test: it asserts nothing).
 #
 #   bench/run.sh [--backend sqlite|postgres|both] [--scale N] [--duration SECONDS]
-#                [--connections C]
+#                [--connections C] [--rounds R] [--members M] [--binary PATH]
 #
 # For each backend: a fresh database, `oes migrate`, `oes seed --scale N`, `oes serve`,
-# then one wrk run per scenario. Prints a table per backend and writes the same as
-# Markdown to bench/results-<backend>.md. Everything runs on 127.0.0.1 only.
+# an account that creates M structures through the API (and so belongs to M), then one
+# wrk run per scenario, R rounds of the reads (medians reported), the POST last. Prints
+# a table per backend and writes the same as Markdown to bench/results-<backend>.md,
+# with the machine's load average: on a shared machine, compare the shares of /healthz
+# in one run, not req/s between runs. --binary measures a binary built before (another
+# commit's) instead of building this tree. Everything runs on 127.0.0.1 only.
 set -euo pipefail
 
 # ---------------------------------------------------------------------------- settings
@@ -15,6 +19,9 @@ BACKENDS=both
 SCALE=100000
 DURATION=10
 CONNECTIONS=64
+ROUNDS=1
+MEMBERS=20000     # structures the "member" account creates, and so belongs to
+BIN=""
 WRK_THREADS=2     # the machine has 2 cores; more threads would only fight the server
 PAGE_SIZE=50
 DEEP_PAGE=1000    # how far keyset pagination is followed for the "deep page" scenario
@@ -34,7 +41,7 @@ SERVER_PID=""
 
 usage() {
     sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS"
+    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS --rounds $ROUNDS --members $MEMBERS"
 }
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -47,6 +54,9 @@ parse_args() {
             --scale) SCALE=${2:?}; shift 2 ;;
             --duration) DURATION=${2:?}; shift 2 ;;
             --connections) CONNECTIONS=${2:?}; shift 2 ;;
+            --rounds) ROUNDS=${2:?}; shift 2 ;;
+            --members) MEMBERS=${2:?}; shift 2 ;;
+            --binary) BIN=${2:?}; shift 2 ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
         esac
@@ -56,7 +66,7 @@ parse_args() {
         both) BACKENDS="sqlite postgres" ;;
         *) die "--backend must be sqlite, postgres or both" ;;
     esac
-    for number in "$SCALE" "$DURATION" "$CONNECTIONS"; do
+    for number in "$SCALE" "$DURATION" "$CONNECTIONS" "$ROUNDS" "$MEMBERS"; do
         [[ $number =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $number"
     done
 }
@@ -110,7 +120,10 @@ fresh_database() {
             # FORCE: a server left over from an interrupted run may still hold connections.
             "${PG_ADMIN[@]}" -c "DROP DATABASE IF EXISTS $PG_DATABASE WITH (FORCE)" >&2
             "${PG_ADMIN[@]}" -c "CREATE DATABASE $PG_DATABASE" >&2
-            echo "postgres://postgres@127.0.0.1:5432/$PG_DATABASE"
+            # No TLS to a database on the same host: Debian's cluster offers it (with a
+            # snakeoil certificate) and libpq takes it by default, which costs 13-15 % of
+            # a read's instructions; docker compose's PostgreSQL offers none.
+            echo "postgres://postgres@127.0.0.1:5432/$PG_DATABASE?sslmode=disable"
             ;;
     esac
 }
@@ -162,6 +175,11 @@ stop_server() {
 # Peak resident memory of the server so far, in MB (VmHWM is the high-water mark).
 peak_rss_mb() {
     awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"
+}
+
+# Resident memory of the server now, in MB.
+rss_mb() {
+    awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"
 }
 
 cleanup() {
@@ -237,89 +255,166 @@ parse_wrk() {
     echo "$rps $(to_ms "$p50") $(to_ms "$p99") $errors"
 }
 
-# Results of the current backend, one entry per scenario, in run order.
+# Results of the current backend: one entry per scenario, in run order; each holds the
+# figures of every round, space-separated (the report shows their medians).
 NAMES=() RPS=() P50=() P99=() ERRORS=()
+ROUND=1
+
+# The index of scenario NAME in NAMES, added if new.
+scenario_index() {
+    local i
+    for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "$1" ]] && { echo "$i"; return; }
+    done
+    echo "${#NAMES[@]}"
+}
 
 # measure NAME PATH [WRK_SCRIPT [SCRIPT_ARGS…]]
 measure() {
-    local name=$1 path=$2 out="$WORK/wrk-${#NAMES[@]}.txt"
+    local name=$1 path=$2 i out
+    i=$(scenario_index "$name")
+    out="$WORK/wrk-$i-$ROUND.txt"
     local target=("$BASE$path")
     if (($# > 2)); then
         target=(-s "$3" "$BASE$path" -- "${@:4}")
     fi
-    log "$name: ${DURATION}s, $CONNECTIONS connections"
+    log "$name (round $ROUND): ${DURATION}s, $CONNECTIONS connections"
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${target[@]}" >"$out"
     read -r rps p50 p99 errors < <(parse_wrk "$out")
-    NAMES+=("$name") RPS+=("$rps") P50+=("$p50") P99+=("$p99") ERRORS+=("$errors")
+    NAMES[i]=$name
+    RPS[i]="${RPS[i]:-} $rps" P50[i]="${P50[i]:-} $p50" P99[i]="${P99[i]:-} $p99"
+    ERRORS[i]=$(( ${ERRORS[i]:-0} + errors ))
 }
 
-# A bench account and its access token: creating a structure needs one.
+# The median of numbers given as one space-separated string (the lower middle one of an
+# even count).
+median() {
+    tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# sign_in NAME: makes the account NAME@example.org and prints an access token for it.
 sign_in() {
-    local password=benchmark-password-long-enough
+    local password=benchmark-password-long-enough email="$1@example.org"
     curl -sf -X POST -H 'Content-Type: application/json' "$BASE/v1/accounts" \
-        -d "{\"email\":\"bench@example.org\",\"display_name\":\"Bench\",\"password\":\"$password\"}" >/dev/null
-    TOKEN=$(curl -sf "$BASE/v1/auth/token" -d grant_type=password -d username=bench@example.org \
-        -d "password=$password" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+        -d "{\"email\":\"$email\",\"display_name\":\"$1\",\"password\":\"$password\"}" >/dev/null
+    curl -sf "$BASE/v1/auth/token" -d grant_type=password -d "username=$email" \
+        -d "password=$password" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# Memberships of the account NAME@example.org, read from the database.
+memberships_of() {
+    local query="SELECT count(*) FROM memberships JOIN accounts ON accounts.id = memberships.account_id WHERE accounts.email = '$2@example.org'"
+    case $1 in
+        postgres) "${PG_ADMIN[@]}" -d "$PG_DATABASE" -tA -c "$query" ;;
+        sqlite) python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+            "${OES_DATABASE_URL#sqlite://}" "$query" ;;
+    esac
+}
+
+# Two callers besides anonymous ones: "reader", who belongs to nothing, and "member", who
+# creates MEMBERS structures through the API and so belongs to them all (agency staff
+# and networks belong to thousands): a request must cost the same whoever makes it.
+make_callers() {
+    local backend=$1 count
+    READER_TOKEN=$(sign_in reader)
+    MEMBER_TOKEN=$(sign_in member)
+    check_ok -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $MEMBER_TOKEN" \
+        -d "$POST_BODY" "$BASE/v1/structures"
+    log "$backend: member creates $MEMBERS structures"
+    count=$(memberships_of "$backend" member)
+    # wrk runs for its whole duration even when every thread has stopped: short runs
+    # until the count is reached.
+    while ((count < MEMBERS)); do
+        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d5s -s "$BENCH_DIR/create-many.lua" "$BASE/v1/structures" \
+            -- "$POST_BODY" "$MEMBER_TOKEN" "$((MEMBERS - count))" "$WRK_THREADS" >"$WORK/create-many.txt"
+        local before=$count
+        count=$(memberships_of "$backend" member)
+        ((count > before)) || { cat "$WORK/create-many.txt" >&2; die "member stays at $count structures"; }
+    done
+    MEMBER_COUNT=$count
 }
 
 run_scenarios() {
-    local deep_number deep_cursor
+    local deep_number deep_cursor round
     read -r deep_number deep_cursor <"$WORK/deep-page"
+    local id
+    id=$(head -n1 "$WORK/ids.txt")
 
-    check_ok "$BASE/v1/structures/$(head -n1 "$WORK/ids.txt")"
+    check_ok "$BASE/v1/structures/$id"
+    check_ok -H "Authorization: Bearer $READER_TOKEN" "$BASE/v1/structures/$id"
+    check_ok -H "Authorization: Bearer $MEMBER_TOKEN" "$BASE/v1/structures/$id"
     check_ok "$BASE/v1/structures?limit=$PAGE_SIZE&department=34"
     check_ok "$BASE/v1/structures?limit=$PAGE_SIZE&cursor=$deep_cursor"
-    check_ok -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
-        -d "$POST_BODY" "$BASE/v1/structures"
+    check_ok -H "Authorization: Bearer $MEMBER_TOKEN" "$BASE/v1/structures?limit=$PAGE_SIZE"
 
-    # healthz first: no database, so it is the ceiling the other rates are compared to.
-    measure "healthz (ceiling)" /healthz
-    measure "GET by id" / "$BENCH_DIR/by-id.lua" "$WORK/ids.txt"
-    measure "list, department=34" "/v1/structures?limit=$PAGE_SIZE&department=34"
-    measure "list, first page" "/v1/structures?limit=$PAGE_SIZE"
-    measure "list, page $deep_number" "/v1/structures?limit=$PAGE_SIZE&cursor=$deep_cursor"
-    # POST last: the rows it adds would otherwise change what the reads see.
-    measure "POST structure" /v1/structures "$BENCH_DIR/post.lua" "$POST_BODY" "$TOKEN"
+    for round in $(seq "$ROUNDS"); do
+        ROUND=$round
+        # healthz first: no database, so it is the ceiling the other rates are compared to.
+        measure "healthz (ceiling)" /healthz
+        measure "GET by id, anonymous" / "$BENCH_DIR/by-id.lua" "$WORK/ids.txt"
+        measure "GET by id, signed in" / "$BENCH_DIR/by-id.lua" "$WORK/ids.txt" "$READER_TOKEN"
+        measure "GET by id, member of $MEMBER_COUNT" / "$BENCH_DIR/by-id.lua" "$WORK/ids.txt" "$MEMBER_TOKEN"
+        measure "list, department=34" "/v1/structures?limit=$PAGE_SIZE&department=34"
+        measure "list, first page" "/v1/structures?limit=$PAGE_SIZE"
+        measure "list, page $deep_number" "/v1/structures?limit=$PAGE_SIZE&cursor=$deep_cursor"
+        measure "list, first page, member of $MEMBER_COUNT" "/v1/structures?limit=$PAGE_SIZE" \
+            "$BENCH_DIR/get.lua" "$MEMBER_TOKEN"
+    done
+    # POST last, once: the rows it adds would otherwise change what the reads see. As
+    # "reader", so that "member" keeps its count.
+    ROUND=1
+    measure "POST structure" /v1/structures "$BENCH_DIR/post.lua" "$POST_BODY" "$READER_TOKEN"
 }
 
 # ------------------------------------------------------------------------------ report
 
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }'; }
 
-# report BACKEND PEAK_RSS_MB SEED_SECONDS: prints the table and writes the Markdown.
+# report BACKEND PEAK_RSS_MB SEED_SECONDS LOAD_BEFORE LOAD_AFTER: prints the table and
+# writes the Markdown.
 report() {
-    local backend=$1 rss=$2 seed_seconds=$3 i ceiling=${RPS[0]}
-    local deep_vs_first
-    # Entries 3 and 4 are the first and the deep page (see run_scenarios).
-    deep_vs_first=$(percent "${P50[4]}" "${P50[3]}")
+    local backend=$1 rss=$2 seed_seconds=$3 load_before=$4 load_after=$5 i
+    local rps=() p50=() p99=()
+    for i in "${!NAMES[@]}"; do
+        rps[i]=$(median "${RPS[i]}") p50[i]=$(median "${P50[i]}") p99[i]=$(median "${P99[i]}")
+    done
+    local ceiling=${rps[0]} first deep deep_vs_first
+    # The first and the deep page, by name (see run_scenarios).
+    first=$(scenario_index "list, first page")
+    for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "list, page "* ]] && deep=$i
+    done
+    deep_vs_first=$(percent "${p50[deep]}" "${p50[first]}")
     local md="$BENCH_DIR/results-$backend.md"
 
-    printf '\n%s — %s structures, %ss per scenario, %s connections\n' \
-        "$backend" "$SCALE" "$DURATION" "$CONNECTIONS"
-    printf '%-22s %10s %9s %9s %8s %12s\n' scenario "req/s" "p50 ms" "p99 ms" errors "% ceiling"
+    printf '\n%s — %s structures, %ss per scenario, %s connections, median of %s round(s)\n' \
+        "$backend" "$SCALE" "$DURATION" "$CONNECTIONS" "$ROUNDS"
+    printf 'load average before: %s; after: %s\n' "$load_before" "$load_after"
+    printf '%-40s %10s %9s %9s %8s %12s\n' scenario "req/s" "p50 ms" "p99 ms" errors "% ceiling"
     for i in "${!NAMES[@]}"; do
-        printf '%-22s %10s %9s %9s %8s %11s%%\n' "${NAMES[i]}" "${RPS[i]}" "${P50[i]}" \
-            "${P99[i]}" "${ERRORS[i]}" "$(percent "${RPS[i]}" "$ceiling")"
+        printf '%-40s %10s %9s %9s %8s %11s%%\n' "${NAMES[i]}" "${rps[i]}" "${p50[i]}" \
+            "${p99[i]}" "${ERRORS[i]}" "$(percent "${rps[i]}" "$ceiling")"
     done
-    printf '%s vs first page: %s %%\n' "${NAMES[4]#list, }" "$deep_vs_first"
-    printf 'peak RSS: %s MB\n\n' "$rss"
+    printf '%s vs first page: %s %%\n' "${NAMES[deep]#list, }" "$deep_vs_first"
+    printf 'peak RSS: %s MB; idle after start: %s MB\n\n' "$rss" "$IDLE_RSS"
 
     {
         echo "# OES API benchmark: $backend"
         echo
         echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), built from $BUILT_FROM"
-        echo "- $SCALE structures seeded in ${seed_seconds}s; $(nproc) cores"
-        echo "- wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency, one scenario after another"
+        echo "- $SCALE structures seeded in ${seed_seconds}s; $(nproc) cores; load average before: $load_before, after: $load_after"
+        echo "- \"member\" belongs to $MEMBER_COUNT structures (made through the API); \"signed in\" is an account that belongs to none"
+        echo "- wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency, one scenario after another; reads: median of $ROUNDS round(s)"
         echo
         echo "| scenario | req/s | p50 ms | p99 ms | errors | % of healthz |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: |"
         for i in "${!NAMES[@]}"; do
-            echo "| ${NAMES[i]} | ${RPS[i]} | ${P50[i]} | ${P99[i]} | ${ERRORS[i]} | $(percent "${RPS[i]}" "$ceiling") % |"
+            echo "| ${NAMES[i]} | ${rps[i]} | ${p50[i]} | ${p99[i]} | ${ERRORS[i]} | $(percent "${rps[i]}" "$ceiling") % |"
         done
         echo
-        echo "${NAMES[4]#list, } vs first page: $deep_vs_first % (p50 latency)"
+        echo "${NAMES[deep]#list, } vs first page: $deep_vs_first % (p50 latency)"
         echo
-        echo "peak RSS: $rss MB"
+        echo "peak RSS: $rss MB; idle after start: $IDLE_RSS MB"
     } >"$md"
     log "wrote ${md#"$REPO"/}"
 }
@@ -327,13 +422,15 @@ report() {
 # -------------------------------------------------------------------------------- main
 
 bench_backend() {
-    local backend=$1 port started seed_seconds rss
+    local backend=$1 port started seed_seconds rss load_before load_after
     NAMES=() RPS=() P50=() P99=() ERRORS=()
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     port=$(free_port)
     BASE="http://127.0.0.1:$port"
     # The per-caller rate limit is policy, not capacity: off while measuring capacity.
+    # Tokens outlive a long run.
     export OES_DATABASE_URL OES_BIND="127.0.0.1:$port" OES_LOG=warn OES_DATA_DIR="$WORK" \
-        OES_RATE_LIMIT_PER_CALLER=0
+        OES_RATE_LIMIT_PER_CALLER=0 OES_ACCESS_TOKEN_TTL=7200
     OES_DATABASE_URL=$(fresh_database "$backend")
 
     log "$backend: migrate"
@@ -347,17 +444,24 @@ bench_backend() {
 
     log "$backend: serve on $BASE"
     start_server
-    sign_in
+    IDLE_RSS=$(rss_mb)
+    make_callers "$backend"
     collect_inputs
     run_scenarios
     rss=$(peak_rss_mb)
     stop_server
-    report "$backend" "$rss" "$seed_seconds"
+    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+    report "$backend" "$rss" "$seed_seconds" "$load_before" "$load_after"
 }
 
 main() {
     parse_args "$@"
-    build_release
+    if [[ -n $BIN ]]; then
+        [[ -x $BIN ]] || die "not an executable: $BIN"
+        BUILT_FROM="the binary $BIN"
+    else
+        build_release
+    fi
     ensure_wrk
     local backend
     for backend in $BACKENDS; do
