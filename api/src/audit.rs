@@ -1,6 +1,6 @@
 //! Recording writes in the audit log, in the same blocking task as the write.
 
-use domain::access::{AccountId, ActorKind, Principal};
+use domain::access::{AccountId, ActorKind};
 use persistence::audit::NewEvent;
 
 use crate::auth::Caller;
@@ -14,11 +14,7 @@ pub fn event(
     object_id: impl ToString,
     changed_fields: &[&str],
 ) -> NewEvent {
-    let (actor_kind, actor_id) = match &caller.0 {
-        Principal::Anonymous => (ActorKind::Anonymous, None),
-        Principal::Account { id, .. } => (ActorKind::Account, Some(id.to_string())),
-        Principal::Client { id, .. } => (ActorKind::Client, Some(id.to_string())),
-    };
+    let (actor_kind, actor_id) = caller.actor();
     new_event(
         actor_kind,
         actor_id,

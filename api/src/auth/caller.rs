@@ -1,15 +1,17 @@
-//! Who is calling: the bearer token, checked, and its account, read from the database
-//! on every request so that disabling an account or resetting its password takes effect
-//! at once. An API client is read with its maker's standing (two queries, whatever the
-//! maker's memberships), so that it acts only where its maker still may.
+//! Who is calling. The extractor only checks the bearer token (signature, audience,
+//! expiry) and so costs no database trip; what the caller may do now (its account's
+//! status, agency role and session, or its API client's standing) is read by
+//! [`Caller::principal`] inside the handler's own database task, so that a request
+//! makes one blocking trip and disabling an account, resetting its password or revoking
+//! a client still takes effect on the very next request.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use domain::access::{AccountId, AccountStatus, ClientId, ClientStanding, Principal};
-use futures_util::future::LocalBoxFuture;
-use persistence::PersistenceError;
+use domain::access::{AccountId, AccountStatus, ActorKind, ClientId, ClientStanding, Principal};
+use futures_util::future::{Ready, ready};
 use persistence::identity::{accounts, api_clients};
+use persistence::{DbConnection, PersistenceError};
 
 use crate::auth::tokens::TokenKeys;
 use crate::db::{self, Db};
@@ -19,31 +21,122 @@ use crate::http::limits::Limits;
 /// Tokens of API clients name `client:{client_id}` as their subject.
 pub const CLIENT_SUBJECT: &str = "client:";
 
-/// The authenticated principal of a request (anonymous without a token).
-#[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+/// Whom a verified token names, before the database says whether they still stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Anonymous,
+    Account { id: AccountId, session_epoch: i64 },
+    Client { id: ClientId },
+}
+
+/// The caller of a request: anonymous, or the holder of a valid access token.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(Credentials);
 
 impl Caller {
+    /// A caller with no token.
+    pub fn anonymous() -> Self {
+        Self(Credentials::Anonymous)
+    }
+
     /// 401 for an anonymous caller; accounts and API clients go on to the policy.
     pub fn signed_in(&self) -> Result<(), ApiError> {
         match self.0 {
-            Principal::Anonymous => Err(ApiError::Unauthenticated),
+            Credentials::Anonymous => Err(ApiError::Unauthenticated),
             _ => Ok(()),
         }
     }
 
-    /// The account, or 401 for an anonymous caller (403 for an API client: this needs
-    /// a person).
-    pub fn account(&self) -> Result<AccountId, ApiError> {
-        match &self.0 {
-            Principal::Account { id, .. } => Ok(*id),
-            Principal::Anonymous => Err(ApiError::Unauthenticated),
-            Principal::Client { .. } => Err(ApiError::Forbidden),
+    /// The account the token names, or 401 for an anonymous caller (403 for an API
+    /// client in good standing, 401 for a revoked one: this needs a person). Costs no
+    /// database trip for an account: whether it may still act is for
+    /// [`Caller::principal`] to say, in the handler's own trip.
+    pub async fn account(&self, pool: &Db) -> Result<AccountId, ApiError> {
+        match self.0 {
+            Credentials::Account { id, .. } => Ok(id),
+            Credentials::Anonymous => Err(ApiError::Unauthenticated),
+            Credentials::Client { .. } => {
+                self.resolve(pool).await?;
+                Err(ApiError::Forbidden)
+            }
         }
+    }
+
+    /// Who acts, as the audit log and idempotency keys name them.
+    pub fn actor(&self) -> (ActorKind, Option<String>) {
+        match self.0 {
+            Credentials::Anonymous => (ActorKind::Anonymous, None),
+            Credentials::Account { id, .. } => (ActorKind::Account, Some(id.to_string())),
+            Credentials::Client { id } => (ActorKind::Client, Some(id.to_string())),
+        }
+    }
+
+    /// The caller as the database knows it now, read on `conn` (one read by primary
+    /// key for an account; two for an API client, whatever its maker's memberships).
+    /// A disabled account, a token issued before the account's last password reset, a
+    /// revoked or suspended client: 401, as if the token were bad.
+    pub fn principal(&self, conn: &mut DbConnection) -> Result<Principal, ApiError> {
+        let gone = |error: PersistenceError| match error {
+            PersistenceError::NotFound => ApiError::InvalidToken,
+            other => other.into(),
+        };
+        match self.0 {
+            Credentials::Anonymous => Ok(Principal::Anonymous),
+            Credentials::Account { id, session_epoch } => {
+                let (status, agency_role, current_epoch) =
+                    accounts::standing(conn, id).map_err(gone)?;
+                if status != AccountStatus::Active || session_epoch != current_epoch {
+                    return Err(ApiError::InvalidToken);
+                }
+                Ok(Principal::Account { id, agency_role })
+            }
+            Credentials::Client { id } => {
+                let (client, _) = api_clients::find(conn, id).map_err(gone)?;
+                // Revoked, or suspended (its maker disabled or no longer an owner of any
+                // of its structures): its tokens stop at once.
+                let ClientStanding::Active { acts_for } = client.standing() else {
+                    return Err(ApiError::InvalidToken);
+                };
+                Ok(Principal::Client {
+                    id: client.id,
+                    structures: acts_for,
+                    scopes: client.scopes,
+                })
+            }
+        }
+    }
+
+    /// The caller's principal in a database trip of its own, for a refusal that must
+    /// come before work done without the database (reading a bad body, hashing).
+    pub async fn resolve(&self, pool: &Db) -> Result<Principal, ApiError> {
+        let caller = *self;
+        db::run(pool, move |conn| caller.principal(conn)).await
+    }
+
+    fn from_token(
+        keys: &TokenKeys,
+        limits: Option<&Limits>,
+        token: &str,
+    ) -> Result<Self, ApiError> {
+        let claims = keys.verify(token).ok_or(ApiError::InvalidToken)?;
+        let credentials = match claims.sub.strip_prefix(CLIENT_SUBJECT) {
+            Some(client) => Credentials::Client {
+                id: client.parse().map_err(|_| ApiError::InvalidToken)?,
+            },
+            None => Credentials::Account {
+                id: claims.sub.parse().map_err(|_| ApiError::InvalidToken)?,
+                // Tokens issued before epochs existed count as epoch 0.
+                session_epoch: claims.epoch.unwrap_or(0),
+            },
+        };
+        if let Some(limits) = limits {
+            Limits::check(&limits.per_caller, &claims.sub)?;
+        }
+        Ok(Self(credentials))
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -52,7 +145,7 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(Some(token.trim().to_owned()))
+            Ok(Some(token.trim()))
         }
         _ => Err(ApiError::InvalidToken),
     }
@@ -60,65 +153,29 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let token = bearer(req);
-        let keys = req.app_data::<web::Data<TokenKeys>>().cloned();
-        let limits = req.app_data::<web::Data<Limits>>().cloned();
-        let pool = req.app_data::<web::Data<Db>>().cloned();
-        Box::pin(async move {
-            let Some(token) = token? else {
-                return Ok(Self(Principal::Anonymous));
+        ready(bearer(req).and_then(|token| {
+            let Some(token) = token else {
+                return Ok(Self::anonymous());
             };
-            let (Some(keys), Some(pool)) = (keys, pool) else {
-                return Err(ApiError::Internal("token keys or pool missing".into()));
-            };
-            let claims = keys.verify(&token).ok_or(ApiError::InvalidToken)?;
-            if let Some(client) = claims.sub.strip_prefix(CLIENT_SUBJECT) {
-                let id: ClientId = client.parse().map_err(|_| ApiError::InvalidToken)?;
-                let (client, _) = db::run(&pool, move |conn| api_clients::find(conn, id))
-                    .await
-                    .map_err(|error| match error {
-                        ApiError::NotFound => ApiError::InvalidToken,
-                        other => other,
-                    })?;
-                // Revoked, or suspended (its maker disabled or no longer an owner of any
-                // of its structures): its tokens stop at once.
-                let ClientStanding::Active { acts_for } = client.standing() else {
-                    return Err(ApiError::InvalidToken);
-                };
-                if let Some(limits) = &limits {
-                    Limits::check(&limits.per_caller, &claims.sub)?;
-                }
-                return Ok(Self(Principal::Client {
-                    id: client.id,
-                    structures: acts_for,
-                    scopes: client.scopes,
-                }));
-            }
-            let id: AccountId = claims.sub.parse().map_err(|_| ApiError::InvalidToken)?;
-            let account = db::run(&pool, move |conn| accounts::find(conn, id))
-                .await
-                .map_err(|error| match error {
-                    ApiError::NotFound => ApiError::InvalidToken,
-                    other => other,
-                })?;
-            if account.status != AccountStatus::Active {
-                return Err(ApiError::InvalidToken);
-            }
-            // Issued before the account's last password reset: that sign-in has ended.
-            if claims.epoch.unwrap_or(0) != account.session_epoch {
-                return Err(ApiError::InvalidToken);
-            }
-            if let Some(limits) = &limits {
-                Limits::check(&limits.per_caller, &claims.sub)?;
-            }
-            Ok(Self(Principal::Account {
-                id: account.id,
-                agency_role: account.agency_role,
-            }))
-        })
+            let keys = req
+                .app_data::<web::Data<TokenKeys>>()
+                .ok_or_else(|| ApiError::Internal("token keys missing".into()))?;
+            let limits = req.app_data::<web::Data<Limits>>();
+            Self::from_token(keys, limits.map(|l| l.get_ref()), token)
+        }))
+    }
+}
+
+/// The account acting, or 401 for an anonymous caller (403 for an API client: this
+/// needs a person).
+pub fn account_of(principal: &Principal) -> Result<AccountId, ApiError> {
+    match principal {
+        Principal::Account { id, .. } => Ok(*id),
+        Principal::Anonymous => Err(ApiError::Unauthenticated),
+        Principal::Client { .. } => Err(ApiError::Forbidden),
     }
 }
 

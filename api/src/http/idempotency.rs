@@ -27,7 +27,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use domain::access::Principal;
+use domain::access::ActorKind;
 use persistence::DbConnection;
 use persistence::idempotency::{self, Earlier, Key, Once, StoredResponse};
 use serde::Serialize;
@@ -64,11 +64,11 @@ pub fn fingerprint(body: &[u8]) -> String {
 /// Where a caller's keys live for this operation: one caller never sees another's.
 /// Anonymous callers cannot be told apart, so their keys are filed under the body too:
 /// only the very same request (a sign-up holds its password) gets its answer again.
-fn scope(req: &HttpRequest, principal: &Principal, body: &[u8]) -> String {
-    let caller = match principal {
-        Principal::Account { id, .. } => format!("account:{id}"),
-        Principal::Client { id, .. } => format!("client:{id}"),
-        Principal::Anonymous => format!("anonymous:{}", fingerprint(body)),
+fn scope(req: &HttpRequest, caller: &Caller, body: &[u8]) -> String {
+    let caller = match caller.actor() {
+        (ActorKind::Account, Some(id)) => format!("account:{id}"),
+        (ActorKind::Client, Some(id)) => format!("client:{id}"),
+        _ => format!("anonymous:{}", fingerprint(body)),
     };
     format!("{} {} {caller}", req.method(), req.path())
 }
@@ -92,13 +92,18 @@ where
         None => None,
         Some(key) => {
             let key = Key {
-                scope: scope(req, &caller.0, body),
+                scope: scope(req, caller, body),
                 key,
                 request_hash: fingerprint(body),
             };
             let found = {
-                let key = key.clone();
-                db::run(db, move |conn| idempotency::find(conn, &key)).await?
+                let (key, caller) = (key.clone(), *caller);
+                // A replay is for a caller who may still act.
+                db::run(db, move |conn| {
+                    caller.principal(conn)?;
+                    Ok::<_, ApiError>(idempotency::find(conn, &key)?)
+                })
+                .await?
             };
             if let Some(earlier) = found {
                 return answer_of(earlier);

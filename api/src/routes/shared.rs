@@ -5,29 +5,24 @@ use domain::access::{MembershipRole, Principal, client_role};
 use domain::{Structure, StructureId};
 use persistence::{DbConnection, structures};
 
-use crate::auth::Caller;
-use crate::db::{self, Db};
 use crate::http::error::ApiError;
 use crate::routes::structures::StructureProblem;
 
-/// The caller's role in a structure (none for anonymous callers).
-pub(crate) async fn membership_of(
-    pool: &Db,
-    caller: &Caller,
+/// The caller's role in a structure (none for anonymous callers), for use inside a
+/// blocking database task.
+pub(crate) fn role_in(
+    conn: &mut DbConnection,
+    principal: &Principal,
     structure: StructureId,
 ) -> Result<Option<MembershipRole>, ApiError> {
-    match &caller.0 {
+    match principal {
         Principal::Anonymous => Ok(None),
         Principal::Client {
             structures, scopes, ..
         } => Ok(client_role(structures, scopes, structure)),
-        Principal::Account { id, .. } => {
-            let id = *id;
-            db::run(pool, move |conn| {
-                persistence::structures::memberships::membership(conn, id, structure)
-            })
-            .await
-        }
+        Principal::Account { id, .. } => Ok(persistence::structures::memberships::membership(
+            conn, *id, structure,
+        )?),
     }
 }
 
@@ -59,8 +54,9 @@ pub(crate) fn live_structure_with_role(
     Ok((structure, role))
 }
 
-pub(crate) async fn find_live(pool: &Db, id: StructureId) -> Result<Structure, ApiError> {
-    let structure = db::run(pool, move |conn| structures::find(conn, id)).await?;
+/// A live structure, for use inside a blocking database task.
+pub(crate) fn find_live(conn: &mut DbConnection, id: StructureId) -> Result<Structure, ApiError> {
+    let structure = structures::find(conn, id)?;
     if structure.archived_at.is_some() {
         return Err(StructureProblem::Archived.into());
     }

@@ -105,6 +105,32 @@ pub fn find(conn: &mut DbConnection, id: AccountId) -> Result<Account, Persisten
         .0)
 }
 
+/// What a signed-in request needs to know of its account: status, agency role and
+/// session epoch, read by primary key (no password hash, no personal data).
+pub fn standing(
+    conn: &mut DbConnection,
+    id: AccountId,
+) -> Result<(AccountStatus, Option<AgencyRole>, i64), PersistenceError> {
+    let key = id.to_string();
+    let (status, agency_role, epoch): (String, Option<String>, i64) = accounts::table
+        .find(&key)
+        .select((
+            accounts::status,
+            accounts::agency_role,
+            accounts::session_epoch,
+        ))
+        .first(conn)?;
+    Ok((
+        AccountStatus::parse(&status).map_err(|e| corrupt(&key, e))?,
+        agency_role
+            .as_deref()
+            .map(AgencyRole::parse)
+            .transpose()
+            .map_err(|e| corrupt(&key, e))?,
+        epoch,
+    ))
+}
+
 /// Enables or disables an account; disabling also revokes its refresh tokens.
 pub fn set_status(
     conn: &mut DbConnection,

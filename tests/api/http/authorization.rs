@@ -19,9 +19,13 @@ enum Actor {
     Admin,
     /// An API client of A with `read` and `structures:write`.
     ApiClientOfA,
+    /// An owner whose account staff disabled: its unexpired token must stop at once.
+    DisabledAccount,
+    /// An API client its owner revoked: its unexpired token must stop at once.
+    RevokedClient,
 }
 
-const ACTORS: [Actor; 7] = [
+const ACTORS: [Actor; 9] = [
     Actor::Anonymous,
     Actor::MemberOfA,
     Actor::MemberOfB,
@@ -29,6 +33,8 @@ const ACTORS: [Actor; 7] = [
     Actor::Staff,
     Actor::Admin,
     Actor::ApiClientOfA,
+    Actor::DisabledAccount,
+    Actor::RevokedClient,
 ];
 
 /// The object a request is about, seen from the actor: a member's own structure or
@@ -45,6 +51,19 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
     let member_of_target = target == Target::Own && matches!(actor, MemberOfA | MemberOfB);
     let staff = matches!(actor, Staff | Admin);
     let path = path_of(operation);
+    if matches!(actor, DisabledAccount | RevokedClient) {
+        // Tokens are checked against the database on every request: a token that no
+        // longer stands is refused everywhere a token is read, whatever the body.
+        return Some(match operation {
+            "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
+            "GET /.well-known/jwks.json" => 404,
+            // These read credentials from their form or body, not the bearer token.
+            "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
+            "POST /v1/auth/password-reset" => 400,
+            _ if path.starts_with("/v1/") => 401,
+            _ => return None,
+        });
+    }
     if actor == ApiClientOfA {
         // A client reads and edits its structure, and needs a person for the rest.
         return Some(match operation {
@@ -158,7 +177,9 @@ fn email_of(actor: Actor) -> Option<&'static str> {
         Actor::Reviewer => Some("reviewer@agency.example"),
         Actor::Staff => Some("staff@agency.example"),
         Actor::Admin => Some("admin@agency.example"),
-        Actor::Anonymous | Actor::ApiClientOfA => None,
+        Actor::Anonymous | Actor::ApiClientOfA | Actor::DisabledAccount | Actor::RevokedClient => {
+            None
+        }
     }
 }
 
@@ -203,6 +224,45 @@ async fn world(app: &TestApp) -> World {
             client_with(Some(&app.agency_account(email, role).await)),
         );
     }
+    let disabled = app.sign_up("disabled@example.org").await;
+    let disabled_structure = structure_of(app, &disabled, "Structure D").await;
+    let (client_id, secret) = make_api_client(app, &disabled, &disabled_structure).await;
+    let revoked = app
+        .send(app.anonymous.post(app.url("/v1/auth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ]))
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = app
+        .send(client_with(Some(&disabled)).delete(app.url(&format!("/v1/api-clients/{client_id}"))))
+        .await;
+    assert_eq!(revoke.status, 204);
+    let disabled_id = app
+        .send(client_with(Some(&disabled)).get(app.url("/v1/me")))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let staff = client_with(Some(
+        &app.agency_account("disabler@agency.example", AgencyRole::Staff)
+            .await,
+    ));
+    let disable = app
+        .send(
+            staff
+                .patch(app.url(&format!("/v1/accounts/{disabled_id}")))
+                .json(&json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(disable.status, 200);
+    clients.insert(Actor::DisabledAccount, client_with(Some(&disabled)));
+    clients.insert(Actor::RevokedClient, client_with(Some(&revoked)));
     let joiner = app.sign_up("joiner@example.org").await;
     let joiner_id = app
         .send(client_with(Some(&joiner)).get(app.url("/v1/me")))
@@ -423,7 +483,12 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 let client = if actor == Actor::ApiClientOfA {
                     partner = client_with(Some(&api_client_token(&app, &world.member_a, &a).await));
                     &partner
-                } else if operation == "DELETE /v1/me" && actor != Actor::Anonymous {
+                } else if operation == "DELETE /v1/me"
+                    && !matches!(
+                        actor,
+                        Actor::Anonymous | Actor::DisabledAccount | Actor::RevokedClient
+                    )
+                {
                     // Erasing oneself: a stand-in of the same kind, so the others live on.
                     erasures += 1;
                     let email = format!("erased{erasures}@example.org");

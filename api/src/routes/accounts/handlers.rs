@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::access::{AccountAction, AccountId, NewAccount, may_on_account};
+use persistence::db::write_transaction;
 use persistence::identity::accounts;
 use persistence::{DbConnection, PersistenceError};
 use secrecy::ExposeSecret;
@@ -48,7 +49,13 @@ pub async fn create_account(
     body: JsonBody<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     Limits::check(&limits.sign_up_per_ip, &limits::client_ip(&req))?;
-    let Opened { value, raw } = body.open()?;
+    let Opened { value, raw } = match body.open() {
+        Ok(opened) => opened,
+        Err(problem) => {
+            caller.resolve(&pool).await?;
+            return Err(problem);
+        }
+    };
     idempotency::once(&pool, &req, &caller, &raw, || async {
         let new = NewAccount::parse(
             &value.email,
@@ -68,6 +75,9 @@ pub async fn create_account(
             &["email", "display_name", "password"],
         );
         Ok(move |conn: &mut DbConnection| {
+            // A bearer token is not needed here, but one that no longer stands is refused
+            // as everywhere else (the audit log would name its holder).
+            caller.principal(conn)?;
             let created = persistence::audit::recorded(
                 conn,
                 |conn| accounts::create(conn, new, hash, None),
@@ -103,10 +113,7 @@ pub async fn list_accounts(
     req: HttpRequest,
     QueryParams(params): QueryParams<ListAccountsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = caller.account()?;
-    if !may_on_account(&caller.0, AccountAction::List, me, None) {
-        return Err(ApiError::Forbidden);
-    }
+    let me = caller.account(&pool).await?;
     let limit = pagination::limit(params.limit)?;
     let after = params
         .cursor
@@ -121,7 +128,10 @@ pub async fn list_accounts(
         items: accounts,
         more,
     } = db::run(&pool, move |conn| {
-        accounts::list(conn, status, role, after, limit)
+        if !may_on_account(&caller.principal(conn)?, AccountAction::List, me, None) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(accounts::list(conn, status, role, after, limit)?)
     })
     .await?;
     let next_cursor = more
@@ -157,7 +167,8 @@ pub async fn get_account(
     pool: web::Data<Db>,
     PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = authorized_target(&pool, &caller, id, &[]).await?;
+    let (_, account) =
+        db::run(&pool, move |conn| authorized_target(conn, &caller, id, &[])).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
 
@@ -187,46 +198,52 @@ pub async fn update_account(
     PathId(id): PathId<AccountId>,
     body: JsonBody<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = authorized_target(&pool, &caller, id, &[]).await?;
-    let UpdateAccount {
-        display_name,
-        status,
-        agency_role: new_role,
-    } = body.open()?.value;
-    let display_name = display_name
-        .map(|name| {
-            domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
-                .map_err(|problem| domain::ValidationError::single("display_name", problem))
-        })
-        .transpose()?;
-    let mut actions = Vec::new();
-    for (action, asked) in [
-        (AccountAction::Rename, display_name.is_some()),
-        (AccountAction::SetStatus, status.is_some()),
-        (AccountAction::SetRole, new_role.is_some()),
-    ] {
-        if asked {
-            actions.push(action);
-        }
-    }
-    permitted(&caller, &target, &actions)?;
-    let mut fields = Vec::new();
-    for (name, present) in [
-        ("display_name", display_name.is_some()),
-        ("status", status.is_some()),
-        ("agency_role", new_role.is_some()),
-    ] {
-        if present {
-            fields.push(name);
-        }
-    }
+    let asked = body.open().and_then(|opened| {
+        let UpdateAccount {
+            display_name,
+            status,
+            agency_role,
+        } = opened.value;
+        let display_name = display_name
+            .map(|name| {
+                domain::text::single_line(&name, domain::access::DISPLAY_NAME_MAX)
+                    .map_err(|problem| domain::ValidationError::single("display_name", problem))
+            })
+            .transpose()?;
+        Ok((display_name, status, agency_role))
+    });
+    let fields: Vec<&str> = match &asked {
+        Ok((display_name, status, new_role)) => [
+            ("display_name", display_name.is_some()),
+            ("status", status.is_some()),
+            ("agency_role", new_role.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect(),
+        Err(_) => Vec::new(),
+    };
     let event = audit::event(&caller, "account.update", "account", id, &fields);
     let account = db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| accounts::update(conn, id, display_name, status, new_role),
-            |_| event,
-        )
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let (principal, target) = authorized_target(conn, &caller, id, &[])?;
+            // What is wrong with the body is told only to those who may read the account.
+            let (display_name, status, new_role) = asked?;
+            let actions: Vec<AccountAction> = [
+                (AccountAction::Rename, display_name.is_some()),
+                (AccountAction::SetStatus, status.is_some()),
+                (AccountAction::SetRole, new_role.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(action, asked)| asked.then_some(action))
+            .collect();
+            permitted(&principal, &target, &actions)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| accounts::update(conn, id, display_name, status, new_role),
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
@@ -252,7 +269,6 @@ pub async fn create_password_reset(
     pool: web::Data<Db>,
     PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorized_target(&pool, &caller, id, &[AccountAction::ResetPassword]).await?;
     let token = secrets::random_secret();
     let hash = secrets::lookup_hash(&token);
     let expires_at = persistence::clock::storable_now() + RESET_VALIDITY;
@@ -264,13 +280,18 @@ pub async fn create_password_reset(
         &["password_reset"],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::identity::tokens::create_password_reset(conn, id, &hash, expires_at)
-            },
-            |_| event,
-        )
+        write_transaction::<_, ApiError>(conn, |conn| {
+            authorized_target(conn, &caller, id, &[AccountAction::ResetPassword])?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| {
+                    persistence::identity::tokens::create_password_reset(
+                        conn, id, &hash, expires_at,
+                    )
+                },
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::Created().json(PasswordReset {

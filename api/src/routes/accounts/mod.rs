@@ -4,11 +4,12 @@ mod dto;
 mod handlers;
 mod problems;
 
-use domain::access::{Account, AccountAction, AccountId, may_on_account};
+use domain::access::{Account, AccountAction, AccountId, Principal, may_on_account};
+use persistence::DbConnection;
 use persistence::identity::accounts;
 
 use crate::auth::Caller;
-use crate::db::{self, Db};
+use crate::auth::caller::account_of;
 use crate::http::error::ApiError;
 
 pub use dto::*;
@@ -25,29 +26,32 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The account if the policy lets the caller do `action` to it: 404 when the caller may
 /// not even read it, 403 when it may read but not do this.
-pub(crate) async fn authorized_target(
-    pool: &Db,
+/// For use inside the handler's blocking database task; also gives the caller's
+/// principal, for the checks that follow.
+pub(crate) fn authorized_target(
+    conn: &mut DbConnection,
     caller: &Caller,
     id: AccountId,
     actions: &[AccountAction],
-) -> Result<Account, ApiError> {
-    caller.account()?;
-    if !may_on_account(&caller.0, AccountAction::Read, id, None) {
+) -> Result<(Principal, Account), ApiError> {
+    let principal = caller.principal(conn)?;
+    account_of(&principal)?;
+    if !may_on_account(&principal, AccountAction::Read, id, None) {
         return Err(ApiError::NotFound);
     }
-    let target = db::run(pool, move |conn| accounts::find(conn, id)).await?;
-    permitted(caller, &target, actions)?;
-    Ok(target)
+    let target = accounts::find(conn, id)?;
+    permitted(&principal, &target, actions)?;
+    Ok((principal, target))
 }
 
 /// 403 unless the caller may do every one of `actions` to an account it may read.
 pub(crate) fn permitted(
-    caller: &Caller,
+    principal: &Principal,
     target: &Account,
     actions: &[AccountAction],
 ) -> Result<(), ApiError> {
     for &action in actions {
-        if !may_on_account(&caller.0, action, target.id, target.agency_role) {
+        if !may_on_account(principal, action, target.id, target.agency_role) {
             return Err(ApiError::Forbidden);
         }
     }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use domain::access::{ClientAction, ClientId, Scope, StructureAction, may};
+use domain::access::{ClientAction, ClientId, Scope};
 use domain::{FieldProblem, StructureId, ValidationError};
 use persistence::DbConnection;
 use persistence::identity::api_clients::{self};
@@ -13,11 +13,9 @@ use super::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::error::{ApiError, FieldIssue, Issue, responses};
+use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId};
 use crate::http::idempotency::{self, Reply};
-use crate::routes::shared::{find_live, membership_of};
-use crate::routes::structures::StructureProblem;
 
 /// Create an API client.
 ///
@@ -48,8 +46,14 @@ pub async fn create_api_client(
     req: HttpRequest,
     body: JsonBody<CreateApiClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    let Opened { value, raw } = body.open()?;
+    let account = caller.account(&pool).await?;
+    let Opened { value, raw } = match body.open() {
+        Ok(opened) => opened,
+        Err(problem) => {
+            caller.resolve(&pool).await?;
+            return Err(problem);
+        }
+    };
     idempotency::once(&pool, &req, &caller, &raw, || async {
         let mut errors = ValidationError::default();
         let name = errors.check("name", domain::text::single_line(&value.name, 100));
@@ -69,27 +73,13 @@ pub async fn create_api_client(
             errors.push("scopes", FieldProblem::Duplicate);
         }
         errors.into_result()?;
-        for (i, &structure) in structures.iter().enumerate() {
-            let live = find_live(&pool, structure).await;
-            let owner = match live {
-                Ok(_) => may(
-                    &caller.0,
-                    StructureAction::ManageMembers,
-                    membership_of(&pool, &caller, structure).await?,
-                ),
-                Err(ApiError::NotFound) => false,
-                Err(error) if error.area() == Some(&StructureProblem::Archived) => false,
-                Err(other) => return Err(other),
-            };
-            if !owner {
-                return Err(ApiError::Validation(vec![FieldIssue::new(
-                    format!("structure_ids[{i}]"),
-                    Issue::Domain(FieldProblem::NotOneOf {
-                        allowed: "a live structure you own".into(),
-                    }),
-                )]));
-            }
-        }
+        // Checked before hashing (no work for strangers), and again with the write.
+        let (checked, check_caller) = (structures.clone(), caller);
+        db::run(&pool, move |conn| {
+            let principal = check_caller.principal(conn)?;
+            check_owned(conn, &principal, &checked)
+        })
+        .await?;
         let (secret, hash) = new_secret().await?;
         let name = name.unwrap_or_default();
         let mut event = audit::event(
@@ -100,6 +90,8 @@ pub async fn create_api_client(
             &["name", "scopes", "structure_ids", "secret"],
         );
         Ok(move |conn: &mut DbConnection| {
+            let principal = caller.principal(conn)?;
+            check_owned(conn, &principal, &structures)?;
             let client = persistence::audit::recorded(
                 conn,
                 |conn| api_clients::create(conn, name, hash, &scopes, &structures, account),
@@ -144,9 +136,12 @@ pub async fn list_api_clients(
     pool: web::Data<Db>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    let owner = (!caller.0.is_staff()).then_some(account);
-    let clients = db::run(&pool, move |conn| api_clients::list(conn, owner)).await?;
+    let account = caller.account(&pool).await?;
+    let clients = db::run(&pool, move |conn| {
+        let owner = (!caller.principal(conn)?.is_staff()).then_some(account);
+        Ok::<_, ApiError>(api_clients::list(conn, owner)?)
+    })
+    .await?;
     Ok(ApiClientPage {
         data: clients.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -171,9 +166,9 @@ pub async fn get_api_client(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    let principal = caller.0.clone();
+    caller.account(&pool).await?;
     let client = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
         authorized(conn, &principal, id, ClientAction::Read)
     })
     .await?;
@@ -200,10 +195,10 @@ pub async fn rotate_api_client_secret(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
+    caller.account(&pool).await?;
     // Checked before hashing (no work for strangers), and again with the write.
-    let principal = caller.0.clone();
     db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
         authorized(conn, &principal, id, ClientAction::RotateSecret)
     })
     .await?;
@@ -291,7 +286,7 @@ pub async fn take_over_api_client(
     pool: web::Data<Db>,
     PathId(id): PathId<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
+    let account = caller.account(&pool).await?;
     let event = audit::event(
         &caller,
         "api_client.take_over",

@@ -10,7 +10,10 @@ mod dto;
 mod handlers;
 
 use actix_web::web;
-use domain::access::{ClientAction, ClientId, ClientStake, Principal, may_on_client};
+use domain::access::{
+    ClientAction, ClientId, ClientStake, Principal, StructureAction, may, may_on_client,
+};
+use domain::{FieldProblem, StructureId};
 use persistence::db::write_transaction;
 use persistence::identity::api_clients::{self, ApiClient};
 use persistence::{DbConnection, PersistenceError};
@@ -19,7 +22,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::auth::Caller;
 use crate::auth::{passwords, secrets};
 use crate::db::{self, Db};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, FieldIssue, Issue};
+use crate::routes::shared::{find_live, role_in};
+use crate::routes::structures::StructureProblem;
 
 pub use dto::*;
 pub use handlers::*;
@@ -69,10 +74,11 @@ pub(crate) async fn authorized_write<T: Send + 'static>(
     event: persistence::audit::NewEvent,
     write: impl FnOnce(&mut DbConnection, ApiClient) -> Result<T, PersistenceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    caller.account()?;
-    let principal = caller.0.clone();
+    caller.account(pool).await?;
+    let caller = *caller;
     db::run(pool, move |conn| {
         write_transaction::<_, ApiError>(conn, |conn| {
+            let principal = caller.principal(conn)?;
             let client = authorized(conn, &principal, id, action)?;
             Ok(persistence::audit::recorded(
                 conn,
@@ -82,6 +88,36 @@ pub(crate) async fn authorized_write<T: Send + 'static>(
         })
     })
     .await
+}
+
+/// 422 naming the first of `structures` that is not a live structure the caller owns
+/// (or, for staff, a live structure): a client acts only where its maker may.
+pub(crate) fn check_owned(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    structures: &[StructureId],
+) -> Result<(), ApiError> {
+    for (i, &structure) in structures.iter().enumerate() {
+        let owner = match find_live(conn, structure) {
+            Ok(_) => may(
+                principal,
+                StructureAction::ManageMembers,
+                role_in(conn, principal, structure)?,
+            ),
+            Err(ApiError::NotFound) => false,
+            Err(error) if error.area() == Some(&StructureProblem::Archived) => false,
+            Err(other) => return Err(other),
+        };
+        if !owner {
+            return Err(ApiError::Validation(vec![FieldIssue::new(
+                format!("structure_ids[{i}]"),
+                Issue::Domain(FieldProblem::NotOneOf {
+                    allowed: "a live structure you own".into(),
+                }),
+            )]));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn new_secret() -> Result<(SecretString, String), ApiError> {

@@ -31,9 +31,6 @@ pub async fn list_audit_events(
     QueryParams(params): QueryParams<AuditEventParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
-    if !domain::access::may_read_audit_log(&caller.0) {
-        return Err(ApiError::Forbidden);
-    }
     let mut invalid = domain::ValidationError::default();
     for (name, value, max) in [
         ("actor_id", &params.actor_id, 64),
@@ -67,7 +64,13 @@ pub async fn list_audit_events(
     let persistence::page::Page {
         items: events,
         more,
-    } = db::run(&pool, move |conn| audit::list(conn, &query)).await?;
+    } = db::run(&pool, move |conn| {
+        if !domain::access::may_read_audit_log(&caller.principal(conn)?) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(audit::list(conn, &query)?)
+    })
+    .await?;
     let next_cursor = if more {
         events.last().map(|e| {
             pagination::encode(&AuditCursor {

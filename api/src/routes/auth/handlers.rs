@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
 use domain::access::AccountStatus;
 use domain::access::ClientId;
-use persistence::PersistenceError;
+use persistence::DbConnection;
+use persistence::db::write_transaction;
 use persistence::identity::accounts;
 use persistence::identity::tokens::Refresh;
 use secrecy::ExposeSecret;
@@ -205,8 +206,12 @@ pub async fn revoke_token(
 )]
 #[get("/me")]
 pub async fn get_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let id = caller.account()?;
-    let account = db::run(&pool, move |conn| accounts::find(conn, id)).await?;
+    let id = caller.account(&pool).await?;
+    let account = db::run(&pool, move |conn| {
+        caller.principal(conn)?;
+        Ok::<_, ApiError>(accounts::find(conn, id)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }
 
@@ -221,8 +226,9 @@ pub async fn get_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse,
 )]
 #[get("/me/export")]
 pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let id = caller.account()?;
+    let id = caller.account(&pool).await?;
     let (data, events) = db::run(&pool, move |conn| {
+        caller.principal(conn)?;
         let data = accounts::personal_data(conn, id)?;
         let events = persistence::audit::list(
             conn,
@@ -233,7 +239,7 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
             },
         )?
         .items;
-        Ok::<_, PersistenceError>((data, events))
+        Ok::<_, ApiError>((data, events))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -294,16 +300,9 @@ pub async fn export_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespon
 )]
 #[delete("/me")]
 pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let id = caller.account()?;
-    if matches!(
-        caller.0,
-        domain::access::Principal::Account {
-            agency_role: Some(_),
-            ..
-        }
-    ) {
-        return Err(ApiError::Forbidden);
-    }
+    let id = caller.account(&pool).await?;
+    // Checked before hashing (no work for those refused), and again with the write.
+    db::run(&pool, move |conn| erasable(conn, &caller)).await?;
     // A hash of random bytes that were never kept: no password verifies against it.
     let unusable = web::block(|| passwords::hash(secrets::random_secret().expose_secret()))
         .await
@@ -317,10 +316,28 @@ pub async fn erase_me(pool: web::Data<Db>, caller: Caller) -> Result<HttpRespons
         &["email", "display_name", "password"],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(conn, |conn| accounts::erase(conn, id, unusable), |_| event)
+        write_transaction::<_, ApiError>(conn, |conn| {
+            erasable(conn, &caller)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| accounts::erase(conn, id, unusable),
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Agency accounts are closed by the agency, not by themselves: 403.
+fn erasable(conn: &mut DbConnection, caller: &Caller) -> Result<(), ApiError> {
+    match caller.principal(conn)? {
+        domain::access::Principal::Account {
+            agency_role: Some(_),
+            ..
+        } => Err(ApiError::Forbidden),
+        _ => Ok(()),
+    }
 }
 
 /// Set a new password with a reset token.

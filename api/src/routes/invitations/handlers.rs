@@ -45,8 +45,7 @@ pub async fn create_invitation(
     PathId(structure): PathId<StructureId>,
     body: JsonBody<InviteMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let inviter = caller.account()?;
-    let principal = caller.0.clone();
+    let inviter = caller.account(&pool).await?;
     let invited = body.open().and_then(|opened| {
         let InviteMember { email, role } = opened.value;
         let email = Email::parse(&email)
@@ -58,7 +57,11 @@ pub async fn create_invitation(
         Ok(invited) => invited,
         Err(problem) => {
             // What is wrong with the body is told only to those who may invite.
-            db::run(&pool, move |conn| may_manage(conn, &principal, structure)).await?;
+            db::run(&pool, move |conn| {
+                let principal = caller.principal(conn)?;
+                may_manage(conn, &principal, structure)
+            })
+            .await?;
             return Err(problem);
         }
     };
@@ -69,9 +72,9 @@ pub async fn create_invitation(
         "",
         &["email", "role"],
     );
-    let principal = caller.0.clone();
     let invitation = db::run(&pool, move |conn| {
         write_transaction::<_, ApiError>(conn, |conn| {
+            let principal = caller.principal(conn)?;
             may_manage(conn, &principal, structure)?;
             persistence::audit::recorded(
                 conn,
@@ -112,9 +115,9 @@ pub async fn list_invitations(
     req: HttpRequest,
     PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
-    let principal = caller.0.clone();
+    caller.account(&pool).await?;
     let pending = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
         may_manage(conn, &principal, structure)?;
         Ok::<_, ApiError>(invitations::of_structure(conn, structure)?)
     })
@@ -146,11 +149,11 @@ pub async fn cancel_invitation(
     pool: web::Data<Db>,
     PathId((structure, invitation)): PathId<(StructureId, InvitationId)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.account()?;
+    caller.account(&pool).await?;
     let event = audit::event(&caller, "invitation.cancel", "invitation", invitation, &[]);
-    let principal = caller.0.clone();
     db::run(&pool, move |conn| {
         write_transaction::<_, ApiError>(conn, |conn| {
+            let principal = caller.principal(conn)?;
             may_manage(conn, &principal, structure)?;
             Ok(persistence::audit::recorded(
                 conn,
@@ -179,10 +182,11 @@ pub async fn list_my_invitations(
     pool: web::Data<Db>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
+    let account = caller.account(&pool).await?;
     let received = db::run(&pool, move |conn| {
+        caller.principal(conn)?;
         let email = email_of(conn, account)?;
-        invitations::to_email(conn, &email)
+        Ok::<_, ApiError>(invitations::to_email(conn, &email)?)
     })
     .await?;
     Ok(ReceivedInvitationPage {
@@ -214,9 +218,10 @@ pub async fn accept_invitation(
     pool: web::Data<Db>,
     PathId(id): PathId<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
+    let account = caller.account(&pool).await?;
     let event = audit::event(&caller, "invitation.accept", "invitation", id, &["role"]);
     let invitation = db::run(&pool, move |conn| {
+        caller.principal(conn)?;
         let email = email_of(conn, account)?;
         persistence::audit::recorded(
             conn,
@@ -254,15 +259,16 @@ pub async fn decline_invitation(
     pool: web::Data<Db>,
     PathId(id): PathId<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
+    let account = caller.account(&pool).await?;
     let event = audit::event(&caller, "invitation.decline", "invitation", id, &[]);
     db::run(&pool, move |conn| {
+        caller.principal(conn)?;
         let email = email_of(conn, account)?;
-        persistence::audit::recorded(
+        Ok::<_, ApiError>(persistence::audit::recorded(
             conn,
             |conn| invitations::decline(conn, id, &email),
             |_| event,
-        )
+        )?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

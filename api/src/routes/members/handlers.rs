@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::StructureId;
 use domain::access::{AccountId, MembershipRole, StructureAction};
 use persistence::PersistenceError;
+use persistence::db::write_transaction;
 
 use super::*;
 use crate::audit;
@@ -30,9 +31,11 @@ pub async fn list_members(
     req: HttpRequest,
     PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ReadMembers).await?;
     let members = db::run(&pool, move |conn| {
-        persistence::structures::memberships::members(conn, structure)
+        check(conn, &caller, structure, StructureAction::ReadMembers)?;
+        Ok::<_, ApiError>(persistence::structures::memberships::members(
+            conn, structure,
+        )?)
     })
     .await?;
     Ok(MemberPage {
@@ -70,8 +73,7 @@ pub async fn change_member(
     PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<ChangeMember>,
 ) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let role = body.open()?.value.role;
+    let role = body.open().map(|opened| opened.value.role);
     let event = audit::event(
         &caller,
         "member.change",
@@ -79,17 +81,25 @@ pub async fn change_member(
         membership_id(structure, account),
         &["role"],
     );
-    db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::structures::memberships::change_role(conn, account, structure, role)
-            },
-            |_| event,
-        )
+    let member = db::run(&pool, move |conn| {
+        write_transaction::<_, ApiError>(conn, |conn| {
+            check(conn, &caller, structure, StructureAction::ManageMembers)?;
+            // What is wrong with the body is told only to those who may change members.
+            let role = role?;
+            persistence::audit::recorded(
+                conn,
+                |conn| {
+                    persistence::structures::memberships::change_role(
+                        conn, account, structure, role,
+                    )
+                },
+                |_| event,
+            )?;
+            member_view(conn, structure, account)
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(member_view(&pool, structure, account).await?))
+    Ok(HttpResponse::Ok().json(member))
 }
 
 /// Remove a member.
@@ -115,13 +125,12 @@ pub async fn remove_member(
     pool: web::Data<Db>,
     PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let leaving = caller.account()? == account;
+    let leaving = caller.account(&pool).await? == account;
     let action = if leaving {
         StructureAction::ReadMembers
     } else {
         StructureAction::ManageMembers
     };
-    check(&pool, &caller, structure, action).await?;
     let event = audit::event(
         &caller,
         "member.remove",
@@ -130,11 +139,16 @@ pub async fn remove_member(
         &[],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| persistence::structures::memberships::remove_member(conn, account, structure),
-            |_| event,
-        )
+        write_transaction::<_, ApiError>(conn, |conn| {
+            check(conn, &caller, structure, action)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| {
+                    persistence::structures::memberships::remove_member(conn, account, structure)
+                },
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -164,15 +178,14 @@ pub async fn request_to_join(
     PathId(structure): PathId<StructureId>,
     body: JsonBody<AskToJoin>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = caller.account()?;
-    find_live(&pool, structure).await?;
-    let message = match body.open()?.value.message {
-        Some(message) => Some(
+    let account = caller.account(&pool).await?;
+    let message = body.open().and_then(|opened| match opened.value.message {
+        Some(message) => Ok(Some(
             domain::text::single_line(&message, 500)
                 .map_err(|problem| domain::ValidationError::single("message", problem))?,
-        ),
-        None => None,
-    };
+        )),
+        None => Ok(None),
+    });
     let event = audit::event(
         &caller,
         "join_request.create",
@@ -181,6 +194,9 @@ pub async fn request_to_join(
         &["message"],
     );
     db::run(&pool, move |conn| {
+        caller.principal(conn)?;
+        find_live(conn, structure)?;
+        let message = message?;
         let asked = persistence::audit::recorded(
             conn,
             |conn| {
@@ -191,13 +207,11 @@ pub async fn request_to_join(
             |_| event,
         );
         match asked {
-            Err(PersistenceError::Conflict { .. }) => {
-                Ok(Err(ApiError::from(MemberProblem::AlreadyMember)))
-            }
-            other => other.map(Ok),
+            Err(PersistenceError::Conflict { .. }) => Err(MemberProblem::AlreadyMember.into()),
+            other => Ok::<_, ApiError>(other?),
         }
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created().finish())
 }
 
@@ -219,9 +233,11 @@ pub async fn list_join_requests(
     req: HttpRequest,
     PathId(structure): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let requests = db::run(&pool, move |conn| {
-        persistence::structures::join_requests::join_requests(conn, structure)
+        check(conn, &caller, structure, StructureAction::ManageMembers)?;
+        Ok::<_, ApiError>(persistence::structures::join_requests::join_requests(
+            conn, structure,
+        )?)
     })
     .await?;
     Ok(JoinRequestPage {
@@ -257,8 +273,9 @@ pub async fn accept_join_request(
     PathId((structure, account)): PathId<(StructureId, AccountId)>,
     body: JsonBody<AcceptJoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
-    let role = body.open()?.value.role.unwrap_or(MembershipRole::Viewer);
+    let role = body
+        .open()
+        .map(|opened| opened.value.role.unwrap_or(MembershipRole::Viewer));
     let event = audit::event(
         &caller,
         "join_request.accept",
@@ -266,22 +283,27 @@ pub async fn accept_join_request(
         membership_id(structure, account),
         &["role"],
     );
-    db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::structures::join_requests::answer_join_request(
-                    conn,
-                    account,
-                    structure,
-                    Some(role),
-                )
-            },
-            |_| event,
-        )
+    let member = db::run(&pool, move |conn| {
+        write_transaction::<_, ApiError>(conn, |conn| {
+            check(conn, &caller, structure, StructureAction::ManageMembers)?;
+            let role = role?;
+            persistence::audit::recorded(
+                conn,
+                |conn| {
+                    persistence::structures::join_requests::answer_join_request(
+                        conn,
+                        account,
+                        structure,
+                        Some(role),
+                    )
+                },
+                |_| event,
+            )?;
+            member_view(conn, structure, account)
+        })
     })
     .await?;
-    Ok(HttpResponse::Created().json(member_view(&pool, structure, account).await?))
+    Ok(HttpResponse::Created().json(member))
 }
 
 /// Decline a request to join.
@@ -304,7 +326,6 @@ pub async fn decline_join_request(
     pool: web::Data<Db>,
     PathId((structure, account)): PathId<(StructureId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
-    check(&pool, &caller, structure, StructureAction::ManageMembers).await?;
     let event = audit::event(
         &caller,
         "join_request.decline",
@@ -313,15 +334,18 @@ pub async fn decline_join_request(
         &[],
     );
     db::run(&pool, move |conn| {
-        persistence::audit::recorded(
-            conn,
-            |conn| {
-                persistence::structures::join_requests::answer_join_request(
-                    conn, account, structure, None,
-                )
-            },
-            |_| event,
-        )
+        write_transaction::<_, ApiError>(conn, |conn| {
+            check(conn, &caller, structure, StructureAction::ManageMembers)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| {
+                    persistence::structures::join_requests::answer_join_request(
+                        conn, account, structure, None,
+                    )
+                },
+                |_| event,
+            )?)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -12,10 +12,12 @@ mod problems;
 use domain::StructureId;
 use domain::access::{AccountId, MembershipRole, StructureAction, may};
 
+use persistence::DbConnection;
+
 use crate::auth::Caller;
-use crate::db::{self, Db};
+use crate::auth::caller::account_of;
 use crate::http::error::ApiError;
-use crate::routes::shared::{find_live, membership_of};
+use crate::routes::shared::{find_live, role_in};
 
 pub use dto::*;
 pub use handlers::*;
@@ -33,18 +35,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The structure exists and is live, and the caller may do `action` to it: 401 for
 /// anonymous callers, 403 for members and staff without the right, 404 for outsiders.
-pub(crate) async fn check(
-    pool: &Db,
+/// For use inside the handler's blocking database task, before its work.
+pub(crate) fn check(
+    conn: &mut DbConnection,
     caller: &Caller,
     structure: StructureId,
     action: StructureAction,
 ) -> Result<Option<MembershipRole>, ApiError> {
-    caller.account()?;
-    find_live(pool, structure).await?;
-    let membership = membership_of(pool, caller, structure).await?;
-    if may(&caller.0, action, membership) {
+    let principal = caller.principal(conn)?;
+    account_of(&principal)?;
+    find_live(conn, structure)?;
+    let membership = role_in(conn, &principal, structure)?;
+    if may(&principal, action, membership) {
         Ok(membership)
-    } else if may(&caller.0, StructureAction::ReadPrivate, membership) {
+    } else if may(&principal, StructureAction::ReadPrivate, membership) {
         Err(ApiError::Forbidden)
     } else {
         Err(ApiError::NotFound)
@@ -56,17 +60,14 @@ pub(crate) fn membership_id(structure: StructureId, account: AccountId) -> Strin
     format!("{structure}/{account}")
 }
 
-pub(crate) async fn member_view(
-    pool: &Db,
+pub(crate) fn member_view(
+    conn: &mut DbConnection,
     structure: StructureId,
     account: AccountId,
 ) -> Result<MemberView, ApiError> {
-    db::run(pool, move |conn| {
-        persistence::structures::memberships::members(conn, structure)
-    })
-    .await?
-    .into_iter()
-    .find(|m| m.account == account)
-    .map(Into::into)
-    .ok_or(ApiError::NotFound)
+    persistence::structures::memberships::members(conn, structure)?
+        .into_iter()
+        .find(|m| m.account == account)
+        .map(Into::into)
+        .ok_or(ApiError::NotFound)
 }

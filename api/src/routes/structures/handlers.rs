@@ -6,10 +6,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
+use persistence::DbConnection;
 use persistence::db::write_transaction;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
-use persistence::{DbConnection, PersistenceError};
 
 use super::dto::*;
 use super::query::*;
@@ -81,24 +81,24 @@ pub async fn list_structures(
         after,
         limit,
     };
-    let principal = caller.0.clone();
-    let (page, memberships) = db::run(&pool, move |conn| {
+    let (principal, page, memberships) = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
         let page = structures::list(conn, &query)?;
-        let memberships = match principal {
+        let memberships = match &principal {
             Principal::Account { id, .. } => {
                 let ids: Vec<StructureId> = page.items.iter().map(|s| s.id).collect();
-                persistence::structures::memberships::memberships_among(conn, id, &ids)?
+                persistence::structures::memberships::memberships_among(conn, *id, &ids)?
             }
             Principal::Client {
                 structures, scopes, ..
             } => page
                 .items
                 .iter()
-                .filter_map(|s| client_role(&structures, &scopes, s.id).map(|role| (s.id, role)))
+                .filter_map(|s| client_role(structures, scopes, s.id).map(|role| (s.id, role)))
                 .collect(),
             Principal::Anonymous => Default::default(),
         };
-        Ok::<_, PersistenceError>((page, memberships))
+        Ok::<_, ApiError>((principal, page, memberships))
     })
     .await?;
     let next_cursor = page
@@ -109,7 +109,7 @@ pub async fn list_structures(
             .items
             .into_iter()
             .map(|structure| {
-                let seen = visibility(&caller.0, memberships.get(&structure.id).copied());
+                let seen = visibility(&principal, memberships.get(&structure.id).copied());
                 StructureView::new(structure, seen)
             })
             .collect(),
@@ -150,9 +150,15 @@ pub async fn create_structure(
     req: HttpRequest,
     body: JsonBody<CreateStructure>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.account()?;
-    authorize(&caller, StructureAction::Create, None)?;
-    let Opened { value, raw } = body.open()?;
+    let owner = caller.account(&pool).await?;
+    let Opened { value, raw } = match body.open() {
+        Ok(opened) => opened,
+        // What is wrong with the body is told only to those who may create.
+        Err(problem) => {
+            authorize(&caller.resolve(&pool).await?, StructureAction::Create, None)?;
+            return Err(problem);
+        }
+    };
     let created = idempotency::once(&pool, &req, &caller, &raw, || async {
         let input = StructureInput::from(value);
         let structure = NewStructure::parse(&input, geography.as_ref().as_ref())?;
@@ -165,6 +171,7 @@ pub async fn create_structure(
             &structure.changed_fields(None),
         );
         Ok(move |conn: &mut DbConnection| {
+            authorize(&caller.principal(conn)?, StructureAction::Create, None)?;
             let created = persistence::audit::recorded(
                 conn,
                 |conn| structures::create(conn, structure, Some(owner)),
@@ -214,12 +221,12 @@ pub async fn get_structure(
     req: HttpRequest,
     PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.0.clone();
-    let (structure, role) = db::run(&pool, move |conn| {
-        live_structure_with_role(conn, &principal, id)
+    let (structure, seen) = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let (structure, role) = live_structure_with_role(conn, &principal, id)?;
+        Ok::<_, ApiError>((structure, visibility(&principal, role)))
     })
     .await?;
-    let seen = visibility(&caller.0, role);
     if conditional::not_modified(&req, structure.version)? {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag(structure.version)))
@@ -268,33 +275,28 @@ pub async fn update_structure(
         Ok(opened) => StructurePatch::from(opened.value),
         // What is wrong with the body is told only to those who may update.
         Err(problem) => {
-            let principal = caller.0.clone();
-            let (_, role) = db::run(&pool, move |conn| {
-                live_structure_with_role(conn, &principal, id)
+            db::run(&pool, move |conn| {
+                let principal = caller.principal(conn)?;
+                let (_, role) = live_structure_with_role(conn, &principal, id)?;
+                authorize(&principal, StructureAction::Update, role)
             })
             .await?;
-            authorize(&caller, StructureAction::Update, role)?;
             return Err(problem);
         }
     };
     let geography = Arc::clone(geography.get_ref());
-    // The caller as the SIRET check after a refused write sees it.
-    let asking = caller.clone();
     // Without If-Match, a concurrent change is merged by retrying on the new version.
     for _ in 0..3 {
-        let (caller, precondition, patch, geography) = (
-            caller.clone(),
-            condition.clone(),
-            patch.clone(),
-            Arc::clone(&geography),
-        );
+        let (precondition, patch, geography) =
+            (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "structure.update", "structure", id, &[]);
         // Read, authorize and write in one transaction: the rights checked are those of
         // the moment of the write.
         let result = db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
-                let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
-                authorize(&caller, StructureAction::Update, role)?;
+                let principal = caller.principal(conn)?;
+                let (current, role) = live_structure_with_role(conn, &principal, id)?;
+                authorize(&principal, StructureAction::Update, role)?;
                 // Bad input is reported before a stale version: it needs fixing either way.
                 let data = patch.apply(&current.data, geography.as_ref())?;
                 check_if_match(precondition.as_ref(), current.version)?;
@@ -316,7 +318,7 @@ pub async fn update_structure(
         .await;
         match result {
             Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            Err(error) => return Err(disclose_siret_holder(&pool, &asking, error).await),
+            Err(error) => return Err(disclose_siret_holder(&pool, &caller, error).await),
             result => {
                 return Ok(structure_response(
                     HttpResponse::Ok(),
@@ -365,8 +367,9 @@ pub async fn archive_structure(
     );
     db::run(&pool, move |conn| {
         write_transaction::<_, ApiError>(conn, |conn| {
-            let (current, role) = live_structure_with_role(conn, &caller.0, id)?;
-            authorize(&caller, StructureAction::Archive, role)?;
+            let principal = caller.principal(conn)?;
+            let (current, role) = live_structure_with_role(conn, &principal, id)?;
+            authorize(&principal, StructureAction::Archive, role)?;
             check_if_match(condition.as_ref(), current.version)?;
             Ok(persistence::audit::recorded(
                 conn,

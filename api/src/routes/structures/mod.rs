@@ -21,10 +21,10 @@ pub use problems::StructureProblem;
 pub use query::*;
 
 use crate::auth::Caller;
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::http::conditional::etag;
 use crate::http::error::ApiError;
-use crate::routes::shared::membership_of;
+use crate::routes::shared::role_in;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_structures)
@@ -44,12 +44,14 @@ fn visibility(principal: &Principal, membership: Option<MembershipRole>) -> Visi
 
 /// 401 for anonymous callers, 403 for signed-in ones the policy refuses.
 fn authorize(
-    caller: &Caller,
+    principal: &Principal,
     action: StructureAction,
     membership: Option<MembershipRole>,
 ) -> Result<(), ApiError> {
-    caller.signed_in()?;
-    if may(&caller.0, action, membership) {
+    if *principal == Principal::Anonymous {
+        return Err(ApiError::Unauthenticated);
+    }
+    if may(principal, action, membership) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)
@@ -70,15 +72,20 @@ async fn disclose_siret_holder(pool: &Db, caller: &Caller, error: ApiError) -> A
     let Ok(holder) = existing.parse::<StructureId>() else {
         return error;
     };
-    match membership_of(pool, caller, holder).await {
-        Ok(membership) if may(&caller.0, StructureAction::ReadPrivate, membership) => {
-            StructureProblem::DuplicateSiret {
-                existing: existing.clone(),
-                named: true,
-            }
-            .into()
+    let caller = *caller;
+    let may_see = db::run(pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let membership = role_in(conn, &principal, holder)?;
+        Ok::<_, ApiError>(may(&principal, StructureAction::ReadPrivate, membership))
+    })
+    .await;
+    match may_see {
+        Ok(true) => StructureProblem::DuplicateSiret {
+            existing: existing.clone(),
+            named: true,
         }
-        Ok(_) => error,
+        .into(),
+        Ok(false) => error,
         Err(other) => other,
     }
 }
