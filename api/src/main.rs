@@ -146,11 +146,21 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tracing::info!(created, "demo data");
             }
             if let Some(count) = scale {
+                // A bar on a terminal; log lines when the output goes to a file or a pipe.
+                let bar = indicatif::ProgressBar::new(count).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+                    )
+                    .map_err(|e| e.to_string())?,
+                );
+                bar.set_message("structures");
                 api::seed::scale(&mut conn, &state.geography, count, |done| {
-                    if done % 10_000 == 0 || done == count {
+                    bar.set_position(done);
+                    if bar.is_hidden() && (done % 100_000 == 0 || done == count) {
                         tracing::info!(done, count, "seeding structures");
                     }
                 })?;
+                bar.finish();
             }
             if !demo && scale.is_none() {
                 return Err("say --demo or --scale N".into());

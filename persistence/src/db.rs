@@ -1,6 +1,8 @@
 //! Connections, pool, transactions and migrations for both backends.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -162,13 +164,27 @@ pub fn backend(conn: &DbConnection) -> Backend {
     }
 }
 
-/// SQLite lets one transaction write at a time. Writers of this process queue here
-/// rather than in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
-/// and so wakes a waiter long after the lock is free: under 64 concurrent writers that
-/// put the 99th percentile of a POST at 650 ms. One lock for the process, not one per
-/// database file: a process serves one database (tests, which open many, only queue a
-/// little). Other processes (the CLI) still meet the busy timeout.
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// SQLite lets one transaction write to a file at a time. Writers of this process queue
+/// on a lock per file rather than in SQLite's busy handler, which sleeps in growing
+/// steps (up to 100 ms) and so wakes a waiter long after the file is free: under 64
+/// concurrent writers that put the 99th percentile of a POST at 650 ms. Writers in other
+/// processes (the CLI) still meet the busy timeout.
+fn sqlite_writer_lock(
+    conn: &mut diesel::SqliteConnection,
+) -> Result<Arc<Mutex<()>>, PersistenceError> {
+    static WRITERS: LazyLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    #[derive(QueryableByName)]
+    struct MainFile {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
+    }
+    let MainFile { file } =
+        diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .get_result(conn)?;
+    let mut writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
+    Ok(Arc::clone(writers.entry(file).or_default()))
+}
 
 /// Runs `work` in a transaction that writes. On SQLite it starts with `BEGIN IMMEDIATE`,
 /// so that a read-then-write cannot fail with "database is locked" under concurrent
@@ -195,9 +211,8 @@ pub fn write_transaction<T, E: From<PersistenceError>>(
     let DbConnection::Sqlite(c) = conn else {
         unreachable!("only SQLite reaches here");
     };
-    let _writer = SQLITE_WRITER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let writer = sqlite_writer_lock(c)?;
+    let _queued = writer.lock().unwrap_or_else(PoisonError::into_inner);
     // Through diesel's transaction manager, so that nested transactions (diesel's SQLite
     // batch inserts open one) become savepoints.
     AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
