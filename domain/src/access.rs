@@ -504,9 +504,163 @@ pub fn client_role(
     }
 }
 
+/// What may be done to programming data: productions, their tours and performances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgrammingAction {
+    /// Published productions and performances, and the tours of a readable production.
+    ReadPublished,
+    /// Unpublished ones.
+    ReadUnpublished,
+    /// A performance's fee (prix de cession).
+    ReadFee,
+    /// Create, edit and delete.
+    Write,
+}
+
+/// The policy for programming data, given the principal's role in the structure the item
+/// belongs to (for a performance, the stronger of its roles in the production's structure
+/// and in the venue structure). API clients hold the role [`programming_role`] gives them.
+///
+/// | action           | anonymous | signed in | viewer | editor | owner | reviewer | staff, admin |
+/// |------------------|-----------|-----------|--------|--------|-------|----------|--------------|
+/// | read published   | yes       | yes       | yes    | yes    | yes   | yes      | yes          |
+/// | read unpublished | no        | no        | yes    | yes    | yes   | yes      | yes          |
+/// | read fee         | no        | no        | yes    | yes    | yes   | no       | yes          |
+/// | write            | no        | no        | no     | yes    | yes   | no       | yes          |
+pub fn may_program(
+    principal: &Principal,
+    action: ProgrammingAction,
+    role: Option<MembershipRole>,
+) -> bool {
+    use MembershipRole::*;
+    use ProgrammingAction::*;
+    if action == ReadPublished {
+        return true;
+    }
+    if principal.is_staff() {
+        return true;
+    }
+    let reviewer = matches!(
+        principal,
+        Principal::Account {
+            agency_role: Some(AgencyRole::Reviewer),
+            ..
+        }
+    );
+    match action {
+        ReadPublished => true,
+        ReadUnpublished => role.is_some() || reviewer,
+        ReadFee => role.is_some(),
+        Write => matches!(role, Some(Owner | Editor)),
+    }
+}
+
+/// The role an API client holds in `structure` for programming data: editor with
+/// `programming:write`, viewer with `read` or `structures:write` (it reads the
+/// structure's private data already), none for a structure it does not act for.
+pub fn programming_role(
+    structures: &[crate::StructureId],
+    scopes: &[Scope],
+    structure: crate::StructureId,
+) -> Option<MembershipRole> {
+    if !structures.contains(&structure) {
+        None
+    } else if scopes.contains(&Scope::ProgrammingWrite) {
+        Some(MembershipRole::Editor)
+    } else if scopes.contains(&Scope::Read) || scopes.contains(&Scope::StructuresWrite) {
+        Some(MembershipRole::Viewer)
+    } else {
+        None
+    }
+}
+
+/// The stronger of two roles (owner, then editor, then viewer).
+pub fn stronger(a: Option<MembershipRole>, b: Option<MembershipRole>) -> Option<MembershipRole> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every cell of the table in `may_program`'s documentation.
+    #[test]
+    fn the_programming_policy_is_the_documented_table() {
+        use ProgrammingAction::*;
+        let anonymous = (Principal::Anonymous, None);
+        let signed_in = (account(None), None);
+        let viewer = (account(None), Some(MembershipRole::Viewer));
+        let editor = (account(None), Some(MembershipRole::Editor));
+        let owner = (account(None), Some(MembershipRole::Owner));
+        let reviewer = (account(Some(AgencyRole::Reviewer)), None);
+        let staff = (account(Some(AgencyRole::Staff)), None);
+        let admin = (account(Some(AgencyRole::Admin)), None);
+        let columns = [
+            &anonymous, &signed_in, &viewer, &editor, &owner, &reviewer, &staff, &admin,
+        ];
+        let table: [(ProgrammingAction, [bool; 8]); 4] = [
+            (ReadPublished, [true; 8]),
+            (
+                ReadUnpublished,
+                [false, false, true, true, true, true, true, true],
+            ),
+            (ReadFee, [false, false, true, true, true, false, true, true]),
+            (Write, [false, false, false, true, true, false, true, true]),
+        ];
+        for (action, expected) in table {
+            for (column, allowed) in columns.iter().zip(expected) {
+                assert_eq!(
+                    may_program(&column.0, action, column.1),
+                    allowed,
+                    "{action:?} for {column:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_client_programs_for_its_structures_with_programming_write() {
+        use ProgrammingAction::*;
+        let own = crate::StructureId::generate();
+        let foreign = crate::StructureId::generate();
+        let client = |scopes: Vec<Scope>| Principal::Client {
+            id: ClientId::generate(),
+            structures: vec![own],
+            scopes,
+        };
+        let cases = [
+            (vec![Scope::ProgrammingWrite], [true, true, true]),
+            (vec![Scope::Read], [true, true, false]),
+            (vec![Scope::StructuresWrite], [true, true, false]),
+            (vec![Scope::DossiersWrite], [false, false, false]),
+        ];
+        for (scopes, [unpublished, fee, write]) in cases {
+            let principal = client(scopes.clone());
+            let role = programming_role(&[own], &scopes, own);
+            assert_eq!(may_program(&principal, ReadUnpublished, role), unpublished);
+            assert_eq!(may_program(&principal, ReadFee, role), fee);
+            assert_eq!(may_program(&principal, Write, role), write, "{scopes:?}");
+            let elsewhere = programming_role(&[own], &scopes, foreign);
+            assert_eq!(elsewhere, None);
+            for action in [ReadUnpublished, ReadFee, Write] {
+                assert!(!may_program(&principal, action, elsewhere));
+            }
+        }
+    }
+
+    #[test]
+    fn the_stronger_role_wins() {
+        use MembershipRole::*;
+        assert_eq!(stronger(Some(Viewer), Some(Editor)), Some(Editor));
+        assert_eq!(stronger(Some(Owner), Some(Viewer)), Some(Owner));
+        assert_eq!(stronger(None, Some(Viewer)), Some(Viewer));
+        assert_eq!(stronger(Some(Editor), None), Some(Editor));
+        assert_eq!(stronger(None, None), None);
+    }
 
     fn account(role: Option<AgencyRole>) -> Principal {
         Principal::Account {

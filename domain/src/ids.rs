@@ -39,3 +39,52 @@ impl fmt::Display for StructureId {
         write!(f, "{}", self.0.hyphenated())
     }
 }
+
+/// Typed UUIDv7 ids of the programming resources, made alike.
+macro_rules! uuid_id {
+    ($($(#[doc = $doc:literal])* $name:ident),+ $(,)?) => {$(
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(value: Uuid) -> Self {
+                Self(value)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0.hyphenated())
+            }
+        }
+    )+};
+}
+
+uuid_id!(
+    /// Identifier of a production (spectacle).
+    ProductionId,
+    /// Identifier of a tour (tournée).
+    TourId,
+    /// Identifier of a performance (représentation).
+    PerformanceId,
+);

@@ -76,13 +76,14 @@ pub trait ClosedSet: Copy + 'static {
 pub mod access;
 pub mod geography;
 pub mod ids;
+pub mod programming;
 pub mod search;
 pub mod structures;
 pub mod text;
 pub mod validation;
 
 pub use geography::{Commune, Department, Geography};
-pub use ids::StructureId;
+pub use ids::{PerformanceId, ProductionId, StructureId, TourId};
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;
 pub use structures::{

@@ -32,6 +32,24 @@ pub fn single_line(value: &str, max: usize) -> Result<String, FieldProblem> {
     Ok(value.to_owned())
 }
 
+/// A text of several lines (line breaks and tabs allowed, no other control character)
+/// of at most `max` characters, with at least one visible character.
+pub fn multi_line(value: &str, max: usize) -> Result<String, FieldProblem> {
+    if value.chars().count() > max {
+        return Err(FieldProblem::TooLong { max });
+    }
+    if value
+        .chars()
+        .any(|c| (c <= '\u{1f}' && !matches!(c, '\n' | '\r' | '\t')) || c == '\u{7f}')
+    {
+        return Err(FieldProblem::ControlCharacter);
+    }
+    if value.trim().is_empty() {
+        return Err(FieldProblem::Blank);
+    }
+    Ok(value.to_owned())
+}
+
 /// Checks `value` against a contract pattern, with a length ceiling.
 pub fn matching(
     value: &str,

@@ -54,6 +54,26 @@ pub enum FieldProblem {
         commune: String,
         expected: String,
     },
+    #[error("must be between {min} and {max}")]
+    OutOfRange { min: i64, max: i64 },
+    #[error("must be an RFC 3339 instant with an offset (2027-03-01T20:30:00+01:00)")]
+    Instant,
+    #[error("must be a date (YYYY-MM-DD)")]
+    Date,
+    #[error("must be an IANA time zone name (Europe/Paris)")]
+    TimeZone,
+    #[error("give exactly one of {fields}")]
+    ExactlyOne { fields: String },
+    #[error("must not be before {other}")]
+    BeforeOther { other: String },
+    #[error("can only be given once the performance has started")]
+    NotYetHeld,
+    #[error("names nothing you may use")]
+    UnknownReference,
+    #[error("is a tour of another production")]
+    OtherProduction,
+    #[error("is FR: give the place's commune_code instead")]
+    FranceNeedsCommune,
 }
 
 impl FieldProblem {
@@ -83,6 +103,16 @@ impl FieldProblem {
             Self::RegionCodeFormat => "region_code_format",
             Self::UnknownCommune { .. } => "unknown_commune",
             Self::PostalCodeMismatch { .. } => "postal_code_mismatch",
+            Self::OutOfRange { .. } => "out_of_range",
+            Self::Instant => "instant_format",
+            Self::Date => "date_format",
+            Self::TimeZone => "time_zone",
+            Self::ExactlyOne { .. } => "exactly_one",
+            Self::BeforeOther { .. } => "before_other",
+            Self::NotYetHeld => "not_yet_held",
+            Self::UnknownReference => "unknown_reference",
+            Self::OtherProduction => "other_production",
+            Self::FranceNeedsCommune => "france_needs_commune",
         }
     }
 }

@@ -102,5 +102,42 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             format!("le code postal {postal_code} n'est pas celui de {commune} (attendu : {expected})"),
             format!("postal code {postal_code} does not belong to {commune} (expected one of {expected})"),
         ),
+        P::OutOfRange { min, max } => lang.pick(
+            format!("doit être compris entre {min} et {max}"),
+            format!("must be between {min} and {max}"),
+        ),
+        P::Instant => lang.pick(
+            "doit être un instant RFC 3339 avec décalage (2027-03-01T20:30:00+01:00)",
+            "must be an RFC 3339 instant with an offset (2027-03-01T20:30:00+01:00)",
+        ),
+        P::Date => lang.pick("doit être une date (AAAA-MM-JJ)", "must be a date (YYYY-MM-DD)"),
+        P::TimeZone => lang.pick(
+            "doit être un nom de fuseau horaire IANA (Europe/Paris)",
+            "must be an IANA time zone name (Europe/Paris)",
+        ),
+        P::ExactlyOne { fields } => lang.pick(
+            format!("donnez exactement l'un de : {fields}"),
+            format!("give exactly one of {fields}"),
+        ),
+        P::BeforeOther { other } => lang.pick(
+            format!("ne doit pas précéder {other}"),
+            format!("must not be before {other}"),
+        ),
+        P::NotYetHeld => lang.pick(
+            "ne peut être donné qu'une fois la représentation commencée",
+            "can only be given once the performance has started",
+        ),
+        P::UnknownReference => lang.pick(
+            "ne désigne rien que vous puissiez utiliser",
+            "names nothing you may use",
+        ),
+        P::OtherProduction => lang.pick(
+            "est une tournée d'un autre spectacle",
+            "is a tour of another production",
+        ),
+        P::FranceNeedsCommune => lang.pick(
+            "vaut FR : donnez plutôt le code commune du lieu (commune_code)",
+            "is FR: give the place's commune_code instead",
+        ),
     }
 }
