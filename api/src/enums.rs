@@ -52,4 +52,9 @@ domain_enums!(
     AccountStatus => domain::access::AccountStatus,
     Scope => domain::access::Scope,
     ActorKind => domain::access::ActorKind,
+    Audience => domain::programming::Audience,
+    Space => domain::programming::Space,
+    PerformanceStatus => domain::programming::PerformanceStatus,
+    Booking => domain::programming::Booking,
+    Accessibility => domain::programming::Accessibility,
 );

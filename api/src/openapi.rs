@@ -34,6 +34,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "members", description = "Who belongs to a structure, and requests to join."),
         (name = "invitations", description = "Owners invite an email into a structure; the person accepts or declines."),
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
+        (name = "programming", description = "Productions (spectacles), their tours and performances (dates), kept by companies and venues."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
@@ -117,6 +118,11 @@ pub fn problem_code() -> utoipa::openapi::schema::Object {
         .chain(StructureProblem::CODES.iter().copied())
         .chain(MemberProblem::CODES.iter().copied())
         .chain(AccountProblem::CODES.iter().copied())
+        .chain(
+            crate::routes::programming::ProgrammingProblem::CODES
+                .iter()
+                .copied(),
+        )
         .collect();
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
@@ -145,6 +151,7 @@ where
                 .configure(routes::members::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::api_clients::configure)
+                .configure(routes::programming::configure)
                 .configure(routes::audit_events::configure),
         )
 }

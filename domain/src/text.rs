@@ -44,7 +44,8 @@ pub fn multi_line(value: &str, max: usize) -> Result<String, FieldProblem> {
     {
         return Err(FieldProblem::ControlCharacter);
     }
-    if value.trim().is_empty() {
+    // As the contract's pattern says it: something other than ASCII blanks.
+    if !value.chars().any(|c| c > ' ' && c != '\u{7f}') {
         return Err(FieldProblem::Blank);
     }
     Ok(value.to_owned())

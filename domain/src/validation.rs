@@ -74,6 +74,8 @@ pub enum FieldProblem {
     OtherProduction,
     #[error("is FR: give the place's commune_code instead")]
     FranceNeedsCommune,
+    #[error("names nothing you may edit")]
+    NotEditable,
 }
 
 impl FieldProblem {
@@ -113,6 +115,7 @@ impl FieldProblem {
             Self::UnknownReference => "unknown_reference",
             Self::OtherProduction => "other_production",
             Self::FranceNeedsCommune => "france_needs_commune",
+            Self::NotEditable => "not_editable",
         }
     }
 }

@@ -17,6 +17,9 @@ pub enum PersistenceError {
     /// The structure is archived.
     #[error("archived")]
     Archived,
+    /// Performances still point at what was to be deleted.
+    #[error("performances still point at it")]
+    HasPerformances,
     /// The stored version is not the one the caller read.
     #[error("version mismatch: current version is {current}")]
     VersionMismatch { current: i64 },

@@ -8,6 +8,7 @@ pub mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod page;
+pub mod programming;
 pub mod reference;
 mod schema;
 pub mod structures;

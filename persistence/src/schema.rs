@@ -211,3 +211,93 @@ diesel::table! {
 
 diesel::joinable!(invitations -> structures (structure_id));
 diesel::allow_tables_to_appear_in_same_query!(invitations, structures);
+
+diesel::table! {
+    productions (id) {
+        id -> Text,
+        structure_id -> Text,
+        title -> Text,
+        disciplines -> Text,
+        audience -> Text,
+        minimum_age -> Nullable<BigInt>,
+        duration_minutes -> BigInt,
+        space -> Text,
+        premiere_date -> Nullable<Date>,
+        team_size -> Nullable<BigInt>,
+        description -> Nullable<Text>,
+        links -> Text,
+        published -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    production_disciplines (production_id, discipline) {
+        production_id -> Text,
+        discipline -> Text,
+    }
+}
+
+diesel::table! {
+    tours (id) {
+        id -> Text,
+        production_id -> Text,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    performances (id) {
+        id -> Text,
+        production_id -> Nullable<Text>,
+        company_structure_id -> Nullable<Text>,
+        show_title -> Nullable<Text>,
+        show_company_name -> Nullable<Text>,
+        show_discipline -> Nullable<Text>,
+        venue_structure_id -> Nullable<Text>,
+        place_name -> Nullable<Text>,
+        place_city -> Nullable<Text>,
+        commune_code -> Nullable<Text>,
+        department_code -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        starts_at -> Timestamp,
+        time_zone -> Text,
+        status -> Text,
+        booking -> Text,
+        fee_cents -> Nullable<BigInt>,
+        capacity -> Nullable<BigInt>,
+        attendance -> Nullable<BigInt>,
+        ticketing_url -> Nullable<Text>,
+        accessibility -> Text,
+        tour_id -> Nullable<Text>,
+        published -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(productions -> structures (structure_id));
+diesel::joinable!(production_disciplines -> productions (production_id));
+diesel::joinable!(tours -> productions (production_id));
+diesel::joinable!(performances -> tours (tour_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    productions,
+    production_disciplines,
+    tours,
+    performances
+);
+diesel::allow_tables_to_appear_in_same_query!(productions, structures);
+diesel::allow_tables_to_appear_in_same_query!(productions, memberships);
+diesel::allow_tables_to_appear_in_same_query!(tours, memberships);
+diesel::allow_tables_to_appear_in_same_query!(performances, memberships);
+diesel::allow_tables_to_appear_in_same_query!(performances, structures);
+diesel::allow_tables_to_appear_in_same_query!(performances, communes);

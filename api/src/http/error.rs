@@ -10,6 +10,7 @@ use crate::http::context;
 use crate::http::i18n::{self, Lang};
 pub use crate::http::problem::{Problem, ProblemField, responses};
 use crate::routes::members::MemberProblem;
+use crate::routes::programming::ProgrammingProblem;
 use crate::routes::structures::StructureProblem;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -194,6 +195,7 @@ impl From<PersistenceError> for ApiError {
             .into(),
             PersistenceError::VersionMismatch { .. } => Self::PreconditionFailed,
             PersistenceError::LastOwner => MemberProblem::LastOwner.into(),
+            PersistenceError::HasPerformances => ProgrammingProblem::HasPerformances.into(),
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
             other => Self::Internal(other.to_string()),
         }
@@ -543,6 +545,7 @@ mod tests {
             MemberProblem::LastOwner.into(),
             MemberProblem::AlreadyMember.into(),
             AccountProblem::EmailTaken.into(),
+            crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

@@ -345,7 +345,10 @@ uuid_path_params!(
     domain::StructureId,
     domain::access::AccountId,
     domain::access::ClientId,
-    domain::structures::invitation::InvitationId
+    domain::structures::invitation::InvitationId,
+    domain::ProductionId,
+    domain::TourId,
+    domain::PerformanceId
 );
 
 /// What a route's path parameters parse into, in the order they appear.

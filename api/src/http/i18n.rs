@@ -139,5 +139,9 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             "vaut FR : donnez plutôt le code commune du lieu (commune_code)",
             "is FR: give the place's commune_code instead",
         ),
+        P::NotEditable => lang.pick(
+            "ne désigne rien que vous puissiez modifier",
+            "names nothing you may edit",
+        ),
     }
 }

@@ -103,7 +103,7 @@ pub mod responses {
     problem_response!(
         Conflict,
         409,
-        "Conflict with the current state: duplicate SIRET, already a member, last owner."
+        "Conflict with the current state: duplicate SIRET, already a member, last owner, performances still pointing at what is deleted."
     );
     problem_response!(
         EmailConflict,

@@ -5,5 +5,6 @@ pub mod auth;
 pub mod invitations;
 pub mod members;
 pub mod operations;
+pub mod programming;
 pub mod shared;
 pub mod structures;

@@ -1,0 +1,173 @@
+//! `/v1/productions`, `/v1/tours`, `/v1/performances`: programming data, kept by the
+//! companies that tour and the venues that host.
+//!
+//! Who may do what is `domain::access::may_program`, given the caller's role in the
+//! structure an item belongs to: a production's and its tours' structure, or for a
+//! performance either side (the production's structure, the venue structure). An
+//! unpublished item the caller may not read is a 404; one it reads but may not change
+//! is a 403. A creation naming something the caller may not edit is a 422 naming the
+//! field (`not_editable`), so that the body of a refused request is never judged apart
+//! from it.
+
+mod performances;
+mod problems;
+mod productions;
+mod tours;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag};
+use domain::StructureId;
+use domain::access::{MembershipRole, Principal, ProgrammingAction, may_program, programming_role};
+use persistence::DbConnection;
+use persistence::programming::Reader;
+use serde::Serialize;
+
+pub use performances::*;
+pub use problems::ProgrammingProblem;
+pub use productions::*;
+pub use tours::*;
+
+use crate::http::error::ApiError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_productions)
+        .service(create_production)
+        .service(get_production)
+        .service(update_production)
+        .service(delete_production)
+        .service(list_tours)
+        .service(create_tour)
+        .service(get_tour)
+        .service(update_tour)
+        .service(delete_tour)
+        .service(list_performances)
+        .service(create_performance)
+        .service(get_performance)
+        .service(update_performance)
+        .service(delete_performance);
+}
+
+/// The caller's programming role in `structure`: its membership for an account, the
+/// role its scopes give an API client there, none for anonymous callers.
+pub(crate) fn role_in(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    structure: StructureId,
+) -> Result<Option<MembershipRole>, ApiError> {
+    match principal {
+        Principal::Anonymous => Ok(None),
+        Principal::Client {
+            structures, scopes, ..
+        } => Ok(programming_role(structures, scopes, structure)),
+        Principal::Account { id, .. } => Ok(persistence::structures::memberships::membership(
+            conn, *id, structure,
+        )?),
+    }
+}
+
+/// Whose eyes a list is for.
+pub(crate) fn reader(principal: &Principal) -> Reader {
+    if may_program(principal, ProgrammingAction::ReadUnpublished, None) {
+        return Reader::Everything;
+    }
+    match principal {
+        Principal::Anonymous => Reader::Public,
+        Principal::Account { id, .. } => Reader::Member(*id),
+        Principal::Client {
+            structures, scopes, ..
+        } => Reader::Acting(
+            structures
+                .iter()
+                .copied()
+                .filter(|s| programming_role(structures, scopes, *s).is_some())
+                .collect(),
+        ),
+    }
+}
+
+/// Reading an item: published ones are everyone's; an unpublished one the caller may
+/// not read does not exist for it.
+pub(crate) fn check_readable(
+    principal: &Principal,
+    published: bool,
+    role: Option<MembershipRole>,
+) -> Result<(), ApiError> {
+    if published || may_program(principal, ProgrammingAction::ReadUnpublished, role) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Changing an item the caller reads: 401 anonymous, 403 without the right.
+pub(crate) fn check_writable(
+    principal: &Principal,
+    published: bool,
+    role: Option<MembershipRole>,
+) -> Result<(), ApiError> {
+    check_readable(principal, published, role)?;
+    if *principal == Principal::Anonymous {
+        return Err(ApiError::Unauthenticated);
+    }
+    if may_program(principal, ProgrammingAction::Write, role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// A 422 naming `field`: it names nothing the caller may edit.
+pub(crate) fn not_editable(field: &str) -> ApiError {
+    domain::ValidationError::single(field, domain::FieldProblem::NotEditable).into()
+}
+
+/// A 200 (or 201) with an item, its ETag, and caching fit for what depends on the token.
+pub(crate) fn item_response(
+    mut response: actix_web::HttpResponseBuilder,
+    version: i64,
+    body: &impl Serialize,
+) -> HttpResponse {
+    response
+        .insert_header(header::ETag(etag(version)))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
+        .insert_header((header::VARY, "Authorization"))
+        .json(body)
+}
+
+fn etag(version: i64) -> EntityTag {
+    crate::http::conditional::etag(version)
+}
+
+/// A 304 for a client holding the current version.
+pub(crate) fn not_modified(version: i64) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header(header::ETag(etag(version)))
+        .finish()
+}
+
+/// An instant given as a query parameter (RFC 3339), named in the problem if bad.
+pub(crate) fn instant_param(
+    invalid: &mut domain::ValidationError,
+    name: &str,
+    value: Option<&str>,
+) -> Option<chrono::NaiveDateTime> {
+    value.and_then(|v| {
+        invalid
+            .check(name, domain::programming::performance::instant(v))
+            .map(|t| t.naive_utc())
+    })
+}
+
+/// Parameter problems as a 400.
+pub(crate) fn parameters(invalid: domain::ValidationError) -> Result<(), ApiError> {
+    if invalid.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidParameters(
+            ApiError::from(invalid).into_issues(),
+        ))
+    }
+}

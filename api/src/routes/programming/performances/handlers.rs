@@ -1,0 +1,559 @@
+//! Handlers of `/v1/performances`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{NaiveDateTime, Utc};
+use domain::access::{
+    MembershipRole, Principal, ProgrammingAction, may_program, programming_role, stronger,
+};
+use domain::programming::{
+    NewPerformance, Performance, PerformanceInput, PerformancePatch, ProductionRef, References,
+    TourRef, VenueRef,
+};
+use domain::{PerformanceId, StructureId};
+use persistence::db::write_transaction;
+use persistence::programming::performances::{self, ListQuery, Position};
+use persistence::programming::{productions, tours};
+use persistence::reference::ReferenceGeography;
+use persistence::{DbConnection, PersistenceError};
+use serde::{Deserialize, Serialize};
+
+use super::dto::*;
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::http::conditional::{self, check_if_match, etag, if_match};
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
+use crate::http::idempotency::{self, Reply};
+use crate::http::pagination::{self, Page};
+use crate::routes::programming::{
+    check_readable, check_writable, instant_param, item_response, not_editable, not_modified,
+    parameters, reader, role_in,
+};
+
+/// The caller's role in a performance: the stronger of its roles on the company side
+/// (the production's structure) and on the venue side.
+fn performance_role(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    data: &NewPerformance,
+) -> Result<Option<MembershipRole>, ApiError> {
+    let company = match data.company_structure() {
+        Some(structure) => role_in(conn, principal, structure)?,
+        None => None,
+    };
+    let venue = match data.venue_structure() {
+        Some(structure) => role_in(conn, principal, structure)?,
+        None => None,
+    };
+    Ok(stronger(company, venue))
+}
+
+fn performance_with_role(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: PerformanceId,
+) -> Result<(Performance, Option<MembershipRole>), ApiError> {
+    let performance = performances::find(conn, id)?;
+    let role = performance_role(conn, principal, &performance.data)?;
+    Ok((performance, role))
+}
+
+fn absent_as_none<T>(found: Result<T, PersistenceError>) -> Result<Option<T>, ApiError> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(PersistenceError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// What the ids of `input` name, as the caller may use them: a production it may see,
+/// a live venue structure, a tour.
+fn references(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: &PerformanceInput,
+) -> Result<References, ApiError> {
+    let production = match input.production_id {
+        Some(id) => match absent_as_none(productions::find(conn, id))? {
+            Some(found) => {
+                let role = role_in(conn, principal, found.structure_id)?;
+                (found.data.published
+                    || may_program(principal, ProgrammingAction::ReadUnpublished, role))
+                .then_some(ProductionRef {
+                    id,
+                    structure_id: found.structure_id,
+                })
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let venue = match input.venue_structure_id {
+        Some(id) => absent_as_none(persistence::structures::find(conn, id))?
+            .filter(|venue| venue.archived_at.is_none())
+            .map(|venue| VenueRef {
+                id,
+                address: venue.data.address,
+            }),
+        None => None,
+    };
+    let tour = match input.tour_id {
+        Some(id) => absent_as_none(tours::find(conn, id))?.map(|tour| TourRef {
+            id,
+            production_id: tour.production_id,
+        }),
+        None => None,
+    };
+    Ok(References {
+        production,
+        venue,
+        tour,
+    })
+}
+
+/// Checks `input` whole and that the caller edits one of its sides; a performance
+/// nobody may edit for it is a 422 naming the side it gave.
+fn checked(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: &PerformanceInput,
+    geography: &ReferenceGeography,
+) -> Result<NewPerformance, ApiError> {
+    let references = references(conn, principal, input)?;
+    let data = NewPerformance::parse(input, &references, geography, Utc::now())?;
+    let role = performance_role(conn, principal, &data)?;
+    if !may_program(principal, ProgrammingAction::Write, role) {
+        return Err(not_editable(if data.company_structure().is_some() {
+            "production_id"
+        } else {
+            "venue_structure_id"
+        }));
+    }
+    Ok(data)
+}
+
+fn sees_fee(principal: &Principal, role: Option<MembershipRole>) -> bool {
+    may_program(principal, ProgrammingAction::ReadFee, role)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    /// `s` when ordered by start, `u` by last change.
+    by: char,
+    key: String,
+    id: String,
+}
+
+const CURSOR_INSTANT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+impl Cursor {
+    fn of(position: Position) -> Self {
+        match position {
+            Position::Starts { starts_at, id } => Self {
+                by: 's',
+                key: starts_at.format(CURSOR_INSTANT).to_string(),
+                id,
+            },
+            Position::Updated { updated_at, id } => Self {
+                by: 'u',
+                key: updated_at.format(CURSOR_INSTANT).to_string(),
+                id,
+            },
+        }
+    }
+
+    fn position(self, by_update: bool) -> Result<Position, ApiError> {
+        let key = NaiveDateTime::parse_from_str(&self.key, CURSOR_INSTANT)
+            .map_err(|_| pagination::invalid_cursor())?;
+        match (self.by, by_update) {
+            ('s', false) => Ok(Position::Starts {
+                starts_at: key,
+                id: self.id,
+            }),
+            ('u', true) => Ok(Position::Updated {
+                updated_at: key,
+                id: self.id,
+            }),
+            _ => Err(pagination::invalid_cursor()),
+        }
+    }
+}
+
+/// The roles of the caller in the structures of a page's performances.
+fn roles_among(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    page: &[Performance],
+) -> Result<HashMap<StructureId, MembershipRole>, ApiError> {
+    let structures: Vec<StructureId> = page
+        .iter()
+        .flat_map(|p| [p.data.company_structure(), p.data.venue_structure()])
+        .flatten()
+        .collect();
+    Ok(match principal {
+        Principal::Anonymous => HashMap::new(),
+        Principal::Account { id, .. } => {
+            persistence::structures::memberships::memberships_among(conn, *id, &structures)?
+        }
+        Principal::Client {
+            structures: acts_for,
+            scopes,
+            ..
+        } => structures
+            .into_iter()
+            .filter_map(|s| programming_role(acts_for, scopes, s).map(|role| (s, role)))
+            .collect(),
+    })
+}
+
+/// List performances.
+///
+/// Published performances, and the unpublished ones you may see (those of your
+/// structures, on either side; all of them for agency staff and reviewers), ordered by
+/// start (`starts_at`, then `id`), or by last change with `updated_since`. Pages
+/// follow `next_cursor`; any page costs what the first costs.
+#[utoipa::path(
+    tag = "programming",
+    security((), ("oauth2" = [])),
+    params(ListPerformancesParams),
+    responses(
+        (status = 200, description = "One page of performances.", body = PerformancePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+    )
+)]
+#[get("/performances")]
+pub async fn list_performances(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<ListPerformancesParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(params.limit)?;
+    let mut invalid = domain::ValidationError::default();
+    if let Some(department) = &params.department {
+        invalid.check("department", domain::geography::department_code(department));
+    }
+    if let Some(region) = &params.region {
+        invalid.check("region", domain::geography::region_code(region));
+    }
+    let from = instant_param(&mut invalid, "from", params.from.as_deref());
+    let to = instant_param(&mut invalid, "to", params.to.as_deref());
+    let updated_since = instant_param(
+        &mut invalid,
+        "updated_since",
+        params.updated_since.as_deref(),
+    );
+    if let Some(population) = params.max_commune_population {
+        invalid.check(
+            "max_commune_population",
+            domain::programming::within(population, 0, i64::MAX),
+        );
+    }
+    parameters(invalid)?;
+    let outside_region = params.outside_region.unwrap_or(false);
+    let region = match (params.region, outside_region) {
+        (None, true) => Some(domain::geography::OCCITANIE.to_owned()),
+        (region, _) => region,
+    };
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|cursor| pagination::decode::<Cursor>(cursor)?.position(updated_since.is_some()))
+        .transpose()?;
+    let mut query = ListQuery {
+        production: params.production.map(Into::into),
+        structure: params.structure.map(Into::into),
+        venue: params.venue.map(Into::into),
+        department: params.department,
+        region,
+        outside_region,
+        discipline: params.discipline,
+        from,
+        to,
+        status: params.status,
+        young_audience: params.young_audience,
+        max_commune_population: params.max_commune_population,
+        updated_since,
+        published: params.published,
+        after,
+        limit,
+        ..Default::default()
+    };
+    let (principal, page, roles) = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        query.reader = reader(&principal);
+        let page = performances::list(conn, &query)?;
+        let roles = roles_among(conn, &principal, &page.items)?;
+        Ok::<_, ApiError>((principal, page, roles))
+    })
+    .await?;
+    let role_of = |structure: Option<StructureId>| structure.and_then(|s| roles.get(&s).copied());
+    Ok(Page {
+        data: page
+            .items
+            .into_iter()
+            .map(|performance| {
+                let role = stronger(
+                    role_of(performance.data.company_structure()),
+                    role_of(performance.data.venue_structure()),
+                );
+                PerformanceView::new(performance, sees_fee(&principal, role))
+            })
+            .collect(),
+        next_cursor: page.next.map(|p| pagination::encode(&Cursor::of(p))),
+    }
+    .respond(&req))
+}
+
+/// Create a performance.
+///
+/// Exactly one of `production_id` and `show`, and one of `venue_structure_id` and
+/// `place` (a 422 names the field otherwise). You must edit the production's structure
+/// or the venue structure: a performance of someone else's production at your venue, of
+/// your production anywhere, an outside show at your venue. Send an `Idempotency-Key`
+/// to retry safely.
+#[utoipa::path(
+    tag = "programming",
+    security(("oauth2" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
+            description = "Makes retries safe: the same key and body replay the first response."),
+    ),
+    request_body = CreatePerformance,
+    responses(
+        (status = 201, description = "Created.", body = PerformanceView, headers(
+            ("Location" = String, description = "URL of the new performance."),
+            ("ETag" = String, description = "Current version."),
+        )),
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[post("/performances")]
+pub async fn create_performance(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    body: JsonBody<CreatePerformance>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let Opened { value, raw } = match body.open() {
+        Ok(opened) => opened,
+        Err(problem) => {
+            caller.resolve(&pool).await?;
+            return Err(problem);
+        }
+    };
+    let geography = Arc::clone(geography.get_ref());
+    idempotency::once(&pool, &req, &caller, &raw, || async {
+        let input = PerformanceInput::from(value);
+        let mut event = audit::event(&caller, "performance.create", "performance", "", &[]);
+        Ok(move |conn: &mut DbConnection| {
+            let principal = caller.principal(conn)?;
+            let data = checked(conn, &principal, &input, &geography)?;
+            event.changed_fields = data
+                .changed_fields(None)
+                .iter()
+                .map(|field| (*field).to_owned())
+                .collect();
+            let created = persistence::audit::recorded(
+                conn,
+                |conn| performances::create(conn, data),
+                move |created| {
+                    event.object_id = created.id.to_string();
+                    event
+                },
+            )?;
+            let (location, version) = (format!("/v1/performances/{}", created.id), created.version);
+            Ok(
+                Reply::json(StatusCode::CREATED, &PerformanceView::new(created, true))?
+                    .header(header::LOCATION, location)
+                    .header(header::ETAG, etag(version)),
+            )
+        })
+    })
+    .await
+}
+
+/// Get a performance.
+///
+/// An unpublished performance you may not see is a 404. `fee_cents` is present only for
+/// the company, the venue and staff.
+#[utoipa::path(
+    tag = "programming",
+    security((), ("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Performance id."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
+    ),
+    responses(
+        (status = 200, description = "The performance.", body = PerformanceView,
+            headers(("ETag" = String, description = "Current version."))),
+        (status = 304, description = "Not modified: your copy is current."),
+        responses::NotFound,
+    )
+)]
+#[get("/performances/{id}")]
+pub async fn get_performance(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    PathId(id): PathId<PerformanceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (performance, fee) = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let (performance, role) = performance_with_role(conn, &principal, id)?;
+        check_readable(&principal, performance.data.published, role)?;
+        Ok::<_, ApiError>((performance, sees_fee(&principal, role)))
+    })
+    .await?;
+    if conditional::not_modified(&req, performance.version)? {
+        return Ok(not_modified(performance.version));
+    }
+    let version = performance.version;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        version,
+        &PerformanceView::new(performance, fee),
+    ))
+}
+
+/// Update a performance.
+///
+/// A JSON merge patch, checked as a whole; you must edit one of its sides before and
+/// after the change. Send `If-Match` with the `ETag` you read to refuse lost updates.
+#[utoipa::path(
+    tag = "programming",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Performance id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the performance changed since."),
+    ),
+    request_body = UpdatePerformance,
+    responses(
+        (status = 200, description = "The updated performance.", body = PerformanceView,
+            headers(("ETag" = String, description = "New version."))),
+        responses::Forbidden,
+        responses::NotFound,
+        responses::PreconditionFailed,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[patch("/performances/{id}")]
+pub async fn update_performance(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    PathId(id): PathId<PerformanceId>,
+    body: JsonBody<UpdatePerformance>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let condition = if_match(&req)?;
+    let patch = match body.open() {
+        Ok(opened) => PerformancePatch::from(opened.value),
+        Err(problem) => {
+            db::run(&pool, move |conn| {
+                let principal = caller.principal(conn)?;
+                let (performance, role) = performance_with_role(conn, &principal, id)?;
+                check_writable(&principal, performance.data.published, role)
+            })
+            .await?;
+            return Err(problem);
+        }
+    };
+    let geography = Arc::clone(geography.get_ref());
+    for _ in 0..3 {
+        let (precondition, patch, geography) =
+            (condition.clone(), patch.clone(), Arc::clone(&geography));
+        let mut event = audit::event(&caller, "performance.update", "performance", id, &[]);
+        let result = db::run(&pool, move |conn| {
+            write_transaction::<_, ApiError>(conn, |conn| {
+                let principal = caller.principal(conn)?;
+                let (current, role) = performance_with_role(conn, &principal, id)?;
+                check_writable(&principal, current.data.published, role)?;
+                let input = patch.merge(&current.data);
+                let data = checked(conn, &principal, &input, &geography)?;
+                check_if_match(precondition.as_ref(), current.version)?;
+                if data == current.data {
+                    return Ok(current);
+                }
+                event.changed_fields = data
+                    .changed_fields(Some(&current.data))
+                    .iter()
+                    .map(|field| (*field).to_owned())
+                    .collect();
+                Ok(persistence::audit::recorded(
+                    conn,
+                    |conn| performances::update(conn, &current, data),
+                    |_| event,
+                )?)
+            })
+        })
+        .await;
+        match result {
+            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            result => {
+                let updated = result?;
+                return Ok(item_response(
+                    HttpResponse::Ok(),
+                    updated.version,
+                    &PerformanceView::new(updated, true),
+                ));
+            }
+        }
+    }
+    Err(ApiError::Unavailable("too many concurrent updates".into()))
+}
+
+/// Delete a performance.
+#[utoipa::path(
+    tag = "programming",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Performance id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the performance changed since."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        responses::Forbidden,
+        responses::NotFound,
+        responses::PreconditionFailed,
+    )
+)]
+#[delete("/performances/{id}")]
+pub async fn delete_performance(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    PathId(id): PathId<PerformanceId>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let condition = if_match(&req)?;
+    let event = audit::event(&caller, "performance.delete", "performance", id, &[]);
+    db::run(&pool, move |conn| {
+        write_transaction::<_, ApiError>(conn, |conn| {
+            let principal = caller.principal(conn)?;
+            let (current, role) = performance_with_role(conn, &principal, id)?;
+            check_writable(&principal, current.data.published, role)?;
+            check_if_match(condition.as_ref(), current.version)?;
+            Ok(persistence::audit::recorded(
+                conn,
+                |conn| performances::delete(conn, &current),
+                |_| event,
+            )?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

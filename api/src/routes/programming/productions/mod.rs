@@ -1,0 +1,7 @@
+//! `/v1/productions`: what companies tour.
+
+mod dto;
+mod handlers;
+
+pub use dto::*;
+pub use handlers::*;

@@ -1,0 +1,5 @@
+DROP INDEX communes_population_idx;
+DROP TABLE performances;
+DROP TABLE tours;
+DROP TABLE production_disciplines;
+DROP TABLE productions;
