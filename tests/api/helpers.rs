@@ -322,3 +322,40 @@ pub fn company(name: &str) -> Value {
 pub fn siret(serial: u32) -> String {
     domain::structures::siret::with_check_digit(&format!("1{serial:012}"))
 }
+
+/// A valid, unpublished production of `structure`.
+pub fn production(structure: &str) -> Value {
+    json!({
+        "structure_id": structure,
+        "title": "Les Oiseaux de passage",
+        "disciplines": ["theatre"],
+        "audience": "all_audiences",
+        "duration_minutes": 60,
+        "space": "stage"
+    })
+}
+
+/// A performance of `production` at an inline place in `commune` (INSEE code).
+pub fn performance(production: &str, commune: &str, starts_at: &str) -> Value {
+    json!({
+        "production_id": production,
+        "place": {"name": "Salle des fêtes", "commune_code": commune},
+        "starts_at": starts_at,
+        "fee_cents": 250000
+    })
+}
+
+impl TestApp {
+    /// POSTs `body` to `path` as `client` and returns the created JSON, failing the test
+    /// if it is refused.
+    pub async fn create_with(&self, client: &reqwest::Client, path: &str, body: &Value) -> Value {
+        let reply = self.send(client.post(self.url(path)).json(body)).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "POST {path}: {}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        reply.json()
+    }
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use domain::access::AgencyRole;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, client_with, company, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, client_with, company, performance, production, spawn_app};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Actor {
@@ -74,6 +74,12 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
             "POST /v1/auth/password-reset" => 400,
             "PATCH /v1/structures/{id}" if target == Target::Own => 200,
+            // Programming: its `read` and `structures:write` make it a viewer there.
+            "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
+            "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
+            _ if is_programming_item(path) && target == Target::Foreign => 404,
+            _ if is_programming_item(path) && operation.starts_with("GET") => 200,
+            _ if is_programming_item(path) => 403,
             _ if path.starts_with("/v1/") => 403,
             _ => return None,
         });
@@ -114,6 +120,38 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
         "POST /v1/auth/password-reset" => 400,
+        // Programming: unpublished items of the target structure (see `prepare`).
+        "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
+        "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances"
+            if actor == Anonymous =>
+        {
+            401
+        }
+        "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances"
+            if member_of_target || staff =>
+        {
+            201
+        }
+        // Naming what the caller may not edit is a bad field.
+        "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
+        _ if is_programming_item(path) && operation.starts_with("GET") => {
+            if member_of_target || staff || actor == Reviewer {
+                200
+            } else {
+                404
+            }
+        }
+        _ if is_programming_item(path) && actor == Anonymous => 401,
+        _ if is_programming_item(path) && (member_of_target || staff) => {
+            if method_of(operation) == "DELETE" {
+                204
+            } else {
+                200
+            }
+        }
+        // Reviewers read unpublished items but change none.
+        _ if is_programming_item(path) && actor == Reviewer => 403,
+        _ if is_programming_item(path) => 404,
         _ if path.starts_with("/v1/accounts")
             && operation != "POST /v1/accounts"
             && actor == Anonymous =>
@@ -161,6 +199,21 @@ const BAD_BODIES: [(&str, &[u8]); 3] = [
     ("application/json", br#"{"name": "#),
     ("text/plain", b"name"),
 ];
+
+fn method_of(operation: &str) -> &str {
+    operation
+        .split_once(' ')
+        .map(|(method, _)| method)
+        .unwrap_or_default()
+}
+
+/// `/v1/productions/{id}`, `/v1/tours/{id}`, `/v1/performances/{id}`.
+fn is_programming_item(path: &str) -> bool {
+    matches!(
+        path,
+        "/v1/productions/{id}" | "/v1/tours/{id}" | "/v1/performances/{id}"
+    )
+}
 
 fn path_of(operation: &str) -> &str {
     operation
@@ -317,6 +370,44 @@ async fn prepare(
     if path.starts_with("/v1/api-clients/{id}") {
         return Some(make_api_client(app, owner, structure).await.0);
     }
+    let owner_client = client_with(Some(owner));
+    let made = match path {
+        "/v1/productions/{id}"
+        | "/v1/tours"
+        | "/v1/tours/{id}"
+        | "/v1/performances"
+        | "/v1/performances/{id}" => app
+            .create_with(&owner_client, "/v1/productions", &production(structure))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        _ => String::new(),
+    };
+    match path {
+        "/v1/productions/{id}" | "/v1/tours" | "/v1/performances" => return Some(made),
+        "/v1/tours/{id}" => {
+            let tour = app
+                .create_with(
+                    &owner_client,
+                    "/v1/tours",
+                    &json!({"production_id": made, "name": "Hiver", "starts_on": "2027-01-01", "ends_on": "2027-02-01"}),
+                )
+                .await;
+            return Some(tour["id"].as_str().unwrap().to_owned());
+        }
+        "/v1/performances/{id}" => {
+            let made = app
+                .create_with(
+                    &owner_client,
+                    "/v1/performances",
+                    &performance(&made, "34172", "2027-03-01T20:30:00+01:00"),
+                )
+                .await;
+            return Some(made["id"].as_str().unwrap().to_owned());
+        }
+        _ => {}
+    }
     match path {
         "/v1/structures/{id}/members/{account_id}" => {
             let id = invite(app, owner, structure, "joiner@example.org").await;
@@ -465,7 +556,7 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     account_of(structure)
                 } else if let Some(invitation) = &invitation {
                     invitation
-                } else if path.starts_with("/v1/api-clients/{id}") {
+                } else if path.starts_with("/v1/api-clients/{id}") || is_programming_item(&path) {
                     &prepared[structure]
                 } else {
                     structure
@@ -542,6 +633,22 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "name": "Partner", "structure_ids": [structure], "scopes": ["read"]
                     })),
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
+                    ("POST", "/v1/productions") => client.post(&url).json(&production(structure)),
+                    ("POST", "/v1/tours") => client.post(&url).json(&json!({
+                        "production_id": prepared[structure], "name": "Été",
+                        "starts_on": "2027-06-01", "ends_on": "2027-08-31"
+                    })),
+                    ("POST", "/v1/performances") => client.post(&url).json(&performance(
+                        &prepared[structure],
+                        "34172",
+                        "2027-04-01T20:30:00+02:00",
+                    )),
+                    ("PATCH", "/v1/productions/{id}") => {
+                        client.patch(&url).json(&json!({"title": "Renamed"}))
+                    }
+                    ("PATCH", "/v1/performances/{id}") => {
+                        client.patch(&url).json(&json!({"capacity": 120}))
+                    }
                     ("POST", "/v1/accounts/{id}/password-resets") => client.post(&url),
                     ("POST", "/v1/auth/password-reset") => client
                         .post(&url)
