@@ -7,4 +7,7 @@ mod jwks;
 mod me;
 mod members;
 mod operations;
+mod performances;
+mod productions;
 mod structures;
+mod tours;
