@@ -93,11 +93,35 @@ class Api:
         })["client"]["id"]
 
 
+    def production(self, structure):
+        """A production of `structure` (unpublished), made by staff: its id."""
+        return self.call("POST", "/v1/productions", self.admin, body={
+            "structure_id": structure, "title": "Spectacle de passage", "disciplines": ["theatre"],
+            "audience": "all_audiences", "duration_minutes": 60, "space": "stage",
+        })["id"]
+
+    def tour(self, structure):
+        """A tour of a new production of `structure`: its id."""
+        return self.call("POST", "/v1/tours", self.admin, body={
+            "production_id": self.production(structure), "name": "Tournée de passage",
+            "starts_on": "2027-01-01", "ends_on": "2027-12-31",
+        })["id"]
+
+    def performance(self, structure):
+        """A performance, in Montpellier, of a new production of `structure`: its id."""
+        return self.call("POST", "/v1/performances", self.admin, body={
+            "production_id": self.production(structure),
+            "place": {"name": "Salle des fêtes", "commune_code": "34172"},
+            "starts_at": "2027-03-01T20:30:00+01:00", "fee_cents": 250000,
+        })["id"]
+
+
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
     requester, requester_token, requester_email = api.member("requester")
     account, _, _ = api.member("account")
     client_structure = api.structure("Compagnie connectée")
+    structure = api.structure("Compagnie du Levant")
     _, eraser_token, _ = api.member("eraser")
     return {
         "OES_FUZZ_BASE_URL": api.base,
@@ -109,7 +133,11 @@ def lasting(api):
         "OES_FUZZ_REQUESTER_EMAIL": requester_email,
         # The account that the account operations read, change and reset.
         "OES_FUZZ_ACCOUNT": account,
-        "OES_FUZZ_STRUCTURE": api.structure("Compagnie du Levant"),
+        "OES_FUZZ_STRUCTURE": structure,
+        # Read and changed by the fuzzer for the run (the deletions get fresh ones).
+        "OES_FUZZ_PRODUCTION": api.production(structure),
+        "OES_FUZZ_TOUR": api.tour(structure),
+        "OES_FUZZ_PERFORMANCE": api.performance(structure),
         "OES_FUZZ_CLIENT_STRUCTURE": client_structure,
         "OES_FUZZ_CLIENT": api.api_client(client_structure),
         "OES_FUZZ_MEMBER_STRUCTURE": api.membership(requester, requester_token),
@@ -121,7 +149,8 @@ def lasting(api):
 
 NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_REQUESTER_EMAIL", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
-         "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE")
+         "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
+         "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE")
 
 
 def from_environment():

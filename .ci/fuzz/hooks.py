@@ -61,6 +61,18 @@ def _api_client():
     return {"id": API.api_client(ENV["OES_FUZZ_CLIENT_STRUCTURE"])}
 
 
+def _production():
+    return {"id": API.production(ENV["OES_FUZZ_STRUCTURE"])}
+
+
+def _tour():
+    return {"id": API.tour(ENV["OES_FUZZ_STRUCTURE"])}
+
+
+def _performance():
+    return {"id": API.performance(ENV["OES_FUZZ_STRUCTURE"])}
+
+
 def _lasting(**names):
     return lambda: {parameter: ENV[name] for parameter, name in names.items()}
 
@@ -76,6 +88,9 @@ PATHS = {
     "POST /v1/me/invitations/{id}/accept": _received_invitation,
     "POST /v1/me/invitations/{id}/decline": _received_invitation,
     "DELETE /v1/structures/{id}/invitations/{invitation_id}": _sent_invitation,
+    "DELETE /v1/productions/{id}": _production,
+    "DELETE /v1/tours/{id}": _tour,
+    "DELETE /v1/performances/{id}": _performance,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -88,6 +103,12 @@ PATHS = {
     "GET /v1/api-clients/{id}": _lasting(id="OES_FUZZ_CLIENT"),
     "POST /v1/api-clients/{id}/secret": _lasting(id="OES_FUZZ_CLIENT"),
     "POST /v1/api-clients/{id}/takeover": _lasting(id="OES_FUZZ_CLIENT"),
+    "GET /v1/productions/{id}": _lasting(id="OES_FUZZ_PRODUCTION"),
+    "PATCH /v1/productions/{id}": _lasting(id="OES_FUZZ_PRODUCTION"),
+    "GET /v1/tours/{id}": _lasting(id="OES_FUZZ_TOUR"),
+    "PATCH /v1/tours/{id}": _lasting(id="OES_FUZZ_TOUR"),
+    "GET /v1/performances/{id}": _lasting(id="OES_FUZZ_PERFORMANCE"),
+    "PATCH /v1/performances/{id}": _lasting(id="OES_FUZZ_PERFORMANCE"),
     "GET /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),

@@ -33,6 +33,31 @@ const FILTERED: &[(&str, &[&str])] = &[
     ),
     ("structure_disciplines", &["structure_id", "discipline"]),
     ("idempotency_keys", &["scope", "created_at"]),
+    (
+        "productions",
+        &["id", "structure_id", "updated_at", "audience", "published"],
+    ),
+    ("production_disciplines", &["production_id", "discipline"]),
+    ("tours", &["id", "production_id"]),
+    (
+        "performances",
+        &[
+            "id",
+            "starts_at",
+            "updated_at",
+            "production_id",
+            "company_structure_id",
+            "venue_structure_id",
+            "department_code",
+            "region_code",
+            "commune_code",
+            "status",
+            "published",
+            "show_discipline",
+            "tour_id",
+        ],
+    ),
+    ("communes", &["insee_code", "population"]),
 ];
 
 #[derive(diesel::QueryableByName, Debug)]
