@@ -336,6 +336,30 @@ mod tests {
         }
     }
 
+    /// `.cargo/config.toml` sets how the bundled SQLite is compiled; without it, cached
+    /// statements are re-prepared on every execution and every allocation takes a
+    /// process-wide mutex.
+    #[test]
+    fn sqlite_is_compiled_with_stable_plans_and_without_memory_statistics() {
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     #[test]
     fn passwords_never_reach_logs() {
         assert_eq!(
