@@ -52,4 +52,6 @@ domain_enums!(
     AccountStatus => domain::access::AccountStatus,
     Scope => domain::access::Scope,
     ActorKind => domain::access::ActorKind,
+    ChangedObject => domain::changes::ChangedObject,
+    ChangeAction => domain::changes::ChangeAction,
 );

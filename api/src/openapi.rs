@@ -35,6 +35,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "invitations", description = "Owners invite an email into a structure; the person accepts or declines."),
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
+        (name = "changes", description = "The change feed: every create, update and delete you may see, in commit order, to keep a copy in sync."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
@@ -145,7 +146,8 @@ where
                 .configure(routes::members::configure)
                 .configure(routes::invitations::configure)
                 .configure(routes::api_clients::configure)
-                .configure(routes::audit_events::configure),
+                .configure(routes::audit_events::configure)
+                .configure(routes::changes::configure),
         )
 }
 

@@ -242,6 +242,14 @@ pub fn write_transaction<T, E: From<PersistenceError>>(
     }
 }
 
+/// Whether `conn` is inside a transaction (for work that must join its caller's).
+pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
+    let depth = on_backend!(conn, |c| {
+        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+    })?;
+    Ok(depth.is_some())
+}
+
 /// Why a transaction failed: its work, or diesel beginning or ending it.
 enum Failed<E> {
     Work(E),
