@@ -17,6 +17,8 @@ WORKDIR /src
 # files and fingerprints), so that the real ones are compiled below whatever their
 # files' dates.
 COPY Cargo.toml Cargo.lock ./
+# How the bundled SQLite is compiled (LIBSQLITE3_FLAGS): before the dependencies.
+COPY .cargo .cargo
 COPY domain/Cargo.toml domain/
 COPY persistence/Cargo.toml persistence/
 COPY api/Cargo.toml api/

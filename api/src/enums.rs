@@ -57,4 +57,6 @@ domain_enums!(
     PerformanceStatus => domain::programming::PerformanceStatus,
     Booking => domain::programming::Booking,
     Accessibility => domain::programming::Accessibility,
+    ChangedObject => domain::changes::ChangedObject,
+    ChangeAction => domain::changes::ChangeAction,
 );

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod config;
 pub mod db;
 pub mod enums;

@@ -36,6 +36,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
         (name = "programming", description = "Productions (spectacles), their tours and performances (dates), kept by companies and venues."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
+        (name = "changes", description = "The change feed: every create, update and delete you may see, in commit order, to keep a copy in sync."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
@@ -152,7 +153,8 @@ where
                 .configure(routes::invitations::configure)
                 .configure(routes::api_clients::configure)
                 .configure(routes::programming::configure)
-                .configure(routes::audit_events::configure),
+                .configure(routes::audit_events::configure)
+                .configure(routes::changes::configure),
         )
 }
 

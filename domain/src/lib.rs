@@ -74,6 +74,7 @@ pub trait ClosedSet: Copy + 'static {
 }
 
 pub mod access;
+pub mod changes;
 pub mod geography;
 pub mod ids;
 pub mod programming;

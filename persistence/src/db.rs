@@ -191,19 +191,24 @@ fn sqlite_writer_lock(
 /// writers; PostgreSQL uses a normal transaction. `work` may fail with any error that
 /// a `PersistenceError` converts into (the API's own, for a check made inside the
 /// transaction); any failure rolls the whole transaction back.
+///
+/// Inside a transaction already, `work` simply runs in it: no savepoint, because a
+/// failure anywhere aborts the whole write (every caller passes errors up, none goes on
+/// writing after one), and savepoints cost SQLite a statement journal for every page a
+/// nested write touches (a fifth of a POST's CPU).
 pub fn write_transaction<T, E: From<PersistenceError>>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
-    let outermost_on_sqlite = match conn {
-        DbConnection::Postgres(_) => false,
-        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+    let depth = on_backend!(&mut *conn, |c| {
+        AnsiTransactionManager::transaction_manager_status_mut(c)
             .transaction_depth()
             .map_err(PersistenceError::from)?
-            .is_none(),
-    };
-    if !outermost_on_sqlite {
-        // PostgreSQL, or a transaction inside one: diesel's own (a savepoint when nested).
+    });
+    if depth.is_some() {
+        return work(conn);
+    }
+    if let DbConnection::Postgres(_) = conn {
         return conn
             .transaction(|conn| work(conn).map_err(Failed::Work))
             .map_err(Failed::into_error);
@@ -235,6 +240,14 @@ pub fn write_transaction<T, E: From<PersistenceError>>(
             Err(error)
         }
     }
+}
+
+/// Whether `conn` is inside a transaction (for work that must join its caller's).
+pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
+    let depth = on_backend!(conn, |c| {
+        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+    })?;
+    Ok(depth.is_some())
 }
 
 /// Why a transaction failed: its work, or diesel beginning or ending it.
@@ -326,6 +339,30 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// `.cargo/config.toml` sets how the bundled SQLite is compiled; without it, cached
+    /// statements are re-prepared on every execution and every allocation takes a
+    /// process-wide mutex.
+    #[test]
+    fn sqlite_is_compiled_with_stable_plans_and_without_memory_statistics() {
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
     }
 
     #[test]

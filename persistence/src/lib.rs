@@ -2,6 +2,7 @@
 //! `MultiConnection`), pooled by r2d2, with migrations embedded per backend.
 
 pub mod audit;
+pub mod changes;
 pub mod clock;
 pub mod db;
 pub mod error;

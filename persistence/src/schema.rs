@@ -213,6 +213,33 @@ diesel::joinable!(invitations -> structures (structure_id));
 diesel::allow_tables_to_appear_in_same_query!(invitations, structures);
 
 diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        object_type -> Text,
+        object_id -> Text,
+        action -> Text,
+        version -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        snapshot -> Nullable<Text>,
+        is_public -> Bool,
+        was_public -> Bool,
+    }
+}
+
+diesel::table! {
+    change_structures (seq, structure_id) {
+        seq -> BigInt,
+        structure_id -> Text,
+        concerned_now -> Bool,
+    }
+}
+
+diesel::joinable!(change_structures -> changes (seq));
+diesel::allow_tables_to_appear_in_same_query!(changes, change_structures, memberships);
+
+diesel::table! {
     productions (id) {
         id -> Text,
         structure_id -> Text,

@@ -68,11 +68,17 @@ pub fn page_response(
 
 /// The URL of the next page: the request's own, with `cursor` replaced.
 pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    link_with(req, "cursor", cursor)
+}
+
+/// The request's own URL with query parameter `name` set to `cursor`, as a
+/// `Link: rel="next"` value.
+pub fn link_with(req: &HttpRequest, name: &str, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(name, _)| name != "cursor")
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .filter(|(param, _)| param != name)
+        .map(|(param, value)| (param.into_owned(), value.into_owned()))
         .collect();
-    pairs.push(("cursor".into(), cursor.to_owned()));
+    pairs.push((name.into(), cursor.to_owned()));
     let query = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();

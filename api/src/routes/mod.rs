@@ -2,6 +2,7 @@ pub mod accounts;
 pub mod api_clients;
 pub mod audit_events;
 pub mod auth;
+pub mod changes;
 pub mod invitations;
 pub mod members;
 pub mod operations;

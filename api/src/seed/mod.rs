@@ -16,8 +16,11 @@ pub mod numbers;
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
+use domain::changes::{ChangeAction, ChangedObject};
 use domain::geography::OCCITANIE;
 use domain::{Address, Commune, NewStructure, Structure, StructureId, StructureKind};
+use persistence::changes::{self, NewChange};
+use persistence::db::write_transaction;
 use persistence::reference::ReferenceGeography;
 use persistence::structures::{self, ListQuery};
 use persistence::{DbConnection, PersistenceError};
@@ -26,6 +29,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use names::{Named, Pattern};
+
+use crate::routes::structures::{StructureView, Visibility};
 
 /// The domain every demo web site and e-mail address lives under (RFC 2606).
 pub const DOMAIN: &str = "example";
@@ -235,6 +240,34 @@ pub fn demo_structures(geography: &ReferenceGeography) -> Vec<Structure> {
     batch
 }
 
+/// Stores structures with their creations in the change log, in one transaction: a
+/// follower of the change feed learns of seeded structures as of any other.
+fn insert_followed(conn: &mut DbConnection, batch: &[Structure]) -> Result<(), PersistenceError> {
+    let created = batch
+        .iter()
+        .map(|structure| {
+            Ok(NewChange {
+                object_type: ChangedObject::Structure,
+                object_id: structure.id.to_string(),
+                action: ChangeAction::Created,
+                version: structure.version,
+                actor_kind: "system",
+                actor_id: None,
+                object: Some(serde_json::to_value(StructureView::new(
+                    structure.clone(),
+                    Visibility::Full,
+                ))?),
+                structures: vec![structure.id],
+                public: structure.archived_at.is_none(),
+            })
+        })
+        .collect::<Result<Vec<_>, PersistenceError>>()?;
+    write_transaction(conn, |conn| {
+        structures::insert_many(conn, batch)?;
+        changes::record_created(conn, created)
+    })
+}
+
 /// Fills an empty database with the demo directory. Returns how many structures were
 /// created (none when structures already exist).
 pub fn demo(
@@ -253,7 +286,7 @@ pub fn demo(
         return Ok(0);
     }
     let batch = demo_structures(geography);
-    structures::insert_many(conn, &batch)?;
+    insert_followed(conn, &batch)?;
     Ok(batch.len())
 }
 
@@ -318,7 +351,7 @@ pub fn scale(
                 any_structure(commune, start + done + i, &mut rng)
             })
             .collect();
-        structures::insert_many(conn, &batch)?;
+        insert_followed(conn, &batch)?;
         done += size;
         progress(done);
     }

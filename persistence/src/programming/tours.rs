@@ -92,6 +92,21 @@ pub fn find(conn: &mut DbConnection, id: TourId) -> Result<Tour, PersistenceErro
         .try_into()
 }
 
+/// Every tour of a production (they go with it when it is deleted).
+pub fn of_production(
+    conn: &mut DbConnection,
+    production: ProductionId,
+) -> Result<Vec<Tour>, PersistenceError> {
+    tours::table
+        .filter(tours::production_id.eq(production.to_string()))
+        .order(tours::id.asc())
+        .select(TourRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Tour::try_from)
+        .collect()
+}
+
 pub fn update(
     conn: &mut DbConnection,
     current: &Tour,

@@ -188,6 +188,31 @@ impl TryFrom<StructureRow> for Structure {
     }
 }
 
+/// A SIRET held by another structure (archived ones keep theirs), looked up before
+/// writing: after a failed insert, PostgreSQL refuses every statement until the
+/// transaction ends, so the holder could not be named then.
+fn refuse_taken_siret(
+    conn: &mut DbConnection,
+    siret: Option<&Siret>,
+    own: StructureId,
+) -> Result<(), PersistenceError> {
+    let Some(siret) = siret else {
+        return Ok(());
+    };
+    let holder = structures::table
+        .filter(structures::siret.eq(siret.as_ref()))
+        .filter(structures::id.ne(own.to_string()))
+        .select(structures::id)
+        .get_result::<String>(conn)
+        .optional()?;
+    match holder {
+        Some(existing) => Err(PersistenceError::DuplicateSiret { existing }),
+        None => Ok(()),
+    }
+}
+
+/// A unique violation on the SIRET that the check above could not see (a concurrent
+/// write): names the holder when the connection can still read.
 fn siret_conflict(
     conn: &mut DbConnection,
     error: PersistenceError,
@@ -228,6 +253,7 @@ pub fn create(
     let row = StructureRow::new(&structure)?;
     let disciplines = StructureRow::discipline_rows(&structure);
     let result = write_transaction(conn, |conn| {
+        refuse_taken_siret(conn, structure.data.siret.as_ref(), structure.id)?;
         diesel::insert_into(structures::table)
             .values(&row)
             .execute(conn)?;
@@ -244,6 +270,7 @@ pub fn create(
     });
     match result {
         Ok(()) => Ok(structure),
+        Err(error @ PersistenceError::DuplicateSiret { .. }) => Err(error),
         Err(error) => Err(siret_conflict(conn, error, structure.data.siret.as_ref())),
     }
 }
@@ -339,6 +366,7 @@ pub fn update(
     let disciplines = StructureRow::discipline_rows(&updated);
     let id = current.id.to_string();
     let result = write_transaction(conn, |conn| {
+        refuse_taken_siret(conn, updated.data.siret.as_ref(), updated.id)?;
         let changed = diesel::update(
             structures::table
                 .filter(structures::id.eq(&id))
@@ -358,6 +386,7 @@ pub fn update(
     });
     match result {
         Ok(()) => Ok(updated),
+        Err(error @ PersistenceError::DuplicateSiret { .. }) => Err(error),
         Err(error) => Err(siret_conflict(conn, error, updated.data.siret.as_ref())),
     }
 }

@@ -70,6 +70,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "GET /healthz" | "GET /readyz" | "GET /metrics" => 200,
             "GET /.well-known/jwks.json" => 404,
             "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
+            // The change feed is open to every caller, filtered to what it may see.
+            "GET /v1/changes" => 200,
             "POST /v1/accounts" => 201,
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
             "POST /v1/auth/password-reset" => 400,
@@ -89,6 +91,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         // This server signs with a shared secret: no public key to publish.
         "GET /.well-known/jwks.json" => 404,
         "GET /v1/structures" | "GET /v1/structures/{id}" => 200,
+        "GET /v1/changes" => 200,
         "POST /v1/accounts" => 201,
         "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
         "GET /v1/me" | "GET /v1/me/export" | "POST /v1/structures" if actor == Anonymous => 401,

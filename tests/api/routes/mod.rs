@@ -2,6 +2,7 @@ mod accounts;
 mod api_clients;
 mod audit_events;
 mod auth;
+mod changes;
 mod invitations;
 mod jwks;
 mod me;

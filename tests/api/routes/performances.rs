@@ -557,3 +557,60 @@ async fn concurrent_patches_with_if_match_let_one_win() {
         .await;
     assert_eq!(current.header("etag"), Some("\"v2\""));
 }
+
+#[tokio::test]
+async fn the_change_feed_carries_programming_with_fees_for_either_side_only() {
+    let app = spawn_app().await;
+    let structure = app.create_structure(&company("Compagnie du Hasard")).await;
+    let structure = structure["id"].as_str().unwrap().to_owned();
+    // An unpublished production: outsiders are told nothing of it.
+    let hidden = app
+        .create_with(&app.client, "/v1/productions", &production(&structure))
+        .await;
+    let (_, shown) = published_production(&app).await;
+    let mut body = performance(&shown, "34172", "2027-03-01T20:30:00+01:00");
+    body["published"] = json!(true);
+    let made = app
+        .create_with(&app.client, "/v1/performances", &body)
+        .await;
+    let path = format!("/v1/performances/{}", made["id"].as_str().unwrap());
+    assert_eq!(
+        app.send(app.client.delete(app.url(&path))).await.status,
+        204
+    );
+    let other = client_with(Some(&app.sign_up("other@example.org").await));
+    for (who, client, fee) in [
+        ("the company", &app.client, true),
+        ("another member", &other, false),
+        ("anonymous", &app.anonymous, false),
+    ] {
+        let feed = app.send(client.get(app.url("/v1/changes"))).await;
+        assert_eq!(feed.status, 200, "{who}");
+        let entries: Vec<Value> = feed.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["object_type"] != "structure")
+            .cloned()
+            .collect();
+        let of = |id: &Value| -> Vec<&Value> {
+            entries.iter().filter(|c| c["object_id"] == *id).collect()
+        };
+        assert_eq!(
+            of(&hidden["id"]).len(),
+            usize::from(fee),
+            "{who}: {hidden} {entries:#?}"
+        );
+        let dates = of(&made["id"]);
+        assert_eq!(dates.len(), 2, "{who}: {entries:?}");
+        assert_eq!(dates[0]["action"], "created");
+        assert_eq!(
+            dates[0]["object"].get("fee_cents").is_some(),
+            fee,
+            "{who}: {}",
+            dates[0]["object"]
+        );
+        assert_eq!(dates[1]["action"], "deleted");
+        assert_eq!(dates[1]["object"], Value::Null);
+    }
+}

@@ -1,3 +1,4 @@
+mod changes;
 mod demo;
 mod idempotency;
 mod indexes;

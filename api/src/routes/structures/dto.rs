@@ -11,7 +11,7 @@ use crate::enums;
 use crate::http::pagination::Page;
 
 /// A licence d'entrepreneur de spectacles as stored.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LicenceView {
     /// 1: venue operator, 2: producer or touring company, 3: presenter.
     #[schema(minimum = 1, maximum = 3, example = 2)]
@@ -41,7 +41,7 @@ pub struct LicenceInputDto {
 /// A postal address; for French ones, the commune, département and region come from
 /// INSEE's reference data. `street` and `postal_code` are private (absent from the
 /// public view).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AddressView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "2 rue de la Loge")]
@@ -170,7 +170,7 @@ impl From<LicenceInputDto> for domain::structures::LicenceInput {
 }
 
 /// How much of a structure the caller sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Everything: members of the structure and agency staff.
@@ -181,7 +181,9 @@ pub enum Visibility {
 }
 
 /// A structure: compagnie, lieu, festival, réseau, collectivité…
-#[derive(Debug, Serialize, ToSchema)]
+///
+/// Also deserialized, from the change log's snapshots (see [`StructureView::redacted`]).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StructureView {
     #[schema(example = "01936b2e-8f0a-7cc3-9a51-4b0f5e2c7d10")]
     pub id: uuid::Uuid,
@@ -262,6 +264,25 @@ impl StructureView {
             created_at: structure.created_at,
             updated_at: structure.updated_at,
             version: structure.version,
+        }
+    }
+
+    /// The view of those who may not see private fields, from the full one (the change
+    /// feed keeps the full view and hands each caller its share).
+    pub fn redacted(self) -> Self {
+        Self {
+            visibility: Visibility::Public,
+            legal_name: None,
+            siret: None,
+            licences: None,
+            address: self.address.map(|address| AddressView {
+                street: None,
+                postal_code: None,
+                ..address
+            }),
+            email: None,
+            phone: None,
+            ..self
         }
     }
 }

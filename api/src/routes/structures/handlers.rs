@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::access::{Principal, StructureAction, client_role};
+use domain::changes::ChangeAction;
 use domain::{NewStructure, StructureId, StructureInput, StructurePatch};
 use persistence::DbConnection;
 use persistence::db::write_transaction;
@@ -13,7 +14,7 @@ use persistence::structures::{self, ListQuery};
 
 use super::dto::*;
 use super::query::*;
-use super::{authorize, disclose_siret_holder, structure_response, visibility};
+use super::{authorize, disclose_siret_holder, record_change, structure_response, visibility};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
@@ -180,6 +181,8 @@ pub async fn create_structure(
                     event
                 },
             )?;
+            // Last: the change log's numbering is held until the commit.
+            record_change(conn, &caller, &created, ChangeAction::Created)?;
             let (location, version) = (format!("/v1/structures/{}", created.id), created.version);
             Ok(Reply::json(
                 StatusCode::CREATED,
@@ -308,11 +311,13 @@ pub async fn update_structure(
                     .iter()
                     .map(|field| (*field).to_owned())
                     .collect();
-                Ok(persistence::audit::recorded(
+                let updated = persistence::audit::recorded(
                     conn,
                     |conn| structures::update(conn, &current, data),
                     |_| event,
-                )?)
+                )?;
+                record_change(conn, &caller, &updated, ChangeAction::Updated)?;
+                Ok(updated)
             })
         })
         .await;
@@ -371,11 +376,12 @@ pub async fn archive_structure(
             let (current, role) = live_structure_with_role(conn, &principal, id)?;
             authorize(&principal, StructureAction::Archive, role)?;
             check_if_match(condition.as_ref(), current.version)?;
-            Ok(persistence::audit::recorded(
+            let archived = persistence::audit::recorded(
                 conn,
                 |conn| structures::archive(conn, &current),
                 |_| event,
-            )?)
+            )?;
+            record_change(conn, &caller, &archived, ChangeAction::Deleted)
         })
     })
     .await?;

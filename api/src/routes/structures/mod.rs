@@ -14,6 +14,8 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use domain::Structure;
 use domain::StructureId;
 use domain::access::{MembershipRole, Principal, StructureAction, may};
+use domain::changes::{ChangeAction, ChangedObject};
+use persistence::DbConnection;
 
 pub use dto::*;
 pub use handlers::*;
@@ -21,6 +23,7 @@ pub use problems::StructureProblem;
 pub use query::*;
 
 use crate::auth::Caller;
+use crate::changes;
 use crate::db::{self, Db};
 use crate::http::conditional::etag;
 use crate::http::error::ApiError;
@@ -104,4 +107,34 @@ fn structure_response(
         ]))
         .insert_header((header::VARY, "Authorization"))
         .json(StructureView::new(structure, visibility))
+}
+
+/// Records a change of `structure` in the change log, inside the write's transaction
+/// and as its last statement (the log's numbering is held until the commit). An
+/// archived structure leaves lists: its change is a `deleted`, without the object.
+fn record_change(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    structure: &Structure,
+    action: ChangeAction,
+) -> Result<(), ApiError> {
+    let live = structure.archived_at.is_none();
+    let action = if live { action } else { ChangeAction::Deleted };
+    let mut change = changes::change(
+        caller,
+        ChangedObject::Structure,
+        structure.id,
+        action,
+        structure.version,
+    );
+    if live {
+        change.object = Some(changes::snapshot(&StructureView::new(
+            structure.clone(),
+            Visibility::Full,
+        ))?);
+    }
+    change.structures = vec![structure.id];
+    change.public = live;
+    persistence::changes::record(conn, change)?;
+    Ok(())
 }

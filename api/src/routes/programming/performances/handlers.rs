@@ -32,8 +32,38 @@ use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
     check_readable, check_writable, instant_param, item_response, not_editable, not_modified,
-    parameters, reader, role_in,
+    parameters, reader, record_change, role_in,
 };
+use domain::changes::{ChangeAction, ChangedObject};
+
+/// Records a performance's change: it concerns both its sides, public once published;
+/// the fee is in the full view only, for those related to a side.
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    performance: &Performance,
+    action: ChangeAction,
+) -> Result<(), ApiError> {
+    let view = PerformanceView::new(performance.clone(), true);
+    let structures = [
+        performance.data.company_structure(),
+        performance.data.venue_structure(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    record_change(
+        conn,
+        caller,
+        ChangedObject::Performance,
+        performance.id,
+        action,
+        performance.version,
+        (action != ChangeAction::Deleted).then_some(&view),
+        structures,
+        performance.data.published,
+    )
+}
 
 /// The caller's role in a performance: the stronger of its roles on the company side
 /// (the production's structure) and on the venue side.
@@ -372,6 +402,8 @@ pub async fn create_performance(
                     event
                 },
             )?;
+            // Last: the change log's numbering is held until the commit.
+            record(conn, &caller, &created, ChangeAction::Created)?;
             let (location, version) = (format!("/v1/performances/{}", created.id), created.version);
             Ok(
                 Reply::json(StatusCode::CREATED, &PerformanceView::new(created, true))?
@@ -493,11 +525,13 @@ pub async fn update_performance(
                     .iter()
                     .map(|field| (*field).to_owned())
                     .collect();
-                Ok(persistence::audit::recorded(
+                let updated = persistence::audit::recorded(
                     conn,
                     |conn| performances::update(conn, &current, data),
                     |_| event,
-                )?)
+                )?;
+                record(conn, &caller, &updated, ChangeAction::Updated)?;
+                Ok(updated)
             })
         })
         .await;
@@ -547,11 +581,16 @@ pub async fn delete_performance(
             let (current, role) = performance_with_role(conn, &principal, id)?;
             check_writable(&principal, current.data.published, role)?;
             check_if_match(condition.as_ref(), current.version)?;
-            Ok(persistence::audit::recorded(
+            persistence::audit::recorded(
                 conn,
                 |conn| performances::delete(conn, &current),
                 |_| event,
-            )?)
+            )?;
+            let gone = Performance {
+                version: current.version + 1,
+                ..current
+            };
+            record(conn, &caller, &gone, ChangeAction::Deleted)
         })
     })
     .await?;

@@ -22,8 +22,30 @@ use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
     check_readable, check_writable, instant_param, item_response, not_editable, not_modified,
-    parameters, reader, role_in,
+    parameters, reader, record_change, role_in,
 };
+use domain::changes::{ChangeAction, ChangedObject};
+
+/// Records a production's change: it concerns its structure, public once published.
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    production: &Production,
+    action: ChangeAction,
+) -> Result<(), ApiError> {
+    let view = ProductionView::from(production.clone());
+    record_change(
+        conn,
+        caller,
+        ChangedObject::Production,
+        production.id,
+        action,
+        production.version,
+        (action != ChangeAction::Deleted).then_some(&view),
+        vec![production.structure_id],
+        production.data.published,
+    )
+}
 use crate::routes::shared::find_live;
 
 /// Where a page ended, as carried in a cursor.
@@ -193,6 +215,8 @@ pub async fn create_production(
                     event
                 },
             )?;
+            // Last: the change log's numbering is held until the commit.
+            record(conn, &caller, &created, ChangeAction::Created)?;
             let (location, version) = (format!("/v1/productions/{}", created.id), created.version);
             Ok(
                 Reply::json(StatusCode::CREATED, &ProductionView::from(created))?
@@ -312,11 +336,13 @@ pub async fn update_production(
                     .iter()
                     .map(|field| (*field).to_owned())
                     .collect();
-                Ok(persistence::audit::recorded(
+                let updated = persistence::audit::recorded(
                     conn,
                     |conn| productions::update(conn, &current, data),
                     |_| event,
-                )?)
+                )?;
+                record(conn, &caller, &updated, ChangeAction::Updated)?;
+                Ok(updated)
             })
         })
         .await;
@@ -370,11 +396,35 @@ pub async fn delete_production(
             let (current, role) = production_with_role(conn, &principal, id)?;
             check_writable(&principal, current.data.published, role)?;
             check_if_match(condition.as_ref(), current.version)?;
-            Ok(persistence::audit::recorded(
+            let tours = persistence::programming::tours::of_production(conn, id)?;
+            persistence::audit::recorded(
                 conn,
                 |conn| productions::delete(conn, &current),
                 |_| event,
-            )?)
+            )?;
+            // Its tours went with it: followers drop them too.
+            for tour in tours {
+                record_change(
+                    conn,
+                    &caller,
+                    ChangedObject::Tour,
+                    tour.id,
+                    ChangeAction::Deleted,
+                    tour.version + 1,
+                    None::<&ProductionView>,
+                    vec![current.structure_id],
+                    false,
+                )?;
+            }
+            record(
+                conn,
+                &caller,
+                &Production {
+                    version: current.version + 1,
+                    ..current
+                },
+                ChangeAction::Deleted,
+            )
         })
     })
     .await?;

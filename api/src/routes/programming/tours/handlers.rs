@@ -21,8 +21,33 @@ use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
-    check_readable, check_writable, item_response, not_editable, not_modified, reader, role_in,
+    check_readable, check_writable, item_response, not_editable, not_modified, reader,
+    record_change, role_in,
 };
+use domain::changes::{ChangeAction, ChangedObject};
+
+/// Records a tour's change: it concerns its production's structure, public while the
+/// production is published.
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    tour: &Tour,
+    production: &Production,
+    action: ChangeAction,
+) -> Result<(), ApiError> {
+    let view = TourView::from(tour.clone());
+    record_change(
+        conn,
+        caller,
+        ChangedObject::Tour,
+        tour.id,
+        action,
+        tour.version,
+        (action != ChangeAction::Deleted).then_some(&view),
+        vec![production.structure_id],
+        production.data.published,
+    )
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Cursor {
@@ -144,6 +169,7 @@ pub async fn create_tour(
             let principal = caller.principal(conn)?;
             let found =
                 productions::find(conn, production).map_err(|_| not_editable("production_id"))?;
+            let owner = found.clone();
             let role = role_in(conn, &principal, found.structure_id)?;
             if !may_program(&principal, ProgrammingAction::Write, role) {
                 return Err(not_editable("production_id"));
@@ -156,6 +182,7 @@ pub async fn create_tour(
                     event
                 },
             )?;
+            record(conn, &caller, &created, &owner, ChangeAction::Created)?;
             let (location, version) = (format!("/v1/tours/{}", created.id), created.version);
             Ok(Reply::json(StatusCode::CREATED, &TourView::from(created))?
                 .header(header::LOCATION, location)
@@ -266,11 +293,13 @@ pub async fn update_tour(
                     .iter()
                     .map(|field| (*field).to_owned())
                     .collect();
-                Ok(persistence::audit::recorded(
+                let updated = persistence::audit::recorded(
                     conn,
                     |conn| tours::update(conn, &current, data),
                     |_| event,
-                )?)
+                )?;
+                record(conn, &caller, &updated, &production, ChangeAction::Updated)?;
+                Ok(updated)
             })
         })
         .await;
@@ -323,11 +352,12 @@ pub async fn delete_tour(
             let (current, production, role) = tour_with_role(conn, &principal, id)?;
             check_writable(&principal, production.data.published, role)?;
             check_if_match(condition.as_ref(), current.version)?;
-            Ok(persistence::audit::recorded(
-                conn,
-                |conn| tours::delete(conn, &current),
-                |_| event,
-            )?)
+            persistence::audit::recorded(conn, |conn| tours::delete(conn, &current), |_| event)?;
+            let gone = Tour {
+                version: current.version + 1,
+                ..current
+            };
+            record(conn, &caller, &gone, &production, ChangeAction::Deleted)
         })
     })
     .await?;

@@ -1,0 +1,2 @@
+DROP TABLE change_structures;
+DROP TABLE changes;

@@ -1,0 +1,141 @@
+//! The change log's numbering: a follower never skips a change that commits late.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl;
+use domain::changes::{ChangeAction, ChangedObject};
+use persistence::changes::{self, NewChange, Reader};
+use persistence::{DbConnection, Pool, db};
+use serde_json::json;
+
+use crate::helpers::TestDatabase;
+
+fn migrated(database: &TestDatabase) -> Pool {
+    let pool = db::connect(database.url(), 4).unwrap();
+    db::run_migrations(&mut pool.get().unwrap()).unwrap();
+    pool
+}
+
+fn created(name: &str) -> NewChange {
+    NewChange {
+        object_type: ChangedObject::Structure,
+        object_id: uuid::Uuid::now_v7().to_string(),
+        action: ChangeAction::Created,
+        version: 1,
+        actor_kind: "system",
+        actor_id: None,
+        object: Some(json!({ "name": name })),
+        structures: vec![],
+        public: true,
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether a transaction of this database waits for an advisory lock.
+fn someone_waits_for_the_numbering(conn: &mut DbConnection) -> bool {
+    let Count { n } = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .get_result(conn)
+    .unwrap();
+    n > 0
+}
+
+/// The case a bare sequence fails: transaction A records a change first, B records one
+/// after it and commits while A is still open. A follower reading then must not see B's
+/// change before A's, or it moves its cursor past A's and never sees it. (SQLite runs
+/// one writing transaction at a time: B cannot start before A commits.)
+#[test]
+fn a_change_committed_late_is_never_overtaken_by_a_later_number() {
+    let database = TestDatabase::new();
+    if !matches!(database, TestDatabase::Postgres { .. }) {
+        return;
+    }
+    let pool = migrated(&database);
+
+    let (recorded, a_recorded) = mpsc::channel();
+    let (release_a, released) = mpsc::channel::<()>();
+    let a = {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            db::write_transaction(&mut conn, |conn| {
+                changes::record(conn, created("A"))?;
+                recorded.send(()).unwrap();
+                released.recv().unwrap();
+                Ok::<_, persistence::PersistenceError>(())
+            })
+            .unwrap();
+        })
+    };
+    a_recorded.recv().unwrap();
+    let (b_done, b_finished) = mpsc::channel();
+    let b = {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            db::write_transaction(&mut conn, |conn| changes::record(conn, created("B"))).unwrap();
+            b_done.send(()).unwrap();
+        })
+    };
+
+    // B is either done (nothing held it back) or waiting for A to commit.
+    let mut observer = pool.get().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if b_finished.try_recv().is_ok() || someone_waits_for_the_numbering(&mut observer) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B neither finished nor waited");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut reader = pool.get().unwrap();
+    let early = changes::list(&mut reader, 0, 10, &Reader::Everything).unwrap();
+
+    release_a.send(()).unwrap();
+    a.join().unwrap();
+    b.join().unwrap();
+    let rest = changes::list(&mut reader, early.next, 10, &Reader::Everything).unwrap();
+    let followed: Vec<i64> = early
+        .changes
+        .iter()
+        .chain(&rest.changes)
+        .map(|c| c.seq)
+        .collect();
+    let all = changes::list(&mut reader, 0, 10, &Reader::Everything).unwrap();
+    let committed: Vec<i64> = all.changes.iter().map(|c| c.seq).collect();
+    assert_eq!(committed.len(), 2);
+    assert_eq!(
+        followed, committed,
+        "read {:?} while A was open, then {:?}",
+        early.changes, rest.changes
+    );
+}
+
+/// A change is recorded with its write or not at all.
+#[test]
+fn a_change_outside_a_transaction_is_refused_and_a_rolled_back_one_leaves_nothing() {
+    let database = TestDatabase::new();
+    let pool = migrated(&database);
+    let mut conn = pool.get().unwrap();
+    assert!(changes::record(&mut conn, created("alone")).is_err());
+    let failed = db::write_transaction(&mut conn, |conn| {
+        changes::record(conn, created("rolled back"))?;
+        Err::<(), _>(persistence::PersistenceError::NotFound)
+    });
+    assert!(failed.is_err());
+    let feed = changes::list(&mut conn, 0, 10, &Reader::Everything).unwrap();
+    assert!(feed.changes.is_empty());
+    assert_eq!(feed.next, 0);
+    db::write_transaction(&mut conn, |conn| changes::record(conn, created("kept"))).unwrap();
+    let feed = changes::list(&mut conn, 0, 10, &Reader::Public).unwrap();
+    assert_eq!(feed.changes.len(), 1);
+    assert_eq!(feed.next, feed.changes[0].seq);
+}
