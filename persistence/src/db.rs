@@ -308,6 +308,20 @@ pub fn analyze(conn: &mut DbConnection) -> Result<(), PersistenceError> {
         .map_err(PersistenceError::from)
 }
 
+/// Prepares a connection for a bulk load by a command-line tool (the seed), not the
+/// server. On SQLite: a page cache large enough to keep the indexes being filled in
+/// memory (with the default 2 MB, each batch read its index pages back from the file),
+/// and no sync to disk until the end, as what is loaded can be loaded again if the
+/// machine fails meanwhile (a crash of the process alone cannot corrupt the file).
+pub fn prepare_bulk_load(conn: &mut DbConnection) -> Result<(), PersistenceError> {
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA cache_size = -262144; PRAGMA synchronous = OFF;")
+            .map_err(PersistenceError::from),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
 /// A cheap round trip, for readiness checks.
 pub fn ping(conn: &mut DbConnection) -> Result<(), PersistenceError> {
     conn.batch_execute("SELECT 1")

@@ -337,9 +337,10 @@ pub fn scale(
         .saturating_sub(count)
         .max(1);
     let start = numbers::DEMO_SERIALS + (Utc::now().timestamp_millis() as u64 * 1_000) % span;
+    persistence::db::prepare_bulk_load(conn)?;
     let mut done = 0;
     while done < count {
-        let size = (count - done).min(1_000);
+        let size = (count - done).min(10_000);
         let batch: Vec<Structure> = (0..size)
             .filter_map(|i| {
                 let pool = if rng.random_bool(0.75) {
