@@ -138,6 +138,15 @@ pub struct Settings {
         global = true
     )]
     pub body_limit: usize,
+    /// Largest body of a sync batch (`POST /v1/sync/performances/batch`, up to 1,000
+    /// performances), in bytes.
+    #[arg(
+        long,
+        env = "OES_BATCH_BODY_LIMIT",
+        default_value_t = 8_388_608,
+        global = true
+    )]
+    pub batch_body_limit: usize,
 }
 
 impl Settings {
@@ -152,6 +161,7 @@ impl Settings {
             log_format: LogFormat::Human,
             cors_origins: String::new(),
             body_limit: 1_048_576,
+            batch_body_limit: 8_388_608,
             data_dir: std::env::temp_dir(),
             jwt_secret: Some(crate::auth::secrets::random_secret()),
             jwt_private_key_file: None,

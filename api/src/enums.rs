@@ -59,4 +59,6 @@ domain_enums!(
     Accessibility => domain::programming::Accessibility,
     ChangedObject => domain::changes::ChangedObject,
     ChangeAction => domain::changes::ChangeAction,
+    SyncAction => domain::programming::SyncAction,
+    SyncResult => domain::programming::SyncResult,
 );

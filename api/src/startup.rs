@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Settings;
-use crate::http::extract::BodyLimit;
+use crate::http::extract::{BatchBodyLimit, BodyLimit};
 use crate::http::fallback::{RouteTable, not_found_or_not_allowed};
 use crate::http::limits::Limits;
 use crate::http::metrics::Metrics;
@@ -133,6 +133,7 @@ impl Application {
         let spec = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&spec));
         let body_limit = BodyLimit(settings.body_limit);
+        let batch_body_limit = BatchBodyLimit(settings.batch_body_limit);
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
         let geography = web::Data::new(state.geography);
@@ -165,6 +166,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
                 .app_data(body_limit)
+                .app_data(batch_body_limit)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found_or_not_allowed))

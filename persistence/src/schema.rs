@@ -328,3 +328,14 @@ diesel::allow_tables_to_appear_in_same_query!(tours, memberships);
 diesel::allow_tables_to_appear_in_same_query!(performances, memberships);
 diesel::allow_tables_to_appear_in_same_query!(performances, structures);
 diesel::allow_tables_to_appear_in_same_query!(performances, communes);
+
+diesel::table! {
+    performance_external_ids (client_id, external_id) {
+        client_id -> Text,
+        external_id -> Text,
+        performance_id -> Text,
+    }
+}
+
+diesel::joinable!(performance_external_ids -> performances (performance_id));
+diesel::allow_tables_to_appear_in_same_query!(performance_external_ids, performances);

@@ -16,13 +16,46 @@ use crate::http::error::{ApiError, FieldIssue, Issue};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// Largest body of a sync batch, in bytes (`OES_BATCH_BODY_LIMIT`).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchBodyLimit(pub usize);
+
+/// Which limit a body is read within.
+pub trait LimitOf {
+    fn limit(req: &HttpRequest) -> usize;
+}
+
+/// `OES_BODY_LIMIT`: every body but a sync batch.
+pub struct Standard;
+
+impl LimitOf for Standard {
+    fn limit(req: &HttpRequest) -> usize {
+        req.app_data::<BodyLimit>()
+            .copied()
+            .unwrap_or(BodyLimit(1 << 20))
+            .0
+    }
+}
+
+/// `OES_BATCH_BODY_LIMIT`: a sync batch of up to 1,000 items.
+pub struct Batch;
+
+impl LimitOf for Batch {
+    fn limit(req: &HttpRequest) -> usize {
+        req.app_data::<BatchBodyLimit>()
+            .copied()
+            .unwrap_or(BatchBodyLimit(8 << 20))
+            .0
+    }
+}
+
 /// A JSON body, read within the body limit but judged only when the handler opens it,
 /// after authenticating and authorizing the caller: a caller who may not do the request
 /// gets its 401, 403 or 404, never what is wrong with the body (413, 415, 400, 422).
 #[must_use = "open the body once the caller is authorized"]
-pub struct JsonBody<T> {
+pub struct JsonBody<T, L = Standard> {
     read: Result<web::Bytes, ApiError>,
-    _value: PhantomData<fn() -> T>,
+    _value: PhantomData<fn() -> (T, L)>,
 }
 
 /// An opened JSON body: the value, deserialized with the path of any bad field, and the
@@ -32,7 +65,7 @@ pub struct Opened<T> {
     pub raw: web::Bytes,
 }
 
-impl<T: DeserializeOwned> JsonBody<T> {
+impl<T: DeserializeOwned, L> JsonBody<T, L> {
     pub fn open(self) -> Result<Opened<T>, ApiError> {
         let raw = self.read?;
         let value = parse_json(&raw)?;
@@ -69,14 +102,10 @@ fn is_form(req: &HttpRequest) -> bool {
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
+    limit: usize,
     accepted: bool,
     expected: &'static str,
 ) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
-    let limit = req
-        .app_data::<BodyLimit>()
-        .copied()
-        .unwrap_or(BodyLimit(1 << 20))
-        .0;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -181,13 +210,69 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: 'static> FromRequest for JsonBody<T> {
+/// Deserializes one part of a body already read as JSON (an item of a batch), naming
+/// bad fields under `prefix` (`items[3]`): the same problems as [`parse_json`] gives a
+/// whole body, NUL characters included.
+pub fn parse_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::Validation(vec![issue_at(
+            prefix.to_owned(),
+            "expected a JSON object".into(),
+        )]));
+    }
+    if let Some(field) = json_path_with_nul(&value, prefix) {
+        return Err(ApiError::Validation(vec![nul_issue(field)]));
+    }
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let path = error.path().to_string();
+        let at = if path == "." || path.is_empty() {
+            prefix.to_owned()
+        } else {
+            join(prefix, &path)
+        };
+        ApiError::Validation(vec![issue_at(at, error.into_inner().to_string())])
+    })
+}
+
+/// Names every field of a validation or parameter problem under `prefix`: `starts_at`
+/// of the third item becomes `items[2].performance.starts_at`.
+pub fn prefixed(error: ApiError, prefix: &str) -> ApiError {
+    let rename = |issues: Vec<FieldIssue>| {
+        issues
+            .into_iter()
+            .map(|mut issue| {
+                issue.field = if issue.field.is_empty() || issue.field == "body" {
+                    prefix.to_owned()
+                } else {
+                    join(prefix, &issue.field)
+                };
+                issue
+            })
+            .collect()
+    };
+    match error {
+        ApiError::Validation(issues) => ApiError::Validation(rename(issues)),
+        ApiError::InvalidParameters(issues) => ApiError::InvalidParameters(rename(issues)),
+        other => other,
+    }
+}
+
+impl<T: 'static, L: LimitOf + 'static> FromRequest for JsonBody<T, L> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     /// Never fails: what is wrong with the body waits for [`JsonBody::open`].
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload, is_json(req), "application/json");
+        let body = read_body(
+            req,
+            payload,
+            L::limit(req),
+            is_json(req),
+            "application/json",
+        );
         Box::pin(async move {
             Ok(Self {
                 read: body.await,
@@ -214,6 +299,7 @@ impl<T: DeserializeOwned + FormFields + 'static> FromRequest for FormBody<T> {
         let body = read_body(
             req,
             payload,
+            Standard::limit(req),
             is_form(req),
             "application/x-www-form-urlencoded",
         );
@@ -350,6 +436,45 @@ uuid_path_params!(
     domain::TourId,
     domain::PerformanceId
 );
+
+/// A partner's own id for a performance. The router leaves `%2F`, `%25` and `%2B`
+/// encoded in the path (so that an encoded `/` never splits a segment): they are
+/// decoded here, so that any printable id can travel in a path.
+impl PathParam for domain::programming::ExternalId {
+    fn from_param(name: &str, value: &str) -> Result<Self, ApiError> {
+        let invalid = |issue| ApiError::InvalidParameters(vec![FieldIssue::new(name, issue)]);
+        let decoded = percent_decoded(value)
+            .ok_or_else(|| invalid(Issue::InvalidValue("not UTF-8 once decoded".into())))?;
+        Self::parse(&decoded).map_err(|problem| invalid(Issue::Domain(problem)))
+    }
+}
+
+/// `value` with its `%XX` escapes decoded; `None` if the bytes are not UTF-8. A `%` not
+/// followed by two hex digits stays as it is.
+fn percent_decoded(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
 
 /// What a route's path parameters parse into, in the order they appear.
 pub trait PathParams: Sized {

@@ -52,11 +52,24 @@ impl RouteTable {
         Self { routes }
     }
 
-    fn allowed(&self, path: &str) -> Option<&[&'static str]> {
-        self.routes
-            .iter()
-            .find(|(regex, _)| regex.is_match(path))
-            .map(|(_, methods)| methods.as_slice())
+    /// The methods of every template `path` matches: `/v1/sync/performances/batch` is
+    /// both its own path (POST) and an external id (PUT, DELETE).
+    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for (regex, methods) in &self.routes {
+            if regex.is_match(path) {
+                for method in methods {
+                    if !allowed.contains(method) {
+                        allowed.push(method);
+                    }
+                }
+            }
+        }
+        (!allowed.is_empty()).then(|| {
+            let order = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+            allowed.sort_by_key(|m| order.iter().position(|o| o == m));
+            allowed
+        })
     }
 }
 
@@ -65,9 +78,7 @@ pub async fn not_found_or_not_allowed(
     table: web::Data<RouteTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match table.allowed(req.path()) {
-        Some(methods) => ApiError::MethodNotAllowed {
-            allowed: methods.to_vec(),
-        },
+        Some(allowed) => ApiError::MethodNotAllowed { allowed },
         None => ApiError::RouteNotFound,
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod performance;
 pub mod production;
+pub mod sync;
 pub mod tour;
 
 use chrono::NaiveDate;
@@ -17,6 +18,7 @@ pub use performance::{
 pub use production::{
     Audience, NewProduction, Production, ProductionInput, ProductionPatch, Space,
 };
+pub use sync::{ExternalId, SyncAction, SyncResult};
 pub use tour::{NewTour, Tour, TourInput, TourPatch};
 
 /// Pattern of a calendar date, as the contract states it.

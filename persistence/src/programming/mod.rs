@@ -2,6 +2,7 @@
 
 pub mod performances;
 pub mod productions;
+pub mod sync;
 pub mod tours;
 
 use domain::StructureId;

@@ -1,5 +1,6 @@
 //! `/v1/productions`, `/v1/tours`, `/v1/performances`: programming data, kept by the
-//! companies that tour and the venues that host.
+//! companies that tour and the venues that host; `/v1/sync/performances`: the same
+//! performances, kept by partners' systems under their own ids.
 //!
 //! Who may do what is `domain::access::may_program`, given the caller's role in the
 //! structure an item belongs to: a production's and its tours' structure, or for a
@@ -12,6 +13,7 @@
 mod performances;
 mod problems;
 mod productions;
+mod sync;
 mod tours;
 
 use actix_web::HttpResponse;
@@ -26,6 +28,7 @@ use serde::Serialize;
 pub use performances::*;
 pub use problems::ProgrammingProblem;
 pub use productions::*;
+pub use sync::*;
 pub use tours::*;
 
 use crate::auth::Caller;
@@ -47,7 +50,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_performance)
         .service(get_performance)
         .service(update_performance)
-        .service(delete_performance);
+        .service(delete_performance)
+        .service(sync_performances_batch)
+        .service(sync_performance)
+        .service(unsync_performance);
 }
 
 /// The caller's programming role in `structure`: its membership for an account, the

@@ -38,7 +38,7 @@ use domain::changes::{ChangeAction, ChangedObject};
 
 /// Records a performance's change: it concerns both its sides, public once published;
 /// the fee is in the full view only, for those related to a side.
-fn record(
+pub(crate) fn record(
     conn: &mut DbConnection,
     caller: &Caller,
     performance: &Performance,
@@ -67,7 +67,7 @@ fn record(
 
 /// The caller's role in a performance: the stronger of its roles on the company side
 /// (the production's structure) and on the venue side.
-fn performance_role(
+pub(crate) fn performance_role(
     conn: &mut DbConnection,
     principal: &Principal,
     data: &NewPerformance,
@@ -93,7 +93,7 @@ fn performance_with_role(
     Ok((performance, role))
 }
 
-fn absent_as_none<T>(found: Result<T, PersistenceError>) -> Result<Option<T>, ApiError> {
+pub(crate) fn absent_as_none<T>(found: Result<T, PersistenceError>) -> Result<Option<T>, ApiError> {
     match found {
         Ok(value) => Ok(Some(value)),
         Err(PersistenceError::NotFound) => Ok(None),
@@ -103,7 +103,7 @@ fn absent_as_none<T>(found: Result<T, PersistenceError>) -> Result<Option<T>, Ap
 
 /// What the ids of `input` name, as the caller may use them: a production it may see,
 /// a live venue structure, a tour.
-fn references(
+pub(crate) fn references(
     conn: &mut DbConnection,
     principal: &Principal,
     input: &PerformanceInput,
