@@ -20,15 +20,19 @@ pub struct BodyLimit(pub usize);
 #[derive(Debug, Clone, Copy)]
 pub struct BatchBodyLimit(pub usize);
 
-/// Which limit a body is read within.
-pub trait LimitOf {
+/// What kind of body an operation reads: the limit it is read within, and whether it
+/// holds items that are each judged on their own.
+pub trait BodyKind {
     fn limit(req: &HttpRequest) -> usize;
+    /// A top-level array whose elements are judged one by one ([`parse_value`]), NUL
+    /// characters included: the whole body is not refused for one item's.
+    const ITEMS: Option<&'static str> = None;
 }
 
 /// `OES_BODY_LIMIT`: every body but a sync batch.
 pub struct Standard;
 
-impl LimitOf for Standard {
+impl BodyKind for Standard {
     fn limit(req: &HttpRequest) -> usize {
         req.app_data::<BodyLimit>()
             .copied()
@@ -40,7 +44,9 @@ impl LimitOf for Standard {
 /// `OES_BATCH_BODY_LIMIT`: a sync batch of up to 1,000 items.
 pub struct Batch;
 
-impl LimitOf for Batch {
+impl BodyKind for Batch {
+    const ITEMS: Option<&'static str> = Some("items");
+
     fn limit(req: &HttpRequest) -> usize {
         req.app_data::<BatchBodyLimit>()
             .copied()
@@ -65,10 +71,10 @@ pub struct Opened<T> {
     pub raw: web::Bytes,
 }
 
-impl<T: DeserializeOwned, L> JsonBody<T, L> {
+impl<T: DeserializeOwned, L: BodyKind> JsonBody<T, L> {
     pub fn open(self) -> Result<Opened<T>, ApiError> {
         let raw = self.read?;
-        let value = parse_json(&raw)?;
+        let value = parse_json_with_items(&raw, L::ITEMS)?;
         Ok(Opened { value, raw })
     }
 }
@@ -174,6 +180,15 @@ pub(crate) fn issue_at(path: String, message: String) -> FieldIssue {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_with_items(bytes, None)
+}
+
+/// [`parse_json`], leaving the elements of the top-level array `items` (if any) for
+/// [`parse_value`] to check.
+fn parse_json_with_items<T: DeserializeOwned>(
+    bytes: &[u8],
+    items: Option<&str>,
+) -> Result<T, ApiError> {
     // Every body this API reads is an object; serde would also read a struct from an
     // array, field by position, which no client means.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
@@ -185,8 +200,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // A NUL can only come escaped (`\u0000`); look for where only when it may be there.
     if bytes.windows(6).any(|w| w == b"\\u0000")
-        && let Ok(document) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && let Some(field) = json_path_with_nul(&document, "")
+        && let Ok(mut document) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = {
+            if let Some(items) = items.and_then(|name| document.get_mut(name))
+                && items.is_array()
+            {
+                *items = serde_json::Value::Array(Vec::new());
+            }
+            json_path_with_nul(&document, "")
+        }
     {
         return Err(ApiError::Validation(vec![nul_issue(if field.is_empty() {
             "body".into()
@@ -260,7 +282,7 @@ pub fn prefixed(error: ApiError, prefix: &str) -> ApiError {
     }
 }
 
-impl<T: 'static, L: LimitOf + 'static> FromRequest for JsonBody<T, L> {
+impl<T: 'static, L: BodyKind + 'static> FromRequest for JsonBody<T, L> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -299,7 +321,7 @@ impl<T: DeserializeOwned + FormFields + 'static> FromRequest for FormBody<T> {
         let body = read_body(
             req,
             payload,
-            Standard::limit(req),
+            <Standard as BodyKind>::limit(req),
             is_form(req),
             "application/x-www-form-urlencoded",
         );
@@ -437,15 +459,32 @@ uuid_path_params!(
     domain::PerformanceId
 );
 
-/// A partner's own id for a performance. The router leaves `%2F`, `%25` and `%2B`
-/// encoded in the path (so that an encoded `/` never splits a segment): they are
-/// decoded here, so that any printable id can travel in a path.
+/// A partner's own id for a performance, from its path segment as sent (see
+/// [`ExternalIdPath`]): every `%XX` escape decoded, so that any printable id, `/`
+/// included, can travel in a path.
 impl PathParam for domain::programming::ExternalId {
     fn from_param(name: &str, value: &str) -> Result<Self, ApiError> {
         let invalid = |issue| ApiError::InvalidParameters(vec![FieldIssue::new(name, issue)]);
         let decoded = percent_decoded(value)
             .ok_or_else(|| invalid(Issue::InvalidValue("not UTF-8 once decoded".into())))?;
         Self::parse(&decoded).map_err(|problem| invalid(Issue::Domain(problem)))
+    }
+}
+
+/// A partner's external id, the last segment of the path, decoded here from the raw
+/// path: the router's own decoding turns bytes that are not UTF-8 into U+FFFD, which
+/// would make two different ids one. A bad one is a 400 naming `external_id`.
+pub struct ExternalIdPath(pub domain::programming::ExternalId);
+
+impl FromRequest for ExternalIdPath {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let raw = req.uri().path().rsplit('/').next().unwrap_or_default();
+        std::future::ready(
+            domain::programming::ExternalId::from_param("external_id", raw).map(ExternalIdPath),
+        )
     }
 }
 

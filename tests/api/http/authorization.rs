@@ -79,6 +79,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             // Programming: its `read` and `structures:write` make it a viewer there.
             "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
+            // Syncing needs `programming:write`.
+            _ if path.starts_with("/v1/sync/") => 403,
             _ if is_programming_item(path) && target == Target::Foreign => 404,
             _ if is_programming_item(path) && operation.starts_with("GET") => 200,
             _ if is_programming_item(path) => 403,
@@ -191,6 +193,9 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         | "POST /v1/api-clients/{id}/secret"
         | "POST /v1/api-clients/{id}/takeover" => 200,
         "DELETE /v1/api-clients/{id}" => 204,
+        // Partner sync is for API clients with `programming:write` only.
+        _ if path.starts_with("/v1/sync/") && actor == Anonymous => 401,
+        _ if path.starts_with("/v1/sync/") => 403,
         _ => return None,
     })
 }
@@ -565,6 +570,7 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     structure
                 };
                 let mut url = path
+                    .replace("{external_id}", "SYNC-1")
                     .replace("{id}", id)
                     .replace("{account_id}", &world.joiner_id);
                 if let Some(invitation) = prepared.get(structure)
@@ -646,6 +652,16 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "34172",
                         "2027-04-01T20:30:00+02:00",
                     )),
+                    ("PUT", "/v1/sync/performances/{external_id}") => {
+                        client.put(&url).json(&performance(
+                            &uuid::Uuid::now_v7().to_string(),
+                            "34172",
+                            "2027-04-01T20:30:00+02:00",
+                        ))
+                    }
+                    ("POST", "/v1/sync/performances/batch") => {
+                        client.post(&url).json(&json!({"items": []}))
+                    }
                     ("PATCH", "/v1/productions/{id}") => {
                         client.patch(&url).json(&json!({"title": "Renamed"}))
                     }

@@ -11,4 +11,5 @@ mod operations;
 mod performances;
 mod productions;
 mod structures;
+mod sync;
 mod tours;

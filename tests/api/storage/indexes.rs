@@ -57,6 +57,7 @@ const FILTERED: &[(&str, &[&str])] = &[
             "tour_id",
         ],
     ),
+    ("performance_external_ids", &["client_id", "performance_id"]),
     ("communes", &["insee_code", "population"]),
 ];
 

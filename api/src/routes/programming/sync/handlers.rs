@@ -34,7 +34,7 @@ use crate::db::{self, Db};
 use crate::http::conditional::{check_if_match, if_match};
 use crate::http::context;
 use crate::http::error::{ApiError, PROBLEM_JSON, Problem, ProblemField, responses};
-use crate::http::extract::{Batch, JsonBody, PathId, parse_value, prefixed};
+use crate::http::extract::{Batch, ExternalIdPath, JsonBody, parse_value, prefixed};
 use crate::http::i18n;
 use crate::routes::programming::performances::{performance_role, record, references};
 use crate::routes::programming::{CreatePerformance, PerformanceView, item_response};
@@ -371,7 +371,7 @@ pub async fn sync_performance(
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
-    PathId(external): PathId<ExternalId>,
+    ExternalIdPath(external): ExternalIdPath,
     body: JsonBody<CreatePerformance>,
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
@@ -449,7 +449,7 @@ pub async fn unsync_performance(
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
-    PathId(external): PathId<ExternalId>,
+    ExternalIdPath(external): ExternalIdPath,
 ) -> Result<HttpResponse, ApiError> {
     caller.signed_in()?;
     let condition = if_match(&req)?;
