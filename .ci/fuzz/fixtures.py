@@ -116,6 +116,30 @@ class Api:
         })["id"]
 
 
+    def sync_client(self, structure):
+        """An API client of `structure` with `programming:write` (the sync operations are
+        for such clients only): its access token."""
+        made = self.call("POST", "/v1/api-clients", self.admin, body={
+            "name": "Fuzz sync", "structure_ids": [structure], "scopes": ["programming:write"],
+        })
+        return self.call("POST", "/v1/auth/token", form={
+            "grant_type": "client_credentials",
+            "client_id": made["client"]["id"],
+            "client_secret": made["client_secret"],
+        })["access_token"]
+
+    def synced(self, token, structure):
+        """A performance of a new production of `structure`, kept by the sync client
+        (`token`) under a new external id: that id."""
+        external_id = f"fuzz-{secrets.token_hex(8)}"
+        self.call("PUT", f"/v1/sync/performances/{external_id}", token, body={
+            "production_id": self.production(structure),
+            "place": {"name": "Salle des fêtes", "commune_code": "34172"},
+            "starts_at": "2027-03-01T20:30:00+01:00",
+        })
+        return external_id
+
+
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
     requester, requester_token, requester_email = api.member("requester")
@@ -123,6 +147,7 @@ def lasting(api):
     client_structure = api.structure("Compagnie connectée")
     structure = api.structure("Compagnie du Levant")
     _, eraser_token, _ = api.member("eraser")
+    sync_token = api.sync_client(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -144,13 +169,18 @@ def lasting(api):
         # Erasing an account uses it up; the first call that reaches the handler is
         # enough for the fuzzer to know it was reached (schemathesis.toml).
         "OES_FUZZ_ERASER_TOKEN": eraser_token,
+        # The sync operations' caller (schemathesis.toml), and an external id it keeps
+        # for the run (the deletions get fresh ones).
+        "OES_FUZZ_SYNC_TOKEN": sync_token,
+        "OES_FUZZ_SYNC_EXTERNAL_ID": api.synced(sync_token, structure),
     }
 
 
 NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_REQUESTER_EMAIL", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
-         "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE")
+         "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
+         "OES_FUZZ_SYNC_EXTERNAL_ID")
 
 
 def from_environment():

@@ -9,7 +9,8 @@
   saw), an operation may answer nothing but 404s and never reach its handler, and the
   fuzzer could archive or disable what the fixtures rely on. Operations that use their
   object up (answering a request to join or an invitation, asking to join, removing a
-  member, cancelling an invitation, revoking an API client, archiving a structure) get a fresh one for each call; the others share
+  member, cancelling an invitation, revoking an API client, archiving a structure,
+  deleting a synced performance) get a fresh one for each call; the others share
   one for the run. Calls with invalid path parameters keep them: they test the 400s.
 """
 
@@ -73,6 +74,10 @@ def _performance():
     return {"id": API.performance(ENV["OES_FUZZ_STRUCTURE"])}
 
 
+def _synced():
+    return {"external_id": API.synced(ENV["OES_FUZZ_SYNC_TOKEN"], ENV["OES_FUZZ_STRUCTURE"])}
+
+
 def _lasting(**names):
     return lambda: {parameter: ENV[name] for parameter, name in names.items()}
 
@@ -91,6 +96,7 @@ PATHS = {
     "DELETE /v1/productions/{id}": _production,
     "DELETE /v1/tours/{id}": _tour,
     "DELETE /v1/performances/{id}": _performance,
+    "DELETE /v1/sync/performances/{external_id}": _synced,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -112,6 +118,7 @@ PATHS = {
     "GET /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),
+    "PUT /v1/sync/performances/{external_id}": _lasting(external_id="OES_FUZZ_SYNC_EXTERNAL_ID"),
 }
 
 

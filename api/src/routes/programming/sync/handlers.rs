@@ -481,7 +481,7 @@ struct Item {
 }
 
 enum Work {
-    Upsert(PerformanceInput),
+    Upsert(Box<PerformanceInput>),
     Delete,
 }
 
@@ -531,7 +531,7 @@ fn read_item(value: serde_json::Value, i: usize) -> Result<(ExternalId, Work), S
         .map_err(|problem| ValidationError::single(format!("{at}.external_id"), problem))?;
     let work = match (item.action, item.performance) {
         (SyncAction::Upsert, Some(performance)) => {
-            Work::Upsert(PerformanceInput::from(performance))
+            Work::Upsert(Box::new(PerformanceInput::from(performance)))
         }
         (SyncAction::Delete, None) => Work::Delete,
         (SyncAction::Upsert, None) => {
