@@ -482,9 +482,15 @@ impl FromRequest for ExternalIdPath {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let raw = req.uri().path().rsplit('/').next().unwrap_or_default();
-        std::future::ready(
-            domain::programming::ExternalId::from_param("external_id", raw).map(ExternalIdPath),
-        )
+        let parsed = domain::programming::ExternalId::from_param("external_id", raw);
+        std::future::ready(match parsed {
+            // `/v1/sync/performances/batch` is the batch's own path (OpenAPI matches a
+            // concrete path before a templated one): `batch` travels in batch items only.
+            Ok(id) if id.as_ref() == "batch" => Err(ApiError::MethodNotAllowed {
+                allowed: vec!["POST"],
+            }),
+            other => other.map(ExternalIdPath),
+        })
     }
 }
 

@@ -19,7 +19,7 @@ pub struct RouteTable {
 
 impl RouteTable {
     pub fn from_openapi(openapi: &OpenApi) -> Self {
-        let routes = openapi
+        let mut routes = openapi
             .paths
             .paths
             .iter()
@@ -46,30 +46,28 @@ impl RouteTable {
                         methods.push(name);
                     }
                 }
-                Regex::new(&pattern).ok().map(|regex| (regex, methods))
+                Regex::new(&pattern)
+                    .ok()
+                    .map(|regex| (template.matches('{').count(), regex, methods))
             })
+            .collect::<Vec<_>>();
+        // Fewer templated segments first: concrete paths win (OpenAPI's rule).
+        routes.sort_by_key(|(templated, _, _)| *templated);
+        let routes = routes
+            .into_iter()
+            .map(|(_, regex, methods)| (regex, methods))
             .collect();
         Self { routes }
     }
 
-    /// The methods of every template `path` matches: `/v1/sync/performances/batch` is
-    /// both its own path (POST) and an external id (PUT, DELETE).
-    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
-        let mut allowed: Vec<&'static str> = Vec::new();
-        for (regex, methods) in &self.routes {
-            if regex.is_match(path) {
-                for method in methods {
-                    if !allowed.contains(method) {
-                        allowed.push(method);
-                    }
-                }
-            }
-        }
-        (!allowed.is_empty()).then(|| {
-            let order = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-            allowed.sort_by_key(|m| order.iter().position(|o| o == m));
-            allowed
-        })
+    /// The methods of the path `path` matches: a concrete path before a templated one,
+    /// as OpenAPI matches them (`/v1/sync/performances/batch` is the batch, not an
+    /// external id).
+    fn allowed(&self, path: &str) -> Option<&[&'static str]> {
+        self.routes
+            .iter()
+            .find(|(regex, _)| regex.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
     }
 }
 
@@ -78,7 +76,9 @@ pub async fn not_found_or_not_allowed(
     table: web::Data<RouteTable>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match table.allowed(req.path()) {
-        Some(allowed) => ApiError::MethodNotAllowed { allowed },
+        Some(methods) => ApiError::MethodNotAllowed {
+            allowed: methods.to_vec(),
+        },
         None => ApiError::RouteNotFound,
     })
 }

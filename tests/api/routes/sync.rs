@@ -568,12 +568,11 @@ async fn odd_external_ids_are_refused_naming_the_field_and_encoded_ones_work() {
         ]
     );
 
-    // `/`, `%` and `+` travel encoded; `batch` is an id like another for PUT and DELETE.
+    // `/`, `%` and `+` travel encoded.
     for (encoded, id) in [
         ("SAISON%2F2027%2F42", "SAISON/2027/42"),
         ("100%25%2B1", "100%+1"),
         ("s%C3%A9ance%201", "séance 1"),
-        ("batch", "batch"),
     ] {
         let created = put(&app, &partner, encoded, &body).await;
         assert_eq!(created.status, 201, "{id}: {}", text(&created));
@@ -588,11 +587,27 @@ async fn odd_external_ids_are_refused_naming_the_field_and_encoded_ones_work() {
         let deleted = app.send(partner.delete(app.url(&path(encoded)))).await;
         assert_eq!(deleted.status, 204, "{id}");
     }
-    let wrong_method = app
-        .send(partner.get(app.url("/v1/sync/performances/batch")))
-        .await;
-    assert_eq!(wrong_method.status, 405);
-    assert_eq!(wrong_method.header("allow"), Some("POST, PUT, DELETE"));
+    // `/v1/sync/performances/batch` is the batch, whatever the method and the spelling:
+    // `batch` travels in batch items only.
+    for (method, encoded) in [("GET", "batch"), ("PUT", "batch"), ("DELETE", "%62atch")] {
+        let reply = app
+            .send(
+                partner
+                    .request(method.parse().unwrap(), app.url(&path(encoded)))
+                    .json(&body),
+            )
+            .await;
+        assert_eq!(reply.status, 405, "{method} {encoded}: {}", text(&reply));
+        assert_eq!(reply.header("allow"), Some("POST"), "{method}");
+    }
+    let in_a_batch = batch(
+        &app,
+        &partner,
+        json!([{"external_id": "batch", "action": "upsert", "performance": body}]),
+    )
+    .await
+    .json();
+    assert_eq!(in_a_batch["results"][0]["result"], "created");
 }
 
 #[tokio::test]

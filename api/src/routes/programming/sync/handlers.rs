@@ -339,7 +339,8 @@ fn remove(
 /// same id names another performance. The performance must be of a production of a
 /// structure you act for, or at a venue you act for (403 naming the field otherwise).
 /// `If-Match` is honoured when sent (412 if the id names nothing yet). An external id
-/// holding `/`, `%` or `+` travels percent-encoded.
+/// holding `/`, `%` or `+` travels percent-encoded; the id `batch` travels in batch
+/// items only (`/v1/sync/performances/batch` is the batch's path).
 #[utoipa::path(
     tag = "sync",
     security(("oauth2" = ["programming:write"])),
