@@ -104,7 +104,7 @@ impl Progress {
     fn advance_to(&self, done: u64) {
         self.bar.set_position(done);
         let count = self.bar.length().unwrap_or(done);
-        if self.bar.is_hidden() && (done % 100_000 == 0 || done == count) {
+        if self.bar.is_hidden() && (done.is_multiple_of(100_000) || done == count) {
             tracing::info!(done, count, what = self.what, "seeding");
         }
     }
