@@ -1,6 +1,7 @@
 -- wrk script: GET /v1/structures/{id}, a random id per request, optionally signed in.
 -- Usage: wrk ... -s bench/by-id.lua http://HOST:PORT -- IDS_FILE [TOKEN] [COLLECTION]
--- (one id per line; COLLECTION defaults to /v1/structures)
+-- (one id per line; TOKEN "-" for none, as wrk drops empty arguments; COLLECTION
+-- defaults to /v1/structures)
 -- Random ids rather than one id so that the database's caches see a realistic spread.
 
 local thread_count = 0
@@ -28,7 +29,7 @@ function init(args)
   if args[3] and args[3] ~= "" then
     collection = args[3]
   end
-  if args[2] and args[2] ~= "" then
+  if args[2] and args[2] ~= "" and args[2] ~= "-" then
     headers["Authorization"] = "Bearer " .. args[2]
   end
   math.randomseed(os.time() + 7919 * (thread_number or 0))

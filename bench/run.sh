@@ -426,7 +426,7 @@ run_scenarios() {
         for round in $(seq "$ROUNDS"); do
             ROUND=$round
             measure "performance by id, anonymous" / "$BENCH_DIR/by-id.lua" \
-                "$WORK/performances-ids.txt" "" /v1/performances
+                "$WORK/performances-ids.txt" - /v1/performances
             measure "performance by id, signed in" / "$BENCH_DIR/by-id.lua" \
                 "$WORK/performances-ids.txt" "$READER_TOKEN" /v1/performances
             measure "performances, department=34 by date" \
