@@ -15,6 +15,7 @@ end
 
 local ids = {}
 local headers = {}
+local collection = "/v1/structures"
 
 function init(args)
   local path = args[1] or error("by-id.lua needs the ids file: -- IDS_FILE [TOKEN]")
@@ -34,8 +35,6 @@ function init(args)
   end
   math.randomseed(os.time() + 7919 * (thread_number or 0))
 end
-
-local collection = "/v1/structures"
 
 function request()
   return wrk.format("GET", collection .. "/" .. ids[math.random(#ids)], headers)
