@@ -436,6 +436,9 @@ run_scenarios() {
         done
         log "change feed from the start: ${DURATION}s"
         FEED_RATE=$(follow_changes)
+        log "sync batches of 1,000 items"
+        python3 "$BENCH_DIR/sync-batch.py" "$BASE" >"$WORK/sync-batch.txt"
+        SYNC_BATCH=$(paste -sd';' "$WORK/sync-batch.txt")
     fi
     # POST last, once: the rows it adds would otherwise change what the reads see. As
     # "reader", so that "member" keeps its count.
@@ -492,6 +495,7 @@ report() {
     if [[ -n $FEED_RATE ]]; then
         printf 'performances: %s seeded in %ss; %s vs first page: %s %%; change feed from the start: %s entries/s\n' \
             "$PERFORMANCES" "$PERFORMANCE_SEED_SECONDS" "$(performance_deep_name)" "$(performance_deep_ratio)" "$FEED_RATE"
+        printf 'sync: %s\n' "$SYNC_BATCH"
     fi
     printf 'peak RSS: %s MB; idle after start: %s MB\n\n' "$rss" "$IDLE_RSS"
 
@@ -514,6 +518,8 @@ report() {
         if [[ -n $FEED_RATE ]]; then
             echo
             echo "performances: $PERFORMANCES seeded in ${PERFORMANCE_SEED_SECONDS}s; $(performance_deep_name) vs first page: $(performance_deep_ratio) % (p50 latency); change feed read from the start: $FEED_RATE entries/s"
+            echo
+            echo "sync: $SYNC_BATCH"
         fi
         echo
         echo "peak RSS: $rss MB; idle after start: $IDLE_RSS MB"
@@ -557,7 +563,7 @@ bench_backend() {
     make_callers "$backend"
     collect_inputs
     if ((PERFORMANCES > 0)); then collect_performance_inputs; fi
-    FEED_RATE=""
+    FEED_RATE="" SYNC_BATCH=""
     run_scenarios
     rss=$(peak_rss_mb)
     stop_server
