@@ -117,3 +117,84 @@ fn row(listing: &Listing) -> [String; COLUMNS.len()] {
         performance.version.to_string(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use domain::programming::{
+        Booking, Location, NewPerformance, Performance, PerformanceStatus, Place, Show,
+    };
+    use domain::{Discipline, PerformanceId};
+
+    fn listing(title: &str, fee_visible: bool) -> Listing {
+        let at = Utc.with_ymd_and_hms(2027, 3, 1, 19, 30, 0).unwrap();
+        Listing {
+            performance: Performance {
+                id: PerformanceId::generate(),
+                data: NewPerformance {
+                    show: Show::Outside {
+                        title: title.to_owned(),
+                        company_name: "Cie".into(),
+                        discipline: Discipline::Dance,
+                    },
+                    place: Place::Commune {
+                        name: "Salle".into(),
+                    },
+                    location: Location {
+                        commune_code: Some("34172".into()),
+                        department_code: Some("34".into()),
+                        region_code: Some("76".into()),
+                        country_code: Some("FR".into()),
+                    },
+                    starts_at: at,
+                    time_zone: domain::programming::performance::PARIS,
+                    status: PerformanceStatus::Scheduled,
+                    booking: Booking::Confirmed,
+                    fee_cents: Some(123_456),
+                    capacity: None,
+                    attendance: None,
+                    ticketing_url: None,
+                    accessibility: Vec::new(),
+                    tour_id: None,
+                    published: true,
+                },
+                created_at: at,
+                updated_at: at,
+                version: 1,
+            },
+            title: Some(title.to_owned()),
+            company: Some("Cie".into()),
+            disciplines: vec![Discipline::Dance],
+            minimum_age: None,
+            duration_minutes: None,
+            venue: Some("Salle".into()),
+            city: Some("Montpellier".into()),
+            fee_visible,
+        }
+    }
+
+    #[test]
+    fn fields_with_commas_quotes_or_line_breaks_are_quoted_and_read_back() {
+        let title = "Le \"grand\" bal, acte 1\r\nacte 2";
+        let mut body = header().unwrap();
+        body.extend(rows(&[listing(title, true), listing("Sans fee", false)]).unwrap());
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(
+            text.contains("\"Le \"\"grand\"\" bal, acte 1\r\nacte 2\""),
+            "{text}"
+        );
+        let mut reader = csv::Reader::from_reader(body.as_slice());
+        assert_eq!(reader.headers().unwrap().len(), COLUMNS.len());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+        assert_eq!(&records[0][at("title")], title);
+        assert_eq!(&records[0][at("fee_cents")], "123456");
+        assert_eq!(&records[1][at("fee_cents")], "");
+        assert_eq!(&records[0][at("starts_at")], "2027-03-01T19:30:00Z");
+        assert_eq!(
+            &records[0][at("local_starts_at")],
+            "2027-03-01T20:30:00+01:00"
+        );
+    }
+}

@@ -9,12 +9,13 @@ use super::listing::Listing;
 
 pub const MEDIA_TYPE: &str = "text/calendar; charset=utf-8";
 
-/// What comes before the events: the calendar's own properties, all plain ASCII.
+/// What comes before the events: the calendar's own properties, all plain ASCII. No
+/// `METHOD`: without one, an event's `DTSTAMP` is when it was last revised (RFC 5545
+/// §3.8.7.2), which keeps the feed the same from one fetch to the next.
 pub const HEAD: &str = "BEGIN:VCALENDAR\r\n\
 VERSION:2.0\r\n\
 PRODID:-//OES API//Performances//FR\r\n\
 CALSCALE:GREGORIAN\r\n\
-METHOD:PUBLISH\r\n\
 X-WR-CALNAME:Performances\r\n\
 REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n\
 X-PUBLISHED-TTL:PT1H\r\n";
