@@ -2,12 +2,14 @@
 # Load benchmark of the OES API (a measuring tool, not a test: it asserts nothing).
 #
 #   bench/run.sh [--backend sqlite|postgres|both] [--scale N] [--duration SECONDS]
-#                [--connections C] [--rounds R] [--members M] [--binary PATH]
+#                [--connections C] [--rounds R] [--members M] [--performances P]
+#                [--binary PATH]
 #
 # For each backend: a fresh database, `oes migrate`, `oes seed --scale N`, `oes serve`,
 # an account that creates M structures through the API (and so belongs to M), then one
 # wrk run per scenario, R rounds of the reads (medians reported), the POST last. Prints
-# a table per backend and writes the same as Markdown to bench/results-<backend>.md,
+# a table per backend (with P performances seeded, 0 to leave them out: GET by id, the
+# list of one département by date and its deep page, the change feed read from the start) and writes the same as Markdown to bench/results-<backend>.md,
 # with the machine's load average: on a shared machine, compare the shares of /healthz
 # in one run, not req/s between runs. --binary measures a binary built before (another
 # commit's) instead of building this tree. Everything runs on 127.0.0.1 only.
@@ -21,6 +23,7 @@ DURATION=10
 CONNECTIONS=64
 ROUNDS=1
 MEMBERS=20000     # structures the "member" account creates, and so belongs to
+PERFORMANCES=1000000  # performances seeded for the programming scenarios (0: none)
 BIN=""
 WRK_THREADS=2     # the machine has 2 cores; more threads would only fight the server
 PAGE_SIZE=50
@@ -41,7 +44,7 @@ SERVER_PID=""
 
 usage() {
     sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS --rounds $ROUNDS --members $MEMBERS"
+    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS --rounds $ROUNDS --members $MEMBERS --performances $PERFORMANCES"
 }
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -56,6 +59,7 @@ parse_args() {
             --connections) CONNECTIONS=${2:?}; shift 2 ;;
             --rounds) ROUNDS=${2:?}; shift 2 ;;
             --members) MEMBERS=${2:?}; shift 2 ;;
+            --performances) PERFORMANCES=${2:?}; shift 2 ;;
             --binary) BIN=${2:?}; shift 2 ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
@@ -66,6 +70,7 @@ parse_args() {
         both) BACKENDS="sqlite postgres" ;;
         *) die "--backend must be sqlite, postgres or both" ;;
     esac
+    [[ $PERFORMANCES =~ ^[0-9]+$ ]] || die "not a number: $PERFORMANCES"
     for number in "$SCALE" "$DURATION" "$CONNECTIONS" "$ROUNDS" "$MEMBERS"; do
         [[ $number =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $number"
     done
@@ -222,6 +227,58 @@ with open(f"{work}/deep-page", "w") as f:
 PY
 }
 
+# The same for performances: ids for GET by id, and the cursor of page DEEP_PAGE of the
+# list of département 34 by date (performances-ids.txt, performances-deep-page).
+collect_performance_inputs() {
+    python3 - "$BASE" "$PAGE_SIZE" "$DEEP_PAGE" "$ID_COUNT" "$WORK" <<'PY'
+import json, sys, urllib.parse, urllib.request
+
+base, page_size, deep_page, id_count, work = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
+ids, cursor, number = [], None, 1
+while number < deep_page:
+    query = {"limit": page_size, "department": "34"}
+    if cursor:
+        query["cursor"] = cursor
+    with urllib.request.urlopen(f"{base}/v1/performances?{urllib.parse.urlencode(query)}") as r:
+        body = json.load(r)
+    # What an anonymous list shows is published: every id answers 200 to anyone.
+    ids.extend(item["id"] for item in body["data"][: id_count - len(ids)])
+    if body["next_cursor"] is None:
+        break
+    cursor, number = body["next_cursor"], number + 1
+if cursor is None:
+    sys.exit("only one page of performances in 34: seed more with --performances")
+with open(f"{work}/performances-ids.txt", "w") as f:
+    f.write("\n".join(ids) + "\n")
+with open(f"{work}/performances-deep-page", "w") as f:
+    f.write(f"{number} {cursor}\n")
+PY
+}
+
+# Follows the change feed from the start for DURATION seconds, as a partner's follower
+# would (pages of 200, one after another): prints entries per second.
+follow_changes() {
+    python3 - "$BASE" "$DURATION" "$READER_TOKEN" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+
+base, duration, token = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+entries, cursor, started = 0, None, time.monotonic()
+while time.monotonic() - started < duration:
+    query = {"limit": 200}
+    if cursor:
+        query["after"] = cursor
+    request = urllib.request.Request(f"{base}/v1/changes?{urllib.parse.urlencode(query)}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as r:
+        body = json.load(r)
+    entries += len(body["data"])
+    if not body["data"]:
+        break
+    cursor = body["next_cursor"]
+print(f"{entries / (time.monotonic() - started):.0f}")
+PY
+}
+
 # One request before measuring: a scenario that only returns errors would otherwise
 # report a fast, meaningless rate.
 check_ok() {
@@ -360,6 +417,26 @@ run_scenarios() {
         measure "list, first page, member of $MEMBER_COUNT" "/v1/structures?limit=$PAGE_SIZE" \
             "$BENCH_DIR/get.lua" "$MEMBER_TOKEN"
     done
+    if ((PERFORMANCES > 0)); then
+        local pdeep_number pdeep_cursor pid
+        read -r pdeep_number pdeep_cursor <"$WORK/performances-deep-page"
+        pid=$(head -n1 "$WORK/performances-ids.txt")
+        check_ok "$BASE/v1/performances/$pid"
+        check_ok "$BASE/v1/performances?limit=$PAGE_SIZE&department=34&cursor=$pdeep_cursor"
+        for round in $(seq "$ROUNDS"); do
+            ROUND=$round
+            measure "performance by id, anonymous" / "$BENCH_DIR/by-id.lua" \
+                "$WORK/performances-ids.txt" - /v1/performances
+            measure "performance by id, signed in" / "$BENCH_DIR/by-id.lua" \
+                "$WORK/performances-ids.txt" "$READER_TOKEN" /v1/performances
+            measure "performances, department=34 by date" \
+                "/v1/performances?limit=$PAGE_SIZE&department=34"
+            measure "performances, department=34, page $pdeep_number" \
+                "/v1/performances?limit=$PAGE_SIZE&department=34&cursor=$pdeep_cursor"
+        done
+        log "change feed from the start: ${DURATION}s"
+        FEED_RATE=$(follow_changes)
+    fi
     # POST last, once: the rows it adds would otherwise change what the reads see. As
     # "reader", so that "member" keeps its count.
     ROUND=1
@@ -369,6 +446,22 @@ run_scenarios() {
 # ------------------------------------------------------------------------------ report
 
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }'; }
+
+# The deep page of performances against the first, by p50 latency (see run_scenarios).
+performance_deep_name() {
+    local i
+    for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "performances, department=34, page "* ]] && echo "${NAMES[i]#performances, department=34, }"
+    done
+}
+performance_deep_ratio() {
+    local i first="" deep=""
+    for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "performances, department=34 by date" ]] && first=$(median "${P50[i]}")
+        [[ ${NAMES[i]} == "performances, department=34, page "* ]] && deep=$(median "${P50[i]}")
+    done
+    percent "$deep" "$first"
+}
 
 # report BACKEND PEAK_RSS_MB SEED_SECONDS LOAD_BEFORE LOAD_AFTER: prints the table and
 # writes the Markdown.
@@ -396,6 +489,10 @@ report() {
             "${p99[i]}" "${ERRORS[i]}" "$(percent "${rps[i]}" "$ceiling")"
     done
     printf '%s vs first page: %s %%\n' "${NAMES[deep]#list, }" "$deep_vs_first"
+    if [[ -n $FEED_RATE ]]; then
+        printf 'performances: %s seeded in %ss; %s vs first page: %s %%; change feed from the start: %s entries/s\n' \
+            "$PERFORMANCES" "$PERFORMANCE_SEED_SECONDS" "$(performance_deep_name)" "$(performance_deep_ratio)" "$FEED_RATE"
+    fi
     printf 'peak RSS: %s MB; idle after start: %s MB\n\n' "$rss" "$IDLE_RSS"
 
     {
@@ -413,6 +510,11 @@ report() {
         done
         echo
         echo "${NAMES[deep]#list, } vs first page: $deep_vs_first % (p50 latency)"
+        echo
+        if [[ -n $FEED_RATE ]]; then
+            echo
+            echo "performances: $PERFORMANCES seeded in ${PERFORMANCE_SEED_SECONDS}s; $(performance_deep_name) vs first page: $(performance_deep_ratio) % (p50 latency); change feed read from the start: $FEED_RATE entries/s"
+        fi
         echo
         echo "peak RSS: $rss MB; idle after start: $IDLE_RSS MB"
     } >"$md"
@@ -440,6 +542,13 @@ bench_backend() {
     # info, not warn, for this command only: its progress lines are logged at info.
     OES_LOG=info "$BIN" seed --scale "$SCALE"
     seed_seconds=$((SECONDS - started))
+    PERFORMANCE_SEED_SECONDS=0
+    if ((PERFORMANCES > 0)); then
+        log "$backend: seed --performances $PERFORMANCES"
+        started=$SECONDS
+        OES_LOG=info "$BIN" seed --performances "$PERFORMANCES"
+        PERFORMANCE_SEED_SECONDS=$((SECONDS - started))
+    fi
     analyze "$backend"
 
     log "$backend: serve on $BASE"
@@ -447,6 +556,8 @@ bench_backend() {
     IDLE_RSS=$(rss_mb)
     make_callers "$backend"
     collect_inputs
+    if ((PERFORMANCES > 0)); then collect_performance_inputs; fi
+    FEED_RATE=""
     run_scenarios
     rss=$(peak_rss_mb)
     stop_server

@@ -60,6 +60,10 @@ enum Command {
         demo: bool,
         #[arg(long, value_name = "N")]
         scale: Option<u64>,
+        /// Performances to add (with a production for every ten) to the companies and
+        /// venues seeded before or with --scale.
+        #[arg(long, value_name = "M")]
+        performances: Option<u64>,
     },
 }
 
@@ -88,6 +92,37 @@ fn init_logs(settings: &Settings) {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Human => builder.init(),
     }
+}
+
+/// A bar on a terminal; log lines every 100,000 when the output goes to a file or a pipe.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    what: &'static str,
+}
+
+impl Progress {
+    fn advance_to(&self, done: u64) {
+        self.bar.set_position(done);
+        let count = self.bar.length().unwrap_or(done);
+        if self.bar.is_hidden() && (done.is_multiple_of(100_000) || done == count) {
+            tracing::info!(done, count, what = self.what, "seeding");
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish();
+    }
+}
+
+fn progress_bar(count: u64, what: &'static str) -> Result<Progress, String> {
+    let bar = indicatif::ProgressBar::new(count).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    bar.set_message(what);
+    Ok(Progress { bar, what })
 }
 
 fn main() -> ExitCode {
@@ -139,31 +174,32 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!("database is up to date");
             Ok(())
         }
-        Some(Command::Seed { demo, scale }) => {
+        Some(Command::Seed {
+            demo,
+            scale,
+            performances,
+        }) => {
             let mut conn = state.pool.get()?;
             if demo {
                 let created = api::seed::demo(&mut conn, &state.geography)?;
                 tracing::info!(created, "demo data");
             }
             if let Some(count) = scale {
-                // A bar on a terminal; log lines when the output goes to a file or a pipe.
-                let bar = indicatif::ProgressBar::new(count).with_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta} left)",
-                    )
-                    .map_err(|e| e.to_string())?,
-                );
-                bar.set_message("structures");
+                let bar = progress_bar(count, "structures")?;
                 api::seed::scale(&mut conn, &state.geography, count, |done| {
-                    bar.set_position(done);
-                    if bar.is_hidden() && (done % 100_000 == 0 || done == count) {
-                        tracing::info!(done, count, "seeding structures");
-                    }
+                    bar.advance_to(done)
                 })?;
                 bar.finish();
             }
-            if !demo && scale.is_none() {
-                return Err("say --demo or --scale N".into());
+            if let Some(count) = performances {
+                let bar = progress_bar(count, "performances")?;
+                api::seed::scale_performances(&mut conn, &state.geography, count, |done| {
+                    bar.advance_to(done)
+                })?;
+                bar.finish();
+            }
+            if !demo && scale.is_none() && performances.is_none() {
+                return Err("say --demo, --scale N or --performances M".into());
             }
             Ok(())
         }

@@ -12,6 +12,7 @@
 
 pub mod names;
 pub mod numbers;
+pub mod programming;
 
 use std::collections::HashSet;
 
@@ -287,7 +288,57 @@ pub fn demo(
     }
     let batch = demo_structures(geography);
     insert_followed(conn, &batch)?;
+    // A season: two productions per company, some 600 performances.
+    let kinds = |kind: StructureKind| -> Vec<Structure> {
+        batch
+            .iter()
+            .filter(|s| s.data.kind == kind)
+            .cloned()
+            .collect()
+    };
+    let (companies, venues) = (kinds(StructureKind::Company), kinds(StructureKind::Venue));
+    let communes = elsewhere_in_france(geography);
+    let cast = programming::Cast {
+        companies: &companies,
+        venues: &venues,
+        communes: &communes,
+    };
+    let mut rng = SmallRng::seed_from_u64(2027);
+    programming::season(conn, &cast, companies.len() * 2, 600, &mut rng, |_| {})?;
     Ok(batch.len())
+}
+
+/// French communes with a postal code, in a stable order: places of performances that
+/// are not venues of the directory.
+fn elsewhere_in_france(geography: &ReferenceGeography) -> Vec<&Commune> {
+    let mut communes: Vec<&Commune> = geography
+        .communes()
+        .filter(|c| !c.postal_codes.is_empty())
+        .collect();
+    communes.sort_by(|a, b| a.insee_code.cmp(&b.insee_code));
+    communes
+}
+
+/// Adds `count` performances (and a production for every ten of them) to the companies
+/// and venues already in the database, for benchmarks.
+pub fn scale_performances(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    count: u64,
+    progress: impl FnMut(u64),
+) -> Result<(), PersistenceError> {
+    persistence::db::prepare_bulk_load(conn)?;
+    let (companies, venues) = programming::cast_from_directory(conn, 20_000)?;
+    let communes = elsewhere_in_france(geography);
+    let cast = programming::Cast {
+        companies: &companies,
+        venues: &venues,
+        communes: &communes,
+    };
+    let mut rng = SmallRng::seed_from_u64(2028);
+    let productions = usize::try_from(count / 10).unwrap_or(usize::MAX).max(1);
+    programming::season(conn, &cast, productions, count, &mut rng, progress)?;
+    persistence::db::analyze(conn)
 }
 
 /// A structure of any kind in `commune`, for benchmarks.

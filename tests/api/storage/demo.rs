@@ -194,3 +194,59 @@ fn the_demo_is_the_same_every_time() {
     assert!(!first.is_empty());
     assert_eq!(first, directory());
 }
+
+/// The demo's season: every company's productions play in all 13 départements of
+/// Occitanie, elsewhere in France and abroad, as the public agenda shows them.
+#[tokio::test]
+async fn the_demo_season_plays_across_the_region_and_beyond() {
+    let app = crate::helpers::spawn_app().await;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        let geography = persistence::reference::ReferenceGeography::read(&mut conn).unwrap();
+        api::seed::demo(&mut conn, &geography).unwrap();
+    })
+    .await
+    .unwrap();
+    let count = |path: String| {
+        let app = &app;
+        async move {
+            let reply = app.get(&path).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{path}: {}",
+                String::from_utf8_lossy(&reply.bytes)
+            );
+            reply.json()["data"].as_array().unwrap().len()
+        }
+    };
+    for department in [
+        "09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82",
+    ] {
+        assert!(
+            count(format!(
+                "/v1/performances?department={department}&limit=200"
+            ))
+            .await
+                > 0,
+            "no performance in {department}"
+        );
+    }
+    assert!(count("/v1/performances?outside_region=true&limit=200".into()).await > 0);
+    let productions = app.get("/v1/productions?limit=200").await.json();
+    let productions = productions["data"].as_array().unwrap();
+    assert!(productions.len() > 50, "{}", productions.len());
+    // The public sees no fee; the anonymous list holds published performances only.
+    let public = app
+        .anonymous
+        .get(app.url("/v1/performances?limit=200"))
+        .send()
+        .await
+        .unwrap();
+    let public: serde_json::Value = public.json().await.unwrap();
+    for performance in public["data"].as_array().unwrap() {
+        assert!(performance.get("fee_cents").is_none(), "{performance}");
+        assert_eq!(performance["published"], true, "{performance}");
+    }
+}
