@@ -50,6 +50,19 @@ pub fn department_code(value: &str) -> Result<String, crate::FieldProblem> {
     )
 }
 
+static COMMUNE_CODE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| crate::text::compile(crate::structures::COMMUNE_CODE_PATTERN));
+
+/// A commune code in INSEE's form (`34172`, `2A004`).
+pub fn commune_code(value: &str) -> Result<String, crate::FieldProblem> {
+    crate::text::matching(
+        value,
+        &COMMUNE_CODE,
+        5,
+        crate::FieldProblem::CommuneCodeFormat,
+    )
+}
+
 /// A region code in INSEE's form.
 pub fn region_code(value: &str) -> Result<String, crate::FieldProblem> {
     crate::text::matching(

@@ -39,6 +39,12 @@ impl Caller {
         Self(Credentials::Anonymous)
     }
 
+    /// True for a caller with no token: its answers are everyone's (and may be cached
+    /// by shared caches where they are public).
+    pub fn is_anonymous(&self) -> bool {
+        self.0 == Credentials::Anonymous
+    }
+
     /// 401 for an anonymous caller; accounts and API clients go on to the policy.
     pub fn signed_in(&self) -> Result<(), ApiError> {
         match self.0 {

@@ -53,6 +53,12 @@ pub fn check_if_match(condition: Option<&IfMatch>, version: i64) -> Result<(), A
 
 /// True when the client already holds `version` (If-None-Match, weak comparison).
 pub fn not_modified(req: &HttpRequest, version: i64) -> Result<bool, ApiError> {
+    holds(req, &etag(version))
+}
+
+/// True when the client already holds the representation tagged `current`
+/// (If-None-Match, weak comparison).
+pub fn holds(req: &HttpRequest, current: &EntityTag) -> Result<bool, ApiError> {
     if !req.headers().contains_key(header::IF_NONE_MATCH) {
         return Ok(false);
     }
@@ -63,7 +69,7 @@ pub fn not_modified(req: &HttpRequest, version: i64) -> Result<bool, ApiError> {
     }
     match IfNoneMatch::parse(req) {
         Ok(IfNoneMatch::Any) => Ok(true),
-        Ok(IfNoneMatch::Items(tags)) => Ok(tags.iter().any(|t| t.weak_eq(&etag(version)))),
+        Ok(IfNoneMatch::Items(tags)) => Ok(tags.iter().any(|t| t.weak_eq(current))),
         Err(_) => Err(ApiError::InvalidHeader {
             header: "If-None-Match",
         }),

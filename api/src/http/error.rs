@@ -546,6 +546,7 @@ mod tests {
             MemberProblem::AlreadyMember.into(),
             AccountProblem::EmailTaken.into(),
             crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
+            crate::routes::programming::ProgrammingProblem::NotPublic.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

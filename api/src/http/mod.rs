@@ -2,6 +2,7 @@
 //! problem details, extractors, pagination, conditional requests, idempotency,
 //! languages, the fallback for unknown routes, request observation and limits.
 
+pub mod caching;
 pub mod conditional;
 pub mod context;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod negotiate;
 pub mod observe;
 pub mod pagination;
 pub mod problem;

@@ -14,6 +14,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::http::error::{ApiError, FieldIssue, Issue};
+use crate::http::{caching, conditional};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -139,4 +140,51 @@ impl<T: Serialize> Page<T> {
     pub fn respond(self, req: &HttpRequest) -> HttpResponse {
         page_response(req, self.next_cursor.as_deref()).json(self)
     }
+
+    /// A read of a public list: this page as JSON with its `ETag` and the caching fit for
+    /// the caller (see [`caching`]), or a 304 when the client holds it already.
+    pub fn respond_cached(
+        self,
+        req: &HttpRequest,
+        anonymous: bool,
+        vary: &'static str,
+    ) -> Result<HttpResponse, ApiError> {
+        let next = self.next_cursor.clone();
+        cached_page(
+            req,
+            &self,
+            crate::http::negotiate::JSON,
+            next.as_deref(),
+            anonymous,
+            vary,
+        )
+    }
+}
+
+/// A page of a public list in `content_type`: its body's digest as a weak `ETag`,
+/// `Link: rel="next"` when another page follows, the caching fit for the caller; a 304
+/// with the tag and caching when `If-None-Match` holds it.
+pub fn cached_page(
+    req: &HttpRequest,
+    body: &impl Serialize,
+    content_type: &str,
+    next_cursor: Option<&str>,
+    anonymous: bool,
+    vary: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| ApiError::Internal(format!("serializing a page: {e}")))?;
+    let tag = caching::page_etag(&bytes);
+    let not_modified = conditional::holds(req, &tag)?;
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        page_response(req, next_cursor)
+    };
+    caching::cache_headers(&mut response, anonymous, vary);
+    response.insert_header(actix_web::http::header::ETag(tag));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type(content_type.to_owned()).body(bytes))
 }

@@ -111,6 +111,11 @@ pub mod responses {
         "Conflict: an account already has this e-mail."
     );
     problem_response!(
+        NotAcceptable,
+        406,
+        "The representation asked for in `Accept` does not exist for this resource (schema.org JSON-LD of an unpublished performance)."
+    );
+    problem_response!(
         PreconditionFailed,
         412,
         "If-Match does not match the current version."

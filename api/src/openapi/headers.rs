@@ -14,6 +14,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, Ref, RefOr, Response};
 
 pub const ETAG: &str = "ETag";
+/// The `ETag` of a page of a list (a digest of its body), as a component.
+pub const PAGE_ETAG: &str = "PageETag";
 pub const LINK: &str = "Link";
 pub const RETRY_AFTER: &str = "Retry-After";
 pub const RATE_LIMIT: &str = "RateLimit";
@@ -23,6 +25,9 @@ pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 
 /// The format of every `ETag`: `crate::http::conditional::etag` makes it.
 pub const ETAG_PATTERN: &str = "^\"v[0-9]+\"$";
+
+/// The format of a page's `ETag`: `crate::http::caching::page_etag` makes it.
+pub const PAGE_ETAG_PATTERN: &str = "^W/\"p[0-9a-f]{32}\"$";
 
 pub const IF_MATCH: &str = "If-Match";
 pub const IF_NONE_MATCH: &str = "If-None-Match";
@@ -100,8 +105,18 @@ fn string() -> ObjectBuilder {
 }
 
 /// The reusable headers, by name.
-fn reusable() -> [(&'static str, Header); 7] {
+fn reusable() -> [(&'static str, Header); 8] {
     [
+        (
+            PAGE_ETAG,
+            header(
+                "A digest of the page's body, as a weak entity tag (`W/\"p` and 32 hexadecimal \
+                 digits `\"`). Send it back in `If-None-Match` to fetch the page only if it \
+                 changed (304 otherwise).",
+                string().pattern(Some(PAGE_ETAG_PATTERN)),
+                serde_json::json!("W/\"p3f2a9c0d1e4b5a69788796a5b4c3d2e1\""),
+            ),
+        ),
         (
             ETAG,
             header(
@@ -265,14 +280,16 @@ impl utoipa::Modify for ResponseHeaders {
         share_conditional_parameters(openapi);
         for_each_response(openapi, |status, traits, response| {
             let headers = &mut response.headers;
+            // A page's tag is a digest of its body; an item's, its version.
+            let etag = if traits.paged { PAGE_ETAG } else { ETAG };
             // Declared by the handler: the one description instead.
-            for name in [ETAG, LINK] {
+            for (name, component) in [(ETAG, etag), (LINK, LINK)] {
                 if let Some(declared) = headers.get_mut(name) {
-                    *declared = to(name);
+                    *declared = to(component);
                 }
             }
             if status == "304" {
-                headers.insert(ETAG.to_owned(), to(ETAG));
+                headers.insert(ETAG.to_owned(), to(etag));
             }
             if status == "200" && traits.paged {
                 headers.insert(LINK.to_owned(), to(LINK));

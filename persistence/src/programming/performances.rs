@@ -292,6 +292,8 @@ pub struct ListQuery {
     pub structure: Option<StructureId>,
     pub venue: Option<StructureId>,
     pub department: Option<String>,
+    /// INSEE code of the commune.
+    pub commune: Option<String>,
     pub region: Option<String>,
     /// Outside `region` (its performances abroad or with no known region included).
     pub outside_region: bool,
@@ -363,6 +365,9 @@ pub fn list(conn: &mut DbConnection, query: &ListQuery) -> Result<Page, Persiste
     }
     if let Some(department) = &query.department {
         select = select.filter(p::department_code.eq(department.clone()));
+    }
+    if let Some(commune) = &query.commune {
+        select = select.filter(p::commune_code.eq(commune.clone()));
     }
     match (&query.region, query.outside_region) {
         (Some(region), false) => select = select.filter(p::region_code.eq(region.clone())),

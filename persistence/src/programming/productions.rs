@@ -189,6 +189,25 @@ pub fn find(conn: &mut DbConnection, id: ProductionId) -> Result<Production, Per
         .try_into()
 }
 
+/// The productions of these ids that exist, in no particular order: what a page of
+/// performances shows (one query per page, whatever its size).
+pub fn find_many(
+    conn: &mut DbConnection,
+    ids: &[ProductionId],
+) -> Result<Vec<Production>, PersistenceError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    productions::table
+        .filter(productions::id.eq_any(ids))
+        .select(ProductionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Production::try_from)
+        .collect()
+}
+
 /// Replaces a production's data if it is still at its version; returns the new state.
 pub fn update(
     conn: &mut DbConnection,

@@ -323,6 +323,24 @@ pub fn find(conn: &mut DbConnection, id: StructureId) -> Result<Structure, Persi
         .try_into()
 }
 
+/// The structures of these ids that exist, archived or not, in no particular order.
+pub fn find_many(
+    conn: &mut DbConnection,
+    ids: &[StructureId],
+) -> Result<Vec<Structure>, PersistenceError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    structures::table
+        .filter(structures::id.eq_any(ids))
+        .select(StructureRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Structure::try_from)
+        .collect()
+}
+
 /// A structure by id, archived or not, with the role `account` holds in it: one query,
 /// whatever the number of structures the account belongs to.
 pub fn find_with_role(

@@ -78,6 +78,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "PATCH /v1/structures/{id}" if target == Target::Own => 200,
             // Programming: its `read` and `structures:write` make it a viewer there.
             "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
+            "GET /v1/performances.ics" | "GET /v1/performances.csv" => 200,
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
@@ -127,6 +128,9 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/auth/password-reset" => 400,
         // Programming: unpublished items of the target structure (see `prepare`).
         "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
+        // Exports: the calendar feed is public, the CSV for those signed in.
+        "GET /v1/performances.csv" if actor == Anonymous => 401,
+        "GET /v1/performances.ics" | "GET /v1/performances.csv" => 200,
         "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances"
             if actor == Anonymous =>
         {

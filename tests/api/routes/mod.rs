@@ -3,6 +3,7 @@ mod api_clients;
 mod audit_events;
 mod auth;
 mod changes;
+mod exports;
 mod invitations;
 mod jwks;
 mod me;

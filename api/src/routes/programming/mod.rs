@@ -10,14 +10,15 @@
 //! field (`not_editable`), so that the body of a refused request is never judged apart
 //! from it.
 
+mod exports;
 mod performances;
 mod problems;
 mod productions;
 mod sync;
 mod tours;
 
-use actix_web::HttpResponse;
 use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag};
+use actix_web::{HttpRequest, HttpResponse};
 use domain::StructureId;
 use domain::access::{MembershipRole, Principal, ProgrammingAction, may_program, programming_role};
 use domain::changes::{ChangeAction, ChangedObject};
@@ -25,6 +26,10 @@ use persistence::DbConnection;
 use persistence::programming::Reader;
 use serde::Serialize;
 
+pub use exports::{
+    EventGraphLd, EventLd, EventType, OfferLd, OrganizationLd, PlaceLd, PostalAddressLd,
+    export_performances_csv, export_performances_ics,
+};
 pub use performances::*;
 pub use problems::ProgrammingProblem;
 pub use productions::*;
@@ -34,6 +39,7 @@ pub use tours::*;
 use crate::auth::Caller;
 use crate::changes;
 use crate::http::error::ApiError;
+use crate::http::{caching, conditional};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_productions)
@@ -47,6 +53,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_tour)
         .service(delete_tour)
         .service(list_performances)
+        .service(export_performances_ics)
+        .service(export_performances_csv)
         .service(create_performance)
         .service(get_performance)
         .service(update_performance)
@@ -150,11 +158,28 @@ fn etag(version: i64) -> EntityTag {
     crate::http::conditional::etag(version)
 }
 
-/// A 304 for a client holding the current version.
-pub(crate) fn not_modified(version: i64) -> HttpResponse {
-    HttpResponse::NotModified()
-        .insert_header(header::ETag(etag(version)))
-        .finish()
+/// A read of an item: 200 with its ETag, or 304 for a client holding the current
+/// version; cached by shared caches when anonymous, private otherwise (see
+/// `http::caching`).
+pub(crate) fn read_item(
+    req: &HttpRequest,
+    anonymous: bool,
+    vary: &'static str,
+    version: i64,
+    body: &impl Serialize,
+) -> Result<HttpResponse, ApiError> {
+    let not_modified = conditional::not_modified(req, version)?;
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    caching::cache_headers(&mut response, anonymous, vary);
+    response.insert_header(header::ETag(etag(version)));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.json(body))
 }
 
 /// An instant given as a query parameter (RFC 3339), named in the problem if bad.

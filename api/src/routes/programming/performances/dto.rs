@@ -431,6 +431,13 @@ pub struct ListPerformancesParams {
     /// INSEE code of a département (`34`, `2A`, `971`).
     #[param(pattern = "^(2[AB]|[0-9]{2,3})$", max_length = 3, example = "34")]
     pub department: Option<String>,
+    /// INSEE code of a commune (`34172`: Montpellier).
+    #[param(
+        pattern = "^(2[AB]|[0-9]{2})[0-9]{3}$",
+        max_length = 5,
+        example = "34172"
+    )]
+    pub commune: Option<String>,
     /// INSEE code of a region (`76`: Occitanie).
     #[param(pattern = "^[0-9]{2}$", max_length = 2, example = "76")]
     pub region: Option<String>,
@@ -455,4 +462,83 @@ pub struct ListPerformancesParams {
     #[param(value_type = Option<DateTime<Utc>>)]
     pub updated_since: Option<String>,
     pub published: Option<bool>,
+}
+
+/// The filters of the list, for the exports (every matching performance, no pages).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PerformanceFilters {
+    /// Performances of this production.
+    pub production: Option<uuid::Uuid>,
+    /// Performances of this structure, on either side: its productions, or at it.
+    pub structure: Option<uuid::Uuid>,
+    /// Performances at this venue structure.
+    pub venue: Option<uuid::Uuid>,
+    /// INSEE code of a département (`34`, `2A`, `971`).
+    #[param(pattern = "^(2[AB]|[0-9]{2,3})$", max_length = 3, example = "34")]
+    pub department: Option<String>,
+    /// INSEE code of a commune (`34172`: Montpellier).
+    #[param(
+        pattern = "^(2[AB]|[0-9]{2})[0-9]{3}$",
+        max_length = 5,
+        example = "34172"
+    )]
+    pub commune: Option<String>,
+    /// INSEE code of a region (`76`: Occitanie).
+    #[param(pattern = "^[0-9]{2}$", max_length = 2, example = "76")]
+    pub region: Option<String>,
+    /// Outside `region` (Occitanie, `76`, when none is given), abroad included.
+    pub outside_region: Option<bool>,
+    #[param(value_type = Option<enums::Discipline>)]
+    pub discipline: Option<Discipline>,
+    /// Starting at or after this instant (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub from: Option<String>,
+    /// Starting before this instant (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub to: Option<String>,
+    #[param(value_type = Option<enums::PerformanceStatus>)]
+    pub status: Option<PerformanceStatus>,
+    /// Of young-audience productions (`true`), or not (`false`).
+    pub young_audience: Option<bool>,
+    /// In French communes of at most this many inhabitants.
+    #[param(minimum = 0, example = 15000)]
+    pub max_commune_population: Option<i64>,
+    /// Changed at or after this instant (RFC 3339); orders the list by last change.
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub updated_since: Option<String>,
+}
+
+impl ListPerformancesParams {
+    /// Its filters, its `published` flag and its page (`limit`, `cursor`).
+    pub fn split(
+        self,
+    ) -> (
+        PerformanceFilters,
+        Option<bool>,
+        Option<u32>,
+        Option<String>,
+    ) {
+        (
+            PerformanceFilters {
+                production: self.production,
+                structure: self.structure,
+                venue: self.venue,
+                department: self.department,
+                commune: self.commune,
+                region: self.region,
+                outside_region: self.outside_region,
+                discipline: self.discipline,
+                from: self.from,
+                to: self.to,
+                status: self.status,
+                young_audience: self.young_audience,
+                max_commune_population: self.max_commune_population,
+                updated_since: self.updated_since,
+            },
+            self.published,
+            self.limit,
+            self.cursor,
+        )
+    }
 }

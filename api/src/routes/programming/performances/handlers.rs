@@ -25,14 +25,16 @@ use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::conditional::{self, check_if_match, etag, if_match};
+use crate::http::conditional::{check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
+use crate::http::{caching, negotiate};
+use crate::routes::programming::{EventGraphLd, EventLd, ProgrammingProblem};
 use crate::routes::programming::{
-    check_readable, check_writable, instant_param, item_response, not_editable, not_modified,
-    parameters, reader, record_change, role_in,
+    check_readable, check_writable, exports, instant_param, item_response, not_editable,
+    parameters, read_item, reader, record_change, role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -215,7 +217,7 @@ impl Cursor {
 }
 
 /// The roles of the caller in the structures of a page's performances.
-fn roles_among(
+pub(crate) fn roles_among(
     conn: &mut DbConnection,
     principal: &Principal,
     page: &[Performance],
@@ -247,73 +249,55 @@ fn roles_among(
 /// structures, on either side; all of them for agency staff and reviewers), ordered by
 /// start (`starts_at`, then `id`), or by last change with `updated_since`. Pages
 /// follow `next_cursor`; any page costs what the first costs.
+///
+/// The public agenda: anonymous callers see published performances without fees
+/// (`status=scheduled` for those still to come as planned); their answers may be kept
+/// by shared caches (a CDN) for a minute. With `Accept: application/ld+json`, the page
+/// is schema.org `Event`s (published performances only, as everyone sees them, never a
+/// fee). `If-None-Match` with the page's `ETag`: 304 if it did not change.
 #[utoipa::path(
     tag = "programming",
     security((), ("oauth2" = [])),
-    params(ListPerformancesParams),
+    params(
+        ListPerformancesParams,
+        ("If-None-Match" = Option<String>, Header, description = "The page's ETag you hold: 304 if it is current."),
+    ),
     responses(
-        (status = 200, description = "One page of performances.", body = PerformancePage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+        (status = 200, description = "One page of performances.",
+            content(
+                (PerformancePage = "application/json"),
+                (EventGraphLd = "application/ld+json"),
+            ),
+            headers(
+                ("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."),
+                ("ETag" = String, description = "A digest of the page."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization, Accept`."),
+            )),
+        (status = 304, description = "Not modified: your copy of the page is current."),
     )
 )]
 #[get("/performances")]
 pub async fn list_performances(
     caller: Caller,
     pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
     QueryParams(params): QueryParams<ListPerformancesParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = pagination::limit(params.limit)?;
-    let mut invalid = domain::ValidationError::default();
-    if let Some(department) = &params.department {
-        invalid.check("department", domain::geography::department_code(department));
-    }
-    if let Some(region) = &params.region {
-        invalid.check("region", domain::geography::region_code(region));
-    }
-    let from = instant_param(&mut invalid, "from", params.from.as_deref());
-    let to = instant_param(&mut invalid, "to", params.to.as_deref());
-    let updated_since = instant_param(
-        &mut invalid,
-        "updated_since",
-        params.updated_since.as_deref(),
-    );
-    if let Some(population) = params.max_commune_population {
-        invalid.check(
-            "max_commune_population",
-            domain::programming::within(population, 0, i64::MAX),
-        );
-    }
-    parameters(invalid)?;
-    let outside_region = params.outside_region.unwrap_or(false);
-    let region = match (params.region, outside_region) {
-        (None, true) => Some(domain::geography::OCCITANIE.to_owned()),
-        (region, _) => region,
-    };
-    let after = params
-        .cursor
+    let (filters, published, limit, cursor) = params.split();
+    let limit = pagination::limit(limit)?;
+    let mut query = list_query(filters)?;
+    query.after = cursor
         .as_deref()
-        .map(|cursor| pagination::decode::<Cursor>(cursor)?.position(updated_since.is_some()))
+        .map(|cursor| pagination::decode::<Cursor>(cursor)?.position(query.updated_since.is_some()))
         .transpose()?;
-    let mut query = ListQuery {
-        production: params.production.map(Into::into),
-        structure: params.structure.map(Into::into),
-        venue: params.venue.map(Into::into),
-        department: params.department,
-        region,
-        outside_region,
-        discipline: params.discipline,
-        from,
-        to,
-        status: params.status,
-        young_audience: params.young_audience,
-        max_commune_population: params.max_commune_population,
-        updated_since,
-        published: params.published,
-        after,
-        limit,
-        ..Default::default()
-    };
+    query.published = published;
+    query.limit = limit;
+    let anonymous = caller.is_anonymous();
+    if wants_json_ld(&req) {
+        return list_as_json_ld(caller, &pool, &geography, query, &req, anonymous).await;
+    }
     let (principal, page, roles) = db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
         query.reader = reader(&principal);
@@ -323,7 +307,7 @@ pub async fn list_performances(
     })
     .await?;
     let role_of = |structure: Option<StructureId>| structure.and_then(|s| roles.get(&s).copied());
-    Ok(Page {
+    Page {
         data: page
             .items
             .into_iter()
@@ -337,7 +321,58 @@ pub async fn list_performances(
             .collect(),
         next_cursor: page.next.map(|p| pagination::encode(&Cursor::of(p))),
     }
-    .respond(&req))
+    .respond_cached(&req, anonymous, caching::VARY_AUTHORIZATION_ACCEPT)
+}
+
+/// The query of the performances `filters` select (the reader, page and `published`
+/// flag left to the caller); bad values are a 400 naming each parameter.
+pub(crate) fn list_query(filters: PerformanceFilters) -> Result<ListQuery, ApiError> {
+    let mut invalid = domain::ValidationError::default();
+    if let Some(department) = &filters.department {
+        invalid.check("department", domain::geography::department_code(department));
+    }
+    if let Some(commune) = &filters.commune {
+        invalid.check("commune", domain::geography::commune_code(commune));
+    }
+    if let Some(region) = &filters.region {
+        invalid.check("region", domain::geography::region_code(region));
+    }
+    let from = instant_param(&mut invalid, "from", filters.from.as_deref());
+    let to = instant_param(&mut invalid, "to", filters.to.as_deref());
+    let updated_since = instant_param(
+        &mut invalid,
+        "updated_since",
+        filters.updated_since.as_deref(),
+    );
+    if let Some(population) = filters.max_commune_population {
+        invalid.check(
+            "max_commune_population",
+            domain::programming::within(population, 0, i64::MAX),
+        );
+    }
+    parameters(invalid)?;
+    let outside_region = filters.outside_region.unwrap_or(false);
+    let region = match (filters.region, outside_region) {
+        (None, true) => Some(domain::geography::OCCITANIE.to_owned()),
+        (region, _) => region,
+    };
+    Ok(ListQuery {
+        production: filters.production.map(Into::into),
+        structure: filters.structure.map(Into::into),
+        venue: filters.venue.map(Into::into),
+        department: filters.department,
+        commune: filters.commune,
+        region,
+        outside_region,
+        discipline: filters.discipline,
+        from,
+        to,
+        status: filters.status,
+        young_audience: filters.young_audience,
+        max_commune_population: filters.max_commune_population,
+        updated_since,
+        ..Default::default()
+    })
 }
 
 /// Create a performance.
@@ -418,7 +453,9 @@ pub async fn create_performance(
 /// Get a performance.
 ///
 /// An unpublished performance you may not see is a 404. `fee_cents` is present only for
-/// the company, the venue and staff.
+/// the company, the venue and staff. With `Accept: application/ld+json`, a schema.org
+/// `Event` (never a fee; 406 `not_public` for an unpublished performance). Anonymous
+/// answers may be kept by shared caches for a minute.
 #[utoipa::path(
     tag = "programming",
     security((), ("oauth2" = [])),
@@ -427,19 +464,59 @@ pub async fn create_performance(
         ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 if it is current."),
     ),
     responses(
-        (status = 200, description = "The performance.", body = PerformanceView,
-            headers(("ETag" = String, description = "Current version."))),
+        (status = 200, description = "The performance.",
+            content(
+                (PerformanceView = "application/json"),
+                (EventLd = "application/ld+json"),
+            ),
+            headers(
+                ("ETag" = String, description = "Current version (JSON only)."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization, Accept`."),
+            )),
         (status = 304, description = "Not modified: your copy is current."),
         responses::NotFound,
+        responses::NotAcceptable,
     )
 )]
 #[get("/performances/{id}")]
 pub async fn get_performance(
     caller: Caller,
     pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
     req: HttpRequest,
     PathId(id): PathId<PerformanceId>,
 ) -> Result<HttpResponse, ApiError> {
+    let anonymous = caller.is_anonymous();
+    if wants_json_ld(&req) {
+        let geography = Arc::clone(geography.get_ref());
+        let listing = db::run(&pool, move |conn| {
+            let principal = caller.principal(conn)?;
+            let (performance, role) = performance_with_role(conn, &principal, id)?;
+            check_readable(&principal, performance.data.published, role)?;
+            // Public performances only, shown as to everyone.
+            if !performance.data.published {
+                return Err(ProgrammingProblem::NotPublic.into());
+            }
+            let listings = exports::listings(
+                conn,
+                &Principal::Anonymous,
+                &HashMap::new(),
+                &geography,
+                vec![performance],
+            )?;
+            listings
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::Internal("a listing went missing".into()))
+        })
+        .await?;
+        let mut response = HttpResponse::Ok();
+        caching::cache_headers(&mut response, anonymous, caching::VARY_AUTHORIZATION_ACCEPT);
+        return Ok(response
+            .content_type(negotiate::JSON_LD)
+            .json(exports::event(listing)));
+    }
     let (performance, fee) = db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
         let (performance, role) = performance_with_role(conn, &principal, id)?;
@@ -447,15 +524,54 @@ pub async fn get_performance(
         Ok::<_, ApiError>((performance, sees_fee(&principal, role)))
     })
     .await?;
-    if conditional::not_modified(&req, performance.version)? {
-        return Ok(not_modified(performance.version));
-    }
-    let version = performance.version;
-    Ok(item_response(
-        HttpResponse::Ok(),
-        version,
+    read_item(
+        &req,
+        anonymous,
+        caching::VARY_AUTHORIZATION_ACCEPT,
+        performance.version,
         &PerformanceView::new(performance, fee),
-    ))
+    )
+}
+
+/// Whether the client prefers schema.org JSON-LD to the API's JSON.
+fn wants_json_ld(req: &HttpRequest) -> bool {
+    negotiate::preferred(req, &[negotiate::JSON, negotiate::JSON_LD]) == 1
+}
+
+/// A page of the list as schema.org events: published performances only, shown as to
+/// everyone.
+async fn list_as_json_ld(
+    caller: Caller,
+    pool: &Db,
+    geography: &Arc<ReferenceGeography>,
+    mut query: ListQuery,
+    req: &HttpRequest,
+    anonymous: bool,
+) -> Result<HttpResponse, ApiError> {
+    let geography = Arc::clone(geography);
+    let (listings, next) = db::run(pool, move |conn| {
+        caller.principal(conn)?;
+        query.reader = reader(&Principal::Anonymous);
+        let page = performances::list(conn, &query)?;
+        let listings = exports::listings(
+            conn,
+            &Principal::Anonymous,
+            &HashMap::new(),
+            &geography,
+            page.items,
+        )?;
+        Ok::<_, ApiError>((listings, page.next))
+    })
+    .await?;
+    let next_cursor = next.map(|p| pagination::encode(&Cursor::of(p)));
+    pagination::cached_page(
+        req,
+        &exports::graph(listings, next_cursor.clone()),
+        negotiate::JSON_LD,
+        next_cursor.as_deref(),
+        anonymous,
+        caching::VARY_AUTHORIZATION_ACCEPT,
+    )
 }
 
 /// Update a performance.

@@ -15,14 +15,15 @@ use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::conditional::{self, check_if_match, etag, if_match};
+use crate::http::caching;
+use crate::http::conditional::{check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
-    check_readable, check_writable, instant_param, item_response, not_editable, not_modified,
-    parameters, reader, record_change, role_in,
+    check_readable, check_writable, instant_param, item_response, not_editable, parameters,
+    read_item, reader, record_change, role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -104,10 +105,19 @@ pub(crate) fn production_with_role(
 #[utoipa::path(
     tag = "programming",
     security((), ("oauth2" = [])),
-    params(ListProductionsParams),
+    params(
+        ListProductionsParams,
+        ("If-None-Match" = Option<String>, Header, description = "The page's ETag you hold: 304 if it is current."),
+    ),
     responses(
         (status = 200, description = "One page of productions.", body = ProductionPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+            headers(
+                ("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."),
+                ("ETag" = String, description = "A digest of the page."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization`."),
+            )),
+        (status = 304, description = "Not modified: your copy of the page is current."),
     )
 )]
 #[get("/productions")]
@@ -118,6 +128,7 @@ pub async fn list_productions(
     QueryParams(params): QueryParams<ListProductionsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(params.limit)?;
+    let anonymous = caller.is_anonymous();
     let mut invalid = domain::ValidationError::default();
     let updated_since = instant_param(
         &mut invalid,
@@ -144,11 +155,11 @@ pub async fn list_productions(
         Ok::<_, ApiError>(productions::list(conn, &query)?)
     })
     .await?;
-    Ok(Page {
+    Page {
         data: page.items.into_iter().map(ProductionView::from).collect(),
         next_cursor: page.next.map(|p| pagination::encode(&Cursor::of(p))),
     }
-    .respond(&req))
+    .respond_cached(&req, anonymous, caching::VARY_AUTHORIZATION)
 }
 
 /// Create a production.
@@ -241,7 +252,11 @@ pub async fn create_production(
     ),
     responses(
         (status = 200, description = "The production.", body = ProductionView,
-            headers(("ETag" = String, description = "Current version."))),
+            headers(
+                ("ETag" = String, description = "Current version."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization`."),
+            )),
         (status = 304, description = "Not modified: your copy is current."),
         responses::NotFound,
     )
@@ -253,6 +268,7 @@ pub async fn get_production(
     req: HttpRequest,
     PathId(id): PathId<ProductionId>,
 ) -> Result<HttpResponse, ApiError> {
+    let anonymous = caller.is_anonymous();
     let production = db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
         let (production, role) = production_with_role(conn, &principal, id)?;
@@ -260,15 +276,13 @@ pub async fn get_production(
         Ok::<_, ApiError>(production)
     })
     .await?;
-    if conditional::not_modified(&req, production.version)? {
-        return Ok(not_modified(production.version));
-    }
-    let version = production.version;
-    Ok(item_response(
-        HttpResponse::Ok(),
-        version,
+    read_item(
+        &req,
+        anonymous,
+        caching::VARY_AUTHORIZATION,
+        production.version,
         &ProductionView::from(production),
-    ))
+    )
 }
 
 /// Update a production.

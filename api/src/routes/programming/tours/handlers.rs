@@ -15,14 +15,15 @@ use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::conditional::{self, check_if_match, etag, if_match};
+use crate::http::caching;
+use crate::http::conditional::{check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
-    check_readable, check_writable, item_response, not_editable, not_modified, reader,
-    record_change, role_in,
+    check_readable, check_writable, item_response, not_editable, read_item, reader, record_change,
+    role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -72,10 +73,19 @@ fn tour_with_role(
 #[utoipa::path(
     tag = "programming",
     security((), ("oauth2" = [])),
-    params(ListToursParams),
+    params(
+        ListToursParams,
+        ("If-None-Match" = Option<String>, Header, description = "The page's ETag you hold: 304 if it is current."),
+    ),
     responses(
         (status = 200, description = "One page of tours.", body = TourPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+            headers(
+                ("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."),
+                ("ETag" = String, description = "A digest of the page."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization`."),
+            )),
+        (status = 304, description = "Not modified: your copy of the page is current."),
     )
 )]
 #[get("/tours")]
@@ -86,6 +96,7 @@ pub async fn list_tours(
     QueryParams(params): QueryParams<ListToursParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(params.limit)?;
+    let anonymous = caller.is_anonymous();
     let after = params
         .cursor
         .as_deref()
@@ -111,11 +122,11 @@ pub async fn list_tours(
     } else {
         None
     };
-    Ok(Page {
+    Page {
         data: page.items.into_iter().map(TourView::from).collect(),
         next_cursor,
     }
-    .respond(&req))
+    .respond_cached(&req, anonymous, caching::VARY_AUTHORIZATION)
 }
 
 /// Create a tour.
@@ -202,7 +213,11 @@ pub async fn create_tour(
     ),
     responses(
         (status = 200, description = "The tour.", body = TourView,
-            headers(("ETag" = String, description = "Current version."))),
+            headers(
+                ("ETag" = String, description = "Current version."),
+                ("Cache-Control" = String, description = "`public, max-age=60, stale-while-revalidate=300` when anonymous; `private, no-cache` otherwise."),
+                ("Vary" = String, description = "`Authorization`."),
+            )),
         (status = 304, description = "Not modified: your copy is current."),
         responses::NotFound,
     )
@@ -214,6 +229,7 @@ pub async fn get_tour(
     req: HttpRequest,
     PathId(id): PathId<TourId>,
 ) -> Result<HttpResponse, ApiError> {
+    let anonymous = caller.is_anonymous();
     let tour = db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
         let (tour, production, role) = tour_with_role(conn, &principal, id)?;
@@ -221,14 +237,13 @@ pub async fn get_tour(
         Ok::<_, ApiError>(tour)
     })
     .await?;
-    if conditional::not_modified(&req, tour.version)? {
-        return Ok(not_modified(tour.version));
-    }
-    Ok(item_response(
-        HttpResponse::Ok(),
+    read_item(
+        &req,
+        anonymous,
+        caching::VARY_AUTHORIZATION,
         tour.version,
         &TourView::from(tour),
-    ))
+    )
 }
 
 /// Update a tour.
