@@ -289,13 +289,13 @@ pub async fn update_structure(
     };
     let geography = Arc::clone(geography.get_ref());
     // Without If-Match, a concurrent change is merged by retrying on the new version.
-    for _ in 0..3 {
+    let result = conditional::merging(condition.as_ref(), || {
         let (precondition, patch, geography) =
             (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "structure.update", "structure", id, &[]);
         // Read, authorize and write in one transaction: the rights checked are those of
         // the moment of the write.
-        let result = db::run(&pool, move |conn| {
+        db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
                 let (current, role) = live_structure_with_role(conn, &principal, id)?;
@@ -320,20 +320,16 @@ pub async fn update_structure(
                 Ok(updated)
             })
         })
-        .await;
-        match result {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            Err(error) => return Err(disclose_siret_holder(&pool, &caller, error).await),
-            result => {
-                return Ok(structure_response(
-                    HttpResponse::Ok(),
-                    result?,
-                    Visibility::Full,
-                ));
-            }
-        }
+    })
+    .await;
+    match result {
+        Ok(updated) => Ok(structure_response(
+            HttpResponse::Ok(),
+            updated,
+            Visibility::Full,
+        )),
+        Err(error) => Err(disclose_siret_holder(&pool, &caller, error).await),
     }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
 }
 
 /// Archive a structure.

@@ -25,7 +25,7 @@ use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::http::conditional::{check_if_match, etag, if_match};
+use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
@@ -621,11 +621,11 @@ pub async fn update_performance(
         }
     };
     let geography = Arc::clone(geography.get_ref());
-    for _ in 0..3 {
+    let result = conditional::merging(condition.as_ref(), || {
         let (precondition, patch, geography) =
             (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "performance.update", "performance", id, &[]);
-        let result = db::run(&pool, move |conn| {
+        db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
                 let (current, role) = performance_with_role(conn, &principal, id)?;
@@ -650,20 +650,14 @@ pub async fn update_performance(
                 Ok(updated)
             })
         })
-        .await;
-        match result {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => {
-                let updated = result?;
-                return Ok(item_response(
-                    HttpResponse::Ok(),
-                    updated.version,
-                    &PerformanceView::new(updated, true),
-                ));
-            }
-        }
-    }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
+    })
+    .await;
+    let updated = result?;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        updated.version,
+        &PerformanceView::new(updated, true),
+    ))
 }
 
 /// Delete a performance.

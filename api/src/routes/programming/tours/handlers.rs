@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::caching;
-use crate::http::conditional::{check_if_match, etag, if_match};
+use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
@@ -290,10 +290,10 @@ pub async fn update_tour(
             return Err(problem);
         }
     };
-    for _ in 0..3 {
+    let result = conditional::merging(condition.as_ref(), || {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "tour.update", "tour", id, &[]);
-        let result = db::run(&pool, move |conn| {
+        db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
                 let (current, production, role) = tour_with_role(conn, &principal, id)?;
@@ -317,20 +317,14 @@ pub async fn update_tour(
                 Ok(updated)
             })
         })
-        .await;
-        match result {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => {
-                let updated = result?;
-                return Ok(item_response(
-                    HttpResponse::Ok(),
-                    updated.version,
-                    &TourView::from(updated),
-                ));
-            }
-        }
-    }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
+    })
+    .await;
+    let updated = result?;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        updated.version,
+        &TourView::from(updated),
+    ))
 }
 
 /// Delete a tour.
