@@ -76,6 +76,23 @@ pub fn holds(req: &HttpRequest, current: &EntityTag) -> Result<bool, ApiError> {
     }
 }
 
+/// Runs a read-merge-write until it does not lose a race. With `If-Match` the version
+/// the client read decides (a 412 at once); without it, a change committed meanwhile is
+/// merged by trying again on the new version, three times at most (then a 503).
+pub async fn merging<T, F, Fut>(condition: Option<&IfMatch>, mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    for _ in 0..3 {
+        match attempt().await {
+            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
+            result => return result,
+        }
+    }
+    Err(ApiError::Unavailable("too many concurrent updates".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,21 +131,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Runs a read-merge-write until it does not lose a race. With `If-Match` the version
-/// the client read decides (a 412 at once); without it, a change committed meanwhile is
-/// merged by trying again on the new version, three times at most (then a 503).
-pub async fn merging<T, F, Fut>(condition: Option<&IfMatch>, mut attempt: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    for _ in 0..3 {
-        match attempt().await {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => return result,
-        }
-    }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
 }

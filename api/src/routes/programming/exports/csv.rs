@@ -65,6 +65,17 @@ pub fn rows(listings: &[Listing]) -> Result<Vec<u8>, csv::Error> {
     done(writer)
 }
 
+/// Text a person or a partner wrote, made inert for spreadsheets: a cell that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return is run as a formula by Excel,
+/// LibreOffice and Google Sheets (CSV injection); a leading `'` keeps it text.
+fn inert(value: &Option<String>) -> String {
+    match value.as_deref() {
+        Some(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{text}"),
+        Some(text) => text.to_owned(),
+        None => String::new(),
+    }
+}
+
 fn row(listing: &Listing) -> [String; COLUMNS.len()] {
     let performance = &listing.performance;
     let data = &performance.data;
@@ -80,8 +91,8 @@ fn row(listing: &Listing) -> [String; COLUMNS.len()] {
         data.time_zone.name().to_owned(),
         data.status.as_str().to_owned(),
         data.booking.as_str().to_owned(),
-        text(&listing.title),
-        text(&listing.company),
+        inert(&listing.title),
+        inert(&listing.company),
         listing
             .disciplines
             .iter()
@@ -90,9 +101,9 @@ fn row(listing: &Listing) -> [String; COLUMNS.len()] {
             .join(" "),
         id(data.production_id().map(|p| p.to_string())),
         id(data.company_structure().map(|s| s.to_string())),
-        text(&listing.venue),
+        inert(&listing.venue),
         id(data.venue_structure().map(|s| s.to_string())),
-        text(&listing.city),
+        inert(&listing.city),
         text(&data.location.commune_code),
         text(&data.location.department_code),
         text(&data.location.region_code),
@@ -104,7 +115,7 @@ fn row(listing: &Listing) -> [String; COLUMNS.len()] {
         },
         number(data.capacity),
         number(data.attendance),
-        text(&data.ticketing_url),
+        inert(&data.ticketing_url),
         data.accessibility
             .iter()
             .map(|a| a.as_str())
@@ -171,6 +182,28 @@ mod tests {
             venue: Some("Salle".into()),
             city: Some("Montpellier".into()),
             fee_visible,
+        }
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_kept_text() {
+        for (title, cell) in [
+            (
+                "=HYPERLINK(\"https://evil.example\")",
+                "'=HYPERLINK(\"https://evil.example\")",
+            ),
+            ("+33 spectacle", "'+33 spectacle"),
+            ("-5 ans", "'-5 ans"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("Le Bal = fête", "Le Bal = fête"),
+        ] {
+            let body = rows(&[listing(title, true)]).unwrap();
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(body.as_slice());
+            let record = reader.records().next().unwrap().unwrap();
+            let at = COLUMNS.iter().position(|c| *c == "title").unwrap();
+            assert_eq!(&record[at], cell, "{title}");
         }
     }
 

@@ -253,7 +253,9 @@ pub async fn export_performances_ics(
 /// Every performance the list's filters select that you may see (published ones, and
 /// the unpublished ones of your structures; all of them for agency staff and
 /// reviewers), as CSV (RFC 4180, UTF-8, CRLF, a header row). `fee_cents` is filled only
-/// where you may see the fee (the company, the venue, staff), empty elsewhere. For
+/// where you may see the fee (the company, the venue, staff), empty elsewhere. Text that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return (titles, names, places)
+/// is prefixed with `'`, so that a spreadsheet shows it rather than running it. For
 /// signed-in callers only. Streamed: every matching performance, however many.
 #[utoipa::path(
     tag = "programming",
