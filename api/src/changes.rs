@@ -1,7 +1,9 @@
 //! Recording writes in the change log, in the same transaction as the write (see
 //! `persistence::changes`): the object as the API shows it in full, and who did it.
 
+use domain::StructureId;
 use domain::changes::{ChangeAction, ChangedObject};
+use persistence::DbConnection;
 use persistence::changes::NewChange;
 use serde::Serialize;
 
@@ -35,4 +37,28 @@ pub fn change(
 /// all of it.
 pub fn snapshot(view: &impl Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("snapshot to JSON: {e}")))
+}
+
+/// Records a write in the change log, as the last statement of its transaction (the
+/// log's numbering is held until the commit). `object` is the full view (`None` for a
+/// deletion); `structures` those the item concerns (a performance: both sides);
+/// `public` whether everyone may see this version.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    object_type: ChangedObject,
+    id: impl ToString,
+    action: ChangeAction,
+    version: i64,
+    object: Option<&impl Serialize>,
+    structures: Vec<StructureId>,
+    public: bool,
+) -> Result<(), ApiError> {
+    let mut change = change(caller, object_type, id, action, version);
+    change.object = object.map(snapshot).transpose()?;
+    change.structures = structures;
+    change.public = public && action != ChangeAction::Deleted;
+    persistence::changes::record(conn, change)?;
+    Ok(())
 }

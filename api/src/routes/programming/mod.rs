@@ -21,7 +21,6 @@ use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag};
 use actix_web::{HttpRequest, HttpResponse};
 use domain::StructureId;
 use domain::access::{MembershipRole, Principal, ProgrammingAction, may_program, programming_role};
-use domain::changes::{ChangeAction, ChangedObject};
 use persistence::DbConnection;
 use persistence::programming::Reader;
 use serde::Serialize;
@@ -36,8 +35,6 @@ pub use productions::*;
 pub use sync::*;
 pub use tours::*;
 
-use crate::auth::Caller;
-use crate::changes;
 use crate::http::error::ApiError;
 use crate::http::{caching, conditional};
 
@@ -204,28 +201,4 @@ pub(crate) fn parameters(invalid: domain::ValidationError) -> Result<(), ApiErro
             ApiError::from(invalid).into_issues(),
         ))
     }
-}
-
-/// Records a write in the change log, as the last statement of its transaction (the
-/// log's numbering is held until the commit). `object` is the full view (`None` for a
-/// deletion); `structures` those the item concerns (a performance: both sides);
-/// `public` whether everyone may see this version.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn record_change(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    object_type: ChangedObject,
-    id: impl ToString,
-    action: ChangeAction,
-    version: i64,
-    object: Option<&impl Serialize>,
-    structures: Vec<StructureId>,
-    public: bool,
-) -> Result<(), ApiError> {
-    let mut change = changes::change(caller, object_type, id, action, version);
-    change.object = object.map(changes::snapshot).transpose()?;
-    change.structures = structures;
-    change.public = public && action != ChangeAction::Deleted;
-    persistence::changes::record(conn, change)?;
-    Ok(())
 }

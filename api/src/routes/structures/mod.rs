@@ -118,23 +118,18 @@ fn record_change(
     structure: &Structure,
     action: ChangeAction,
 ) -> Result<(), ApiError> {
+    // An archived structure leaves lists: followers learn of it as a deletion.
     let live = structure.archived_at.is_none();
-    let action = if live { action } else { ChangeAction::Deleted };
-    let mut change = changes::change(
+    let view = StructureView::new(structure.clone(), Visibility::Full);
+    changes::record(
+        conn,
         caller,
         ChangedObject::Structure,
         structure.id,
-        action,
+        if live { action } else { ChangeAction::Deleted },
         structure.version,
-    );
-    if live {
-        change.object = Some(changes::snapshot(&StructureView::new(
-            structure.clone(),
-            Visibility::Full,
-        ))?);
-    }
-    change.structures = vec![structure.id];
-    change.public = live;
-    persistence::changes::record(conn, change)?;
-    Ok(())
+        live.then_some(&view),
+        vec![structure.id],
+        live,
+    )
 }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
+use crate::changes;
 use crate::db::{self, Db};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
@@ -34,7 +35,7 @@ use crate::http::{caching, negotiate};
 use crate::routes::programming::{EventGraphLd, EventLd, ProgrammingProblem};
 use crate::routes::programming::{
     check_readable, check_writable, exports, instant_param, item_response, not_editable,
-    parameters, read_item, reader, record_change, role_in,
+    parameters, read_item, reader, role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -54,7 +55,7 @@ pub(crate) fn record(
     .into_iter()
     .flatten()
     .collect();
-    record_change(
+    changes::record(
         conn,
         caller,
         ChangedObject::Performance,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
+use crate::changes;
 use crate::db::{self, Db};
 use crate::http::caching;
 use crate::http::conditional::{self, check_if_match, etag, if_match};
@@ -23,7 +24,7 @@ use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
     check_readable, check_writable, instant_param, item_response, not_editable, parameters,
-    read_item, reader, record_change, role_in,
+    read_item, reader, role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -35,7 +36,7 @@ fn record(
     action: ChangeAction,
 ) -> Result<(), ApiError> {
     let view = ProductionView::from(production.clone());
-    record_change(
+    changes::record(
         conn,
         caller,
         ChangedObject::Production,
@@ -412,7 +413,7 @@ pub async fn delete_production(
             )?;
             // Its tours went with it: followers drop them too.
             for tour in tours {
-                record_change(
+                changes::record(
                     conn,
                     &caller,
                     ChangedObject::Tour,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
+use crate::changes;
 use crate::db::{self, Db};
 use crate::http::caching;
 use crate::http::conditional::{self, check_if_match, etag, if_match};
@@ -22,8 +23,7 @@ use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::{
-    check_readable, check_writable, item_response, not_editable, read_item, reader, record_change,
-    role_in,
+    check_readable, check_writable, item_response, not_editable, read_item, reader, role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 
@@ -37,7 +37,7 @@ fn record(
     action: ChangeAction,
 ) -> Result<(), ApiError> {
     let view = TourView::from(tour.clone());
-    record_change(
+    changes::record(
         conn,
         caller,
         ChangedObject::Tour,
