@@ -270,7 +270,6 @@ pub fn create(
     });
     match result {
         Ok(()) => Ok(structure),
-        Err(error @ PersistenceError::DuplicateSiret { .. }) => Err(error),
         Err(error) => Err(siret_conflict(conn, error, structure.data.siret.as_ref())),
     }
 }
@@ -384,7 +383,11 @@ pub fn update(
     let disciplines = StructureRow::discipline_rows(&updated);
     let id = current.id.to_string();
     let result = write_transaction(conn, |conn| {
-        refuse_taken_siret(conn, updated.data.siret.as_ref(), updated.id)?;
+        // A SIRET the structure keeps is its own already: looked up only when it changes.
+        let new_siret = updated.data.siret.as_ref();
+        if new_siret != current.data.siret.as_ref() {
+            refuse_taken_siret(conn, new_siret, updated.id)?;
+        }
         let changed = diesel::update(
             structures::table
                 .filter(structures::id.eq(&id))
@@ -404,7 +407,6 @@ pub fn update(
     });
     match result {
         Ok(()) => Ok(updated),
-        Err(error @ PersistenceError::DuplicateSiret { .. }) => Err(error),
         Err(error) => Err(siret_conflict(conn, error, updated.data.siret.as_ref())),
     }
 }
