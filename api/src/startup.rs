@@ -6,12 +6,12 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use persistence::reference::{self, ReferenceGeography, Sources};
 use persistence::{PersistenceError, Pool, db};
 use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Settings;
@@ -32,6 +32,8 @@ pub enum StartupError {
     },
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("OpenAPI document: {0}")]
+    Spec(String),
     #[error("token signing secret: {0}")]
     Secret(String),
 }
@@ -132,6 +134,12 @@ impl Application {
         let metrics = Metrics::install().map_err(StartupError::Metrics)?;
         let spec = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&spec));
+        // The document is served as the bytes it serializes to, made once and shared by
+        // every worker: each copy of the document itself held some 10 MB (a tree of
+        // small allocations), and the workers' factories held four of them.
+        let spec = SpecJson(web::Bytes::from(
+            serde_json::to_vec(&spec).map_err(|e| StartupError::Spec(e.to_string()))?,
+        ));
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BatchBodyLimit(settings.batch_body_limit);
         let cors_origins = settings.cors_origins.clone();
@@ -167,7 +175,13 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(body_limit)
                 .app_data(batch_body_limit)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .service(
+                    web::resource("/openapi.json")
+                        .guard(guard::Get())
+                        .app_data(web::Data::new(spec.clone()))
+                        .to(serve_spec),
+                )
+                .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found_or_not_allowed))
                 .wrap(cors(&cors_origins))
@@ -201,4 +215,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The OpenAPI document as JSON, serialized once.
+#[derive(Clone)]
+struct SpecJson(web::Bytes);
+
+/// `GET /openapi.json`: the document the interactive docs read.
+async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(crate::http::negotiate::JSON)
+        .body(spec.0.clone())
 }

@@ -74,6 +74,11 @@ async fn the_spec_and_interactive_docs_are_served_from_the_binary() {
     let spec = app.get("/openapi.json").await;
     assert_eq!(spec.status, 200);
     let spec = spec.json();
+    assert_eq!(
+        spec,
+        serde_json::to_value(api::openapi::document()).unwrap(),
+        "/openapi.json is the document the code generates"
+    );
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(spec["paths"]["/v1/structures"]["post"].is_object());
     let docs = app.get("/docs/").await;
