@@ -328,6 +328,7 @@ diesel::allow_tables_to_appear_in_same_query!(tours, memberships);
 diesel::allow_tables_to_appear_in_same_query!(performances, memberships);
 diesel::allow_tables_to_appear_in_same_query!(performances, structures);
 diesel::allow_tables_to_appear_in_same_query!(performances, communes);
+diesel::allow_tables_to_appear_in_same_query!(performances, accounts);
 
 diesel::table! {
     performance_external_ids (client_id, external_id) {

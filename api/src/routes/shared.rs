@@ -3,8 +3,9 @@
 
 use domain::access::{MembershipRole, Principal, client_role};
 use domain::{Structure, StructureId};
-use persistence::{DbConnection, structures};
+use persistence::{DbConnection, PersistenceError, structures};
 
+use crate::auth::Caller;
 use crate::http::error::ApiError;
 use crate::routes::structures::StructureProblem;
 
@@ -52,6 +53,33 @@ pub(crate) fn live_structure_with_role(
         return Err(StructureProblem::Archived.into());
     }
     Ok((structure, role))
+}
+
+/// The caller's principal, a live structure and the caller's role in it, for a read:
+/// an account's standing comes in the same query as the structure, so a signed-in read
+/// costs one round trip, as an anonymous one does. For use inside a blocking database
+/// task.
+pub(crate) fn caller_and_live_structure(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: StructureId,
+) -> Result<(Principal, Structure, Option<MembershipRole>), ApiError> {
+    let Some(account) = caller.account_id() else {
+        let principal = caller.principal(conn)?;
+        let (structure, role) = live_structure_with_role(conn, &principal, id)?;
+        return Ok((principal, structure, role));
+    };
+    let found = structures::find_for_account(conn, id, account)?;
+    let (standing, structure) = match found {
+        Some((standing, structure)) => (Some(standing), structure),
+        None => (None, None),
+    };
+    let principal = caller.standing_principal(standing)?;
+    let (structure, role) = structure.ok_or(PersistenceError::NotFound)?;
+    if structure.archived_at.is_some() {
+        return Err(StructureProblem::Archived.into());
+    }
+    Ok((principal, structure, role))
 }
 
 /// A live structure, for use inside a blocking database task.

@@ -106,29 +106,61 @@ pub fn find(conn: &mut DbConnection, id: AccountId) -> Result<Account, Persisten
 }
 
 /// What a signed-in request needs to know of its account: status, agency role and
-/// session epoch, read by primary key (no password hash, no personal data).
-pub fn standing(
-    conn: &mut DbConnection,
+/// session epoch (no password hash, no personal data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountStanding {
+    pub status: AccountStatus,
+    pub agency_role: Option<AgencyRole>,
+    pub session_epoch: i64,
+}
+
+/// An object read in the same query as its reader's standing: `None` when the account
+/// does not exist, else its standing and the object when that exists.
+pub type WithStanding<T> = Option<(AccountStanding, Option<T>)>;
+
+/// The columns of an [`AccountStanding`], to be read beside an object in the same query
+/// (see [`into_standing`]).
+pub(crate) type StandingColumns = (
+    accounts::status,
+    accounts::agency_role,
+    accounts::session_epoch,
+);
+
+pub(crate) const STANDING_COLUMNS: StandingColumns = (
+    accounts::status,
+    accounts::agency_role,
+    accounts::session_epoch,
+);
+
+/// An account's standing as read from its columns.
+pub(crate) type StandingRow = (String, Option<String>, i64);
+
+pub(crate) fn into_standing(
     id: AccountId,
-) -> Result<(AccountStatus, Option<AgencyRole>, i64), PersistenceError> {
-    let key = id.to_string();
-    let (status, agency_role, epoch): (String, Option<String>, i64) = accounts::table
-        .find(&key)
-        .select((
-            accounts::status,
-            accounts::agency_role,
-            accounts::session_epoch,
-        ))
-        .first(conn)?;
-    Ok((
-        AccountStatus::parse(&status).map_err(|e| corrupt(&key, e))?,
-        agency_role
+    (status, agency_role, session_epoch): StandingRow,
+) -> Result<AccountStanding, PersistenceError> {
+    let key = || id.to_string();
+    Ok(AccountStanding {
+        status: AccountStatus::parse(&status).map_err(|e| corrupt(&key(), e))?,
+        agency_role: agency_role
             .as_deref()
             .map(AgencyRole::parse)
             .transpose()
-            .map_err(|e| corrupt(&key, e))?,
-        epoch,
-    ))
+            .map_err(|e| corrupt(&key(), e))?,
+        session_epoch,
+    })
+}
+
+/// An account's standing, read by primary key.
+pub fn standing(
+    conn: &mut DbConnection,
+    id: AccountId,
+) -> Result<AccountStanding, PersistenceError> {
+    let row: StandingRow = accounts::table
+        .find(id.to_string())
+        .select(STANDING_COLUMNS)
+        .first(conn)?;
+    into_standing(id, row)
 }
 
 /// Enables or disables an account; disabling also revokes its refresh tokens.

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use domain::access::{AccountId, MembershipRole};
 use domain::programming::{
     Accessibility, Audience, Booking, Location, NewPerformance, Performance, PerformanceStatus,
     Place, Show,
@@ -10,11 +11,14 @@ use domain::programming::{
 use domain::{Discipline, PerformanceId, ProductionId, StructureId};
 
 use super::{Reader, corrupt, framed, unframed};
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
+use crate::identity::accounts::{STANDING_COLUMNS, StandingRow, WithStanding, into_standing};
 use crate::page;
-use crate::schema::{communes, memberships, performances, production_disciplines, productions};
+use crate::schema::{
+    accounts, communes, memberships, performances, production_disciplines, productions,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = performances)]
@@ -34,6 +38,7 @@ struct PerformanceRow {
     department_code: Option<String>,
     region_code: Option<String>,
     country_code: Option<String>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     starts_at: NaiveDateTime,
     time_zone: String,
     status: String,
@@ -45,7 +50,9 @@ struct PerformanceRow {
     accessibility: String,
     tour_id: Option<String>,
     published: bool,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
@@ -218,6 +225,82 @@ pub fn find(conn: &mut DbConnection, id: PerformanceId) -> Result<Performance, P
         .select(PerformanceRow::as_select())
         .first(conn)?
         .try_into()
+}
+
+/// What a signed-in account's read of a performance needs, in one query: the account's
+/// standing (`None`: no such account) and, when the performance exists, the performance
+/// with the account's roles in its company and at its venue (`None` where it holds
+/// none, or where the performance has no such structure).
+pub fn find_for_account(
+    conn: &mut DbConnection,
+    id: PerformanceId,
+    account: AccountId,
+) -> Result<WithStanding<PerformanceWithRoles>, PersistenceError> {
+    let (company, venue) = diesel::alias!(memberships as company, memberships as venue);
+    let key = account.to_string();
+    type Found = (
+        StandingRow,
+        Option<PerformanceRow>,
+        Option<String>,
+        Option<String>,
+    );
+    let found: Option<Found> = accounts::table
+        .left_join(performances::table.on(performances::id.eq(id.to_string())))
+        .left_join(
+            company.on(company
+                .field(memberships::structure_id)
+                .nullable()
+                .eq(performances::company_structure_id)
+                .and(company.field(memberships::account_id).eq(accounts::id))),
+        )
+        .left_join(
+            venue.on(venue
+                .field(memberships::structure_id)
+                .nullable()
+                .eq(performances::venue_structure_id)
+                .and(venue.field(memberships::account_id).eq(accounts::id))),
+        )
+        .filter(accounts::id.eq(key))
+        .select((
+            STANDING_COLUMNS,
+            // The row's fields follow the table's columns (diesel cannot make a
+            // Selectable nullable inside a tuple).
+            performances::all_columns.nullable(),
+            company.field(memberships::role).nullable(),
+            venue.field(memberships::role).nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((standing, row, company_role, venue_role)) = found else {
+        return Ok(None);
+    };
+    let standing = into_standing(account, standing)?;
+    let Some(row) = row else {
+        return Ok(Some((standing, None)));
+    };
+    let role = |role: Option<String>| {
+        role.as_deref()
+            .map(MembershipRole::parse)
+            .transpose()
+            .map_err(|e| corrupt("performance", &row.id, format!("membership role: {e}")))
+    };
+    let (company_role, venue_role) = (role(company_role)?, role(venue_role)?);
+    Ok(Some((
+        standing,
+        Some(PerformanceWithRoles {
+            performance: row.try_into()?,
+            company_role,
+            venue_role,
+        }),
+    )))
+}
+
+/// A performance and the roles a reader holds in its company and at its venue.
+#[derive(Debug, Clone)]
+pub struct PerformanceWithRoles {
+    pub performance: Performance,
+    pub company_role: Option<MembershipRole>,
+    pub venue_role: Option<MembershipRole>,
 }
 
 pub fn update(

@@ -14,11 +14,12 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
+use crate::identity::accounts::{STANDING_COLUMNS, StandingRow, WithStanding, into_standing};
 use crate::page;
-use crate::schema::{memberships as membership_rows, structure_disciplines, structures};
+use crate::schema::{accounts, memberships as membership_rows, structure_disciplines, structures};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = structures)]
@@ -44,7 +45,9 @@ struct StructureRow {
     email: Option<String>,
     phone: Option<String>,
     archived_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
@@ -363,6 +366,48 @@ pub fn find_with_role(
         .transpose()
         .map_err(|e| corrupt("membership role", &row.id, e))?;
     Ok((row.try_into()?, role))
+}
+
+/// What a signed-in account's read of a structure needs, in one query: the account's
+/// standing (`None`: no such account) and, when the structure exists (archived or not),
+/// the structure with the account's role in it. One round trip to the database whatever
+/// the number of structures the account belongs to.
+pub fn find_for_account(
+    conn: &mut DbConnection,
+    id: StructureId,
+    account: AccountId,
+) -> Result<WithStanding<(Structure, Option<MembershipRole>)>, PersistenceError> {
+    let key = account.to_string();
+    let found: Option<(StandingRow, Option<StructureRow>, Option<String>)> = accounts::table
+        .left_join(structures::table.on(structures::id.eq(id.to_string())))
+        .left_join(
+            membership_rows::table.on(membership_rows::structure_id
+                .eq(structures::id)
+                .and(membership_rows::account_id.eq(accounts::id))),
+        )
+        .filter(accounts::id.eq(key))
+        .select((
+            STANDING_COLUMNS,
+            // The row's fields follow the table's columns (diesel cannot make a
+            // Selectable nullable inside a tuple).
+            structures::all_columns.nullable(),
+            membership_rows::role.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((standing, row, role)) = found else {
+        return Ok(None);
+    };
+    let standing = into_standing(account, standing)?;
+    let Some(row) = row else {
+        return Ok(Some((standing, None)));
+    };
+    let role = role
+        .as_deref()
+        .map(MembershipRole::parse)
+        .transpose()
+        .map_err(|e| corrupt("membership role", &row.id, e))?;
+    Ok(Some((standing, Some((row.try_into()?, role)))))
 }
 
 /// Replaces a structure's data if it is still at `version`; returns the new state.

@@ -574,3 +574,107 @@ async fn concurrent_writers_all_succeed() {
     let page = app.get("/v1/structures?limit=200").await.json();
     assert_eq!(page["data"].as_array().unwrap().len(), 32);
 }
+
+/// A signed-in read of a structure or a performance by id reads the caller's standing in
+/// the same query as the object: the caller is still judged first (401 for a disabled
+/// account, even for an id that does not exist), and the role it holds still decides
+/// what it sees (a member sees private fields and the fee, anyone else does not).
+#[tokio::test]
+async fn a_read_by_id_judges_the_caller_first_and_shows_what_its_role_allows() {
+    let app = spawn_app().await;
+    let admin = client_with(Some(
+        &app.agency_account("admin@example.org", domain::access::AgencyRole::Admin)
+            .await,
+    ));
+    let structure = app
+        .create_structure(&company("Compagnie du Lendemain"))
+        .await;
+    let id = structure["id"].as_str().unwrap();
+    let production = app
+        .create_with(
+            &app.client,
+            "/v1/productions",
+            &crate::helpers::production(id),
+        )
+        .await;
+    let performance = app
+        .create_with(
+            &app.client,
+            "/v1/performances",
+            &crate::helpers::performance(
+                production["id"].as_str().unwrap(),
+                "34172",
+                "2027-03-01T19:30:00Z",
+            ),
+        )
+        .await;
+    let performance_id = performance["id"].as_str().unwrap();
+    let structure_path = format!("/v1/structures/{id}");
+    let performance_path = format!("/v1/performances/{performance_id}");
+
+    // The owner: private fields and the fee.
+    let owned = app.get(&structure_path).await;
+    assert_eq!(owned.status, 200);
+    assert_eq!(owned.json()["visibility"], "full");
+    assert_eq!(owned.json()["email"], "contact@example.org");
+    let fee = app.get(&performance_path).await;
+    assert_eq!(fee.status, 200);
+    assert_eq!(fee.json()["fee_cents"], 250000);
+
+    // An editor invited in sees the same; an unrelated account does not (the
+    // production is unpublished: a 404 to outsiders, as to anonymous callers).
+    let editor_token = app.sign_up("editor@example.org").await;
+    let editor = client_with(Some(&editor_token));
+    app.add_member(&app.client, id, &editor, "editor@example.org", "editor")
+        .await;
+    let seen = app.send(editor.get(app.url(&structure_path))).await.json();
+    assert_eq!(seen["visibility"], "full", "{seen}");
+    let seen = app.send(editor.get(app.url(&performance_path))).await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.json()["fee_cents"], 250000);
+    let stranger = client_with(Some(&app.sign_up("stranger@example.org").await));
+    let seen = app
+        .send(stranger.get(app.url(&structure_path)))
+        .await
+        .json();
+    assert_eq!(seen["visibility"], "public", "{seen}");
+    assert!(seen.get("email").is_none(), "{seen}");
+    assert_eq!(
+        app.send(stranger.get(app.url(&performance_path)))
+            .await
+            .status,
+        404
+    );
+    // Staff see everything.
+    let seen = app.send(admin.get(app.url(&performance_path))).await;
+    assert_eq!(seen.json()["fee_cents"], 250000);
+
+    // Disabled: 401 at once, for what exists and for what does not.
+    let editor_id = app.send(editor.get(app.url("/v1/me"))).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let disabled = app
+        .send(
+            admin
+                .patch(app.url(&format!("/v1/accounts/{editor_id}")))
+                .json(&json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200);
+    let missing = uuid::Uuid::now_v7();
+    for path in [
+        structure_path.clone(),
+        performance_path.clone(),
+        format!("/v1/structures/{missing}"),
+        format!("/v1/performances/{missing}"),
+    ] {
+        let reply = app.send(editor.get(app.url(&path))).await;
+        assert_eq!(reply.status, 401, "GET {path} by a disabled account");
+    }
+    // And an existing account's read of a missing id is a plain 404.
+    let reply = app.get(&format!("/v1/structures/{missing}")).await;
+    assert_eq!(reply.status, 404);
+    let reply = app.get(&format!("/v1/performances/{missing}")).await;
+    assert_eq!(reply.status, 404);
+}

@@ -23,7 +23,7 @@ use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
-use crate::routes::shared::live_structure_with_role;
+use crate::routes::shared::{caller_and_live_structure, live_structure_with_role};
 
 /// List structures.
 ///
@@ -225,8 +225,7 @@ pub async fn get_structure(
     PathId(id): PathId<StructureId>,
 ) -> Result<HttpResponse, ApiError> {
     let (structure, seen) = db::run(&pool, move |conn| {
-        let principal = caller.principal(conn)?;
-        let (structure, role) = live_structure_with_role(conn, &principal, id)?;
+        let (principal, structure, role) = caller_and_live_structure(conn, &caller, id)?;
         Ok::<_, ApiError>((structure, visibility(&principal, role)))
     })
     .await?;
