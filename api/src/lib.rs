@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod enums;
 pub mod http;
+pub mod memory;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

@@ -148,18 +148,23 @@ impl Application {
         let keys = web::Data::new(state.keys);
         let limits = web::Data::new(Limits::from_settings(settings));
         {
-            // Keyed limiters remember every key; forget the idle ones now and then.
+            // Keyed limiters remember every key; forget the idle ones now and then. And
+            // give back what the workers freed: first once they have built their
+            // applications, then after every minute of requests (see crate::memory).
             let limits = limits.clone();
             std::thread::Builder::new()
-                .name("rate-limit-sweeper".into())
+                .name("housekeeping".into())
                 .spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_secs(2));
+                    crate::memory::release_free_memory();
                     loop {
                         std::thread::sleep(std::time::Duration::from_secs(60));
                         limits.shrink();
+                        crate::memory::release_free_memory();
                     }
                 })
                 .map_err(|source| StartupError::Listen {
-                    address: "rate-limit sweeper".into(),
+                    address: "housekeeping thread".into(),
                     source,
                 })?;
         }
