@@ -7,6 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use domain::geography::GeoText;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -194,8 +196,8 @@ pub fn load(conn: &mut DbConnection, sources: Sources<'_>) -> Result<LoadReport,
 /// must not cost a query each.
 #[derive(Debug, Default)]
 pub struct ReferenceGeography {
-    communes: HashMap<String, domain::Commune>,
-    departments: HashMap<String, domain::Department>,
+    communes: HashMap<GeoText, domain::Commune>,
+    departments: HashMap<GeoText, domain::Department>,
     regions: HashSet<String>,
 }
 
@@ -212,15 +214,14 @@ impl ReferenceGeography {
             .load(conn)?
             .into_iter()
             .map(|d| {
-                (
-                    d.code.clone(),
-                    domain::Department {
-                        code: d.code,
-                        name: d.name,
-                        region: d.region_code,
-                        population: d.population.unwrap_or(0),
-                    },
-                )
+                let code = GeoText::from(d.code);
+                let department = domain::Department {
+                    code: code.clone(),
+                    name: d.name.into(),
+                    region: d.region_code.into(),
+                    population: d.population.unwrap_or(0),
+                };
+                (code, department)
             })
             .collect();
         let communes = communes::table
@@ -228,21 +229,20 @@ impl ReferenceGeography {
             .load(conn)?
             .into_iter()
             .map(|c| {
-                (
-                    c.insee_code.clone(),
-                    domain::Commune {
-                        insee_code: c.insee_code,
-                        name: c.name,
-                        department: c.department_code,
-                        region: c.region_code,
-                        postal_codes: c
-                            .postal_codes
-                            .split_whitespace()
-                            .map(str::to_owned)
-                            .collect(),
-                        population: c.population.unwrap_or(0),
-                    },
-                )
+                let code = GeoText::from(c.insee_code);
+                let commune = domain::Commune {
+                    insee_code: code.clone(),
+                    name: c.name.into(),
+                    department: c.department_code.into(),
+                    region: c.region_code.into(),
+                    postal_codes: c
+                        .postal_codes
+                        .split_whitespace()
+                        .map(GeoText::from)
+                        .collect(),
+                    population: c.population.unwrap_or(0),
+                };
+                (code, commune)
             })
             .collect();
         Ok(Self {

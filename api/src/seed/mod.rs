@@ -78,7 +78,7 @@ fn mailboxes(kind: StructureKind) -> &'static [&'static str] {
 }
 
 fn address(commune: &Commune, kind: StructureKind, rng: &mut SmallRng) -> Option<Address> {
-    let postal_code = commune.postal_codes.choose(rng)?.clone();
+    let postal_code = commune.postal_codes.choose(rng)?.to_string();
     let street = if kind == StructureKind::LocalAuthority {
         "1 place de l'Hôtel de Ville".to_owned()
     } else {
@@ -91,10 +91,10 @@ fn address(commune: &Commune, kind: StructureKind, rng: &mut SmallRng) -> Option
     Some(Address {
         street: Some(street),
         postal_code: Some(postal_code),
-        city: commune.name.clone(),
-        commune_code: Some(commune.insee_code.clone()),
-        department: Some(commune.department.clone()),
-        region: Some(commune.region.clone()),
+        city: commune.name.to_string(),
+        commune_code: Some(commune.insee_code.to_string()),
+        department: Some(commune.department.to_string()),
+        region: Some(commune.region.to_string()),
         country: "FR".into(),
     })
 }

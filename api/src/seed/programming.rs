@@ -163,9 +163,9 @@ pub fn performance_of(production: &Production, cast: &Cast<'_>, rng: &mut SmallR
                     }),
                 },
                 Location {
-                    commune_code: commune.map(|c| c.insee_code.clone()),
-                    department_code: commune.map(|c| c.department.clone()),
-                    region_code: commune.map(|c| c.region.clone()),
+                    commune_code: commune.map(|c| c.insee_code.to_string()),
+                    department_code: commune.map(|c| c.department.to_string()),
+                    region_code: commune.map(|c| c.region.to_string()),
                     country_code: Some("FR".into()),
                 },
                 domain::programming::performance::french_zone(

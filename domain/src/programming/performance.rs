@@ -620,9 +620,9 @@ fn place(
                 Some((
                     Place::Commune { name: name? },
                     Location {
-                        commune_code: Some(commune.insee_code.clone()),
-                        department_code: Some(commune.department.clone()),
-                        region_code: Some(commune.region.clone()),
+                        commune_code: Some(commune.insee_code.to_string()),
+                        department_code: Some(commune.department.to_string()),
+                        region_code: Some(commune.region.to_string()),
                         country_code: Some(FRANCE.to_owned()),
                     },
                 ))

@@ -389,12 +389,12 @@ impl Address {
                 );
                 return None;
             };
-            if !commune.postal_codes.contains(&postal_code) {
+            if !commune.postal_codes.iter().any(|code| *code == postal_code) {
                 errors.push(
                     "address.postal_code",
                     FieldProblem::PostalCodeMismatch {
                         postal_code,
-                        commune: commune.name.clone(),
+                        commune: commune.name.to_string(),
                         expected: commune.postal_codes.join(", "),
                     },
                 );
@@ -406,10 +406,10 @@ impl Address {
             Some(Self {
                 street,
                 postal_code: Some(postal_code),
-                city: commune.name.clone(),
+                city: commune.name.to_string(),
                 commune_code: Some(commune_code),
-                department: Some(commune.department.clone()),
-                region: Some(commune.region.clone()),
+                department: Some(commune.department.to_string()),
+                region: Some(commune.region.to_string()),
                 country,
             })
         } else {

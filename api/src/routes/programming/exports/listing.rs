@@ -146,7 +146,7 @@ pub fn listings(
                     .commune_code
                     .as_deref()
                     .and_then(|code| geography.commune(code))
-                    .map(|c| c.name.clone())
+                    .map(|c| c.name.to_string())
             };
             (listing.venue, listing.city) = match &data.place {
                 Place::Venue { structure_id } => {
