@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use domain::access::{AccountId, AccountStatus, ActorKind, ClientId, ClientStanding, Principal};
 use futures_util::future::{Ready, ready};
-use persistence::identity::accounts::{self, AccountStanding};
+use persistence::identity::accounts::{self, AccountStanding, WithStanding};
 use persistence::identity::api_clients;
 use persistence::{DbConnection, PersistenceError};
 
@@ -114,7 +114,7 @@ impl Caller {
     }
 
     /// The account the token names, whose standing a read may fetch beside its object
-    /// (then [`Caller::standing_principal`] judges it): one query instead of two.
+    /// (then [`Caller::judged_with`] judges it): one query instead of two.
     pub fn account_id(&self) -> Option<AccountId> {
         match self.0 {
             Credentials::Account { id, .. } => Some(id),
@@ -122,13 +122,24 @@ impl Caller {
         }
     }
 
+    /// The principal of an account caller and the object read in the same query as its
+    /// standing ([`WithStanding`]): the caller is judged first (401 when the account is
+    /// gone or disabled, or the token predates its last session change, whether or not
+    /// the object exists), then a missing object is a 404.
+    pub fn judged_with<T>(&self, found: WithStanding<T>) -> Result<(Principal, T), ApiError> {
+        let (standing, object) = match found {
+            Some((standing, object)) => (Some(standing), object),
+            None => (None, None),
+        };
+        let principal = self.standing_principal(standing)?;
+        let object = object.ok_or(ApiError::from(PersistenceError::NotFound))?;
+        Ok((principal, object))
+    }
+
     /// The principal of an account caller from its standing read just now (`None`: the
     /// account is gone): 401 when it is disabled or the token predates its last session
     /// change, as [`Caller::principal`] says.
-    pub fn standing_principal(
-        &self,
-        standing: Option<AccountStanding>,
-    ) -> Result<Principal, ApiError> {
+    fn standing_principal(&self, standing: Option<AccountStanding>) -> Result<Principal, ApiError> {
         let Credentials::Account { id, session_epoch } = self.0 else {
             return Err(ApiError::Internal(
                 "an account's standing judged for another caller".into(),

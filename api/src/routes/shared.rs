@@ -3,7 +3,7 @@
 
 use domain::access::{MembershipRole, Principal, client_role};
 use domain::{Structure, StructureId};
-use persistence::{DbConnection, PersistenceError, structures};
+use persistence::{DbConnection, structures};
 
 use crate::auth::Caller;
 use crate::http::error::ApiError;
@@ -69,13 +69,8 @@ pub(crate) fn caller_and_live_structure(
         let (structure, role) = live_structure_with_role(conn, &principal, id)?;
         return Ok((principal, structure, role));
     };
-    let found = structures::find_for_account(conn, id, account)?;
-    let (standing, structure) = match found {
-        Some((standing, structure)) => (Some(standing), structure),
-        None => (None, None),
-    };
-    let principal = caller.standing_principal(standing)?;
-    let (structure, role) = structure.ok_or(PersistenceError::NotFound)?;
+    let (principal, (structure, role)) =
+        caller.judged_with(structures::find_for_account(conn, id, account)?)?;
     if structure.archived_at.is_some() {
         return Err(StructureProblem::Archived.into());
     }

@@ -109,13 +109,8 @@ fn caller_and_performance(
         let (performance, role) = performance_with_role(conn, &principal, id)?;
         return Ok((principal, performance, role));
     };
-    let found = performances::find_for_account(conn, id, account)?;
-    let (standing, found) = match found {
-        Some((standing, found)) => (Some(standing), found),
-        None => (None, None),
-    };
-    let principal = caller.standing_principal(standing)?;
-    let found = found.ok_or(PersistenceError::NotFound)?;
+    let (principal, found) =
+        caller.judged_with(performances::find_for_account(conn, id, account)?)?;
     Ok((
         principal,
         found.performance,
