@@ -1,19 +1,40 @@
 //! Handlers of `/v1/sync/performances`.
 //!
-//! Every write (an upsert or a delete, alone or as a batch item) is one top-level
-//! transaction that reads the caller's external id, checks, writes the performance,
-//! its audit event and its change, and commits. Two requests for one new external id
-//! race to link it: the loser's link finds the winner's (on PostgreSQL it waits for the
-//! winner's commit), rolls back and starts again, and so finds the performance the
-//! winner made. A version changed meanwhile is retried the same way.
+//! A single write (an upsert or a delete) is one top-level transaction that reads the
+//! caller's external id, checks, writes the performance, then its audit event and its
+//! change, and commits. Two requests for one new external id race to link it: the
+//! loser's link finds the winner's (on PostgreSQL it waits for the winner's commit),
+//! rolls back and starts again, and so finds the performance the winner made. A version
+//! changed meanwhile is retried the same way.
+//!
+//! A batch is one transaction too (`BEGIN IMMEDIATE` on SQLite), with a savepoint per
+//! item: an item refused, or failing in the database (a unique violation), is rolled
+//! back to its savepoint and answered on its own, and the others commit together, in
+//! one WAL flush. An item that loses a race rolls back to its savepoint and starts
+//! again the same way. The items' audit events and changes are collected and recorded
+//! at the end, after every write: the change log's numbering lock
+//! (`persistence::changes`) is taken once, by the last statements, and held only to
+//! the commit. Holding it while writing rows would deadlock against single writers,
+//! which lock their row first and then wait for it.
+//!
+//! Between row locks, nothing deadlocks: single writers lock one performance (and its
+//! external id), and batches lock theirs in one order, that of their external ids
+//! (items are done in that order and answered in theirs), so two batches of one client
+//! over the same ids, in whatever order sent, meet in the same order. Should PostgreSQL
+//! still report a deadlock, the whole batch is rolled back and done again.
+//!
+//! The batch reads its items' links and performances at its start, and each production,
+//! venue and tour once; an item that finds them changed since (by a version check, or
+//! a link made meanwhile) starts again from fresh reads.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, IfMatch};
 use actix_web::{HttpRequest, HttpResponse, delete, post, put, web};
 use chrono::Utc;
+use domain::PerformanceId;
 use domain::access::{ClientId, Principal, ProgrammingAction, Scope, may_program};
 use domain::changes::ChangeAction;
 use domain::programming::sync::BATCH_MAX;
@@ -22,7 +43,8 @@ use domain::programming::{
 };
 use domain::{FieldProblem, ValidationError};
 use persistence::audit::NewEvent;
-use persistence::db::write_transaction;
+use persistence::changes::NewChange;
+use persistence::db::{savepoint, write_transaction};
 use persistence::programming::{performances, sync};
 use persistence::reference::ReferenceGeography;
 use persistence::{DbConnection, PersistenceError};
@@ -36,7 +58,9 @@ use crate::http::context;
 use crate::http::error::{ApiError, PROBLEM_JSON, Problem, ProblemField, responses};
 use crate::http::extract::{Batch, ExternalIdPath, JsonBody, parse_value, prefixed};
 use crate::http::i18n;
-use crate::routes::programming::performances::{performance_role, record, references};
+use crate::routes::programming::performances::{
+    Lookups, change, performance_role, references_with,
+};
 use crate::routes::programming::{CreatePerformance, PerformanceView, item_response};
 
 /// How many times a write starts again after losing a race (see the module's
@@ -53,6 +77,9 @@ pub(crate) enum SyncError {
     /// A concurrent request linked the external id first, or changed or deleted its
     /// performance: roll back and start again.
     Race,
+    /// PostgreSQL broke a deadlock by failing a statement of this transaction: roll it
+    /// back whole and start again.
+    Deadlock,
 }
 
 impl From<ApiError> for SyncError {
@@ -65,6 +92,7 @@ impl From<PersistenceError> for SyncError {
     fn from(error: PersistenceError) -> Self {
         match error {
             PersistenceError::VersionMismatch { .. } => Self::Race,
+            PersistenceError::Deadlock => Self::Deadlock,
             other => Self::Api(other.into()),
         }
     }
@@ -88,13 +116,20 @@ impl SyncError {
                     .collect(),
             ),
             Self::Race => Self::Race,
+            Self::Deadlock => Self::Deadlock,
         }
     }
 
     /// The problem this refusal answers; made where the request's context is known.
     fn problem(&self) -> Problem {
         match self {
-            Self::Api(error) => error.problem(),
+            Self::Api(error) => {
+                // A batch item's 500 is shown in the batch's 200: logged here.
+                if let ApiError::Internal(cause) = error {
+                    tracing::error!(%cause, "internal error in a batch item");
+                }
+                error.problem()
+            }
             Self::NotYours(fields) => {
                 let lang = context::current().lang;
                 let mut problem = ApiError::Forbidden.problem();
@@ -109,6 +144,7 @@ impl SyncError {
                 problem
             }
             Self::Race => too_many_races().problem(),
+            Self::Deadlock => ApiError::from(PersistenceError::Deadlock).problem(),
         }
     }
 
@@ -116,6 +152,7 @@ impl SyncError {
         match self {
             Self::Api(error) => Err(error),
             Self::Race => Err(too_many_races()),
+            Self::Deadlock => Err(PersistenceError::Deadlock.into()),
             refusal @ Self::NotYours(_) => Ok(HttpResponse::Forbidden()
                 .content_type(PROBLEM_JSON)
                 .json(refusal.problem())),
@@ -181,13 +218,55 @@ fn field_names(fields: Vec<&'static str>) -> Vec<String> {
     fields.into_iter().map(str::to_owned).collect()
 }
 
+/// What a write leaves to record after it, last: its audit event and its change (by a
+/// single request right away, by a batch at its end with its other items').
+struct Trace {
+    event: NewEvent,
+    change: NewChange,
+}
+
+/// What a write may take as read already: a batch's links and performances, read at its
+/// start for the first attempt of each item (a retry reads afresh); what the writer
+/// looked up of productions, venues and tours.
+#[derive(Default)]
+struct Known {
+    read: Option<Read>,
+    lookups: Lookups,
+}
+
+struct Read {
+    links: HashMap<String, PerformanceId>,
+    performances: HashMap<PerformanceId, Performance>,
+}
+
+impl Known {
+    /// Reads what `externals` name, in a few queries.
+    fn of_batch(
+        conn: &mut DbConnection,
+        client: ClientId,
+        externals: &[&ExternalId],
+    ) -> Result<Self, PersistenceError> {
+        let links = sync::find_many(conn, client, externals)?;
+        let ids: Vec<PerformanceId> = links.values().copied().collect();
+        let performances = performances::find_many(conn, &ids)?;
+        Ok(Self {
+            read: Some(Read {
+                links,
+                performances,
+            }),
+            lookups: Lookups::default(),
+        })
+    }
+}
+
 /// Checks `input` whole, and that the writer edits one of its sides.
 fn checked(
     conn: &mut DbConnection,
     writer: &Writer,
     input: &PerformanceInput,
+    lookups: &mut Lookups,
 ) -> Result<NewPerformance, SyncError> {
-    let references = references(conn, &writer.principal, input)?;
+    let references = references_with(conn, &writer.principal, input, lookups)?;
     let data = NewPerformance::parse(input, &references, writer.geography.as_ref(), Utc::now())?;
     let role = performance_role(conn, &writer.principal, &data)?;
     if may_program(&writer.principal, ProgrammingAction::Write, role) {
@@ -204,19 +283,28 @@ fn checked(
     Err(SyncError::NotYours(fields))
 }
 
-/// The performance an external id names, when the writer may change it.
+/// The performance an external id names, when the writer may change it; from `read`
+/// when given (a batch's first attempt).
 fn linked(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
+    read: Option<&Read>,
 ) -> Result<Option<Performance>, SyncError> {
-    let Some(id) = sync::find(conn, writer.client, external)? else {
+    let id = match read {
+        Some(read) => read.links.get(external.as_ref()).copied(),
+        None => sync::find(conn, writer.client, external)?,
+    };
+    let Some(id) = id else {
         return Ok(None);
     };
-    let current = match performances::find(conn, id) {
-        // Deleted since the link was read (PostgreSQL reads each statement afresh).
-        Err(PersistenceError::NotFound) => return Err(SyncError::Race),
-        found => found?,
+    let current = match read.and_then(|read| read.performances.get(&id)) {
+        Some(current) => current.clone(),
+        None => match performances::find(conn, id) {
+            // Deleted since the link was read (PostgreSQL reads each statement afresh).
+            Err(PersistenceError::NotFound) => return Err(SyncError::Race),
+            found => found?,
+        },
     };
     let role = performance_role(conn, &writer.principal, &current.data)?;
     if !may_program(&writer.principal, ProgrammingAction::Write, role) {
@@ -227,51 +315,54 @@ fn linked(
     Ok(Some(current))
 }
 
+/// A write that found its performance gone since it was read: start again (an upsert
+/// then creates it anew, a delete answers 404).
+fn vanished(error: PersistenceError) -> SyncError {
+    match error {
+        PersistenceError::NotFound => SyncError::Race,
+        other => other.into(),
+    }
+}
+
+type Upserted = (SyncResult, Performance, Option<Trace>);
+
 fn upsert_once(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
     input: &PerformanceInput,
     condition: Option<&IfMatch>,
-) -> Result<(SyncResult, Performance), SyncError> {
-    let Some(current) = linked(conn, writer, external)? else {
+    known: &mut Known,
+    fresh: bool,
+) -> Result<Upserted, SyncError> {
+    let read = known.read.as_ref().filter(|_| !fresh);
+    let Some(current) = linked(conn, writer, external, read)? else {
         // No current version for If-Match to match, not even `*` (RFC 9110 §13.1.1).
         if condition.is_some() {
             return Err(ApiError::PreconditionFailed.into());
         }
-        let data = checked(conn, writer, input)?;
+        let data = checked(conn, writer, input, &mut known.lookups)?;
         let mut event = writer.events.create.clone();
         event.changed_fields = field_names(data.changed_fields(None));
-        let created = persistence::audit::recorded(
-            conn,
-            |conn| performances::create(conn, data),
-            move |created| {
-                event.object_id = created.id.to_string();
-                event
-            },
-        )?;
+        let created = performances::create(conn, data)?;
         if !sync::link(conn, writer.client, external, created.id)? {
             return Err(SyncError::Race);
         }
-        // Last: the change log's numbering is held until the commit.
-        record(conn, &writer.caller, &created, ChangeAction::Created)?;
-        return Ok((SyncResult::Created, created));
+        event.object_id = created.id.to_string();
+        let change = change(&writer.caller, &created, ChangeAction::Created)?;
+        return Ok((SyncResult::Created, created, Some(Trace { event, change })));
     };
-    let data = checked(conn, writer, input)?;
+    let data = checked(conn, writer, input, &mut known.lookups)?;
     check_if_match(condition, current.version)?;
     if data == current.data {
-        return Ok((SyncResult::Unchanged, current));
+        return Ok((SyncResult::Unchanged, current, None));
     }
     let mut event = writer.events.update.clone();
     event.object_id = current.id.to_string();
     event.changed_fields = field_names(data.changed_fields(Some(&current.data)));
-    let updated = persistence::audit::recorded(
-        conn,
-        |conn| performances::update(conn, &current, data),
-        |_| event,
-    )?;
-    record(conn, &writer.caller, &updated, ChangeAction::Updated)?;
-    Ok((SyncResult::Updated, updated))
+    let updated = performances::update(conn, &current, data).map_err(vanished)?;
+    let change = change(&writer.caller, &updated, ChangeAction::Updated)?;
+    Ok((SyncResult::Updated, updated, Some(Trace { event, change })))
 }
 
 fn delete_once(
@@ -279,29 +370,60 @@ fn delete_once(
     writer: &Writer,
     external: &ExternalId,
     condition: Option<&IfMatch>,
-) -> Result<(), SyncError> {
-    let current = linked(conn, writer, external)?.ok_or(ApiError::NotFound)?;
+    known: &Known,
+    fresh: bool,
+) -> Result<Trace, SyncError> {
+    let read = known.read.as_ref().filter(|_| !fresh);
+    let current = linked(conn, writer, external, read)?.ok_or(ApiError::NotFound)?;
     check_if_match(condition, current.version)?;
     let mut event = writer.events.delete.clone();
     event.object_id = current.id.to_string();
     // The link goes with the performance (ON DELETE CASCADE).
-    persistence::audit::recorded(conn, |conn| performances::delete(conn, &current), |_| event)?;
+    performances::delete(conn, &current).map_err(vanished)?;
     let gone = Performance {
         version: current.version + 1,
         ..current
     };
-    record(conn, &writer.caller, &gone, ChangeAction::Deleted)?;
+    let change = change(&writer.caller, &gone, ChangeAction::Deleted)?;
+    Ok(Trace { event, change })
+}
+
+/// Records a single write's trace, last in its transaction.
+fn traced(conn: &mut DbConnection, trace: Option<Trace>) -> Result<(), SyncError> {
+    if let Some(Trace { event, change }) = trace {
+        persistence::audit::record(conn, event)?;
+        // Last: the change log's numbering is held until the commit.
+        persistence::changes::record(conn, change)?;
+    }
     Ok(())
 }
 
-/// Runs `once` in top-level transactions until it does not lose a race.
+/// Where a write runs: a top-level transaction of its own (a single request), or a
+/// savepoint of the batch's transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Transaction,
+    Savepoint,
+}
+
+/// Runs `once` until it does not lose a race, each attempt in `within`; `once` is told
+/// whether it is a retry. A deadlock is retried here only in a transaction of its own:
+/// in a savepoint the batch's earlier items keep their locks, so the whole batch starts
+/// again instead.
 fn retried<T>(
     conn: &mut DbConnection,
-    mut once: impl FnMut(&mut DbConnection) -> Result<T, SyncError>,
+    within: Within,
+    mut once: impl FnMut(&mut DbConnection, bool) -> Result<T, SyncError>,
 ) -> Result<T, SyncError> {
-    for _ in 0..ATTEMPTS {
-        match write_transaction(conn, &mut once) {
+    for attempt in 0..ATTEMPTS {
+        let fresh = attempt > 0;
+        let done = match within {
+            Within::Transaction => write_transaction(conn, |conn| once(conn, fresh)),
+            Within::Savepoint => savepoint(conn, |conn| once(conn, fresh)),
+        };
+        match done {
             Err(SyncError::Race) => continue,
+            Err(SyncError::Deadlock) if within == Within::Transaction => continue,
             done => return done,
         }
     }
@@ -315,8 +437,12 @@ fn upsert(
     input: &PerformanceInput,
     condition: Option<&IfMatch>,
 ) -> Result<(SyncResult, Performance), SyncError> {
-    retried(conn, |conn| {
-        upsert_once(conn, writer, external, input, condition)
+    retried(conn, Within::Transaction, |conn, fresh| {
+        let mut known = Known::default();
+        let (result, performance, trace) =
+            upsert_once(conn, writer, external, input, condition, &mut known, fresh)?;
+        traced(conn, trace)?;
+        Ok((result, performance))
     })
 }
 
@@ -326,7 +452,10 @@ fn remove(
     external: &ExternalId,
     condition: Option<&IfMatch>,
 ) -> Result<(), SyncError> {
-    retried(conn, |conn| delete_once(conn, writer, external, condition))
+    retried(conn, Within::Transaction, |conn, fresh| {
+        let trace = delete_once(conn, writer, external, condition, &Known::default(), fresh)?;
+        traced(conn, Some(trace))
+    })
 }
 
 /// Create or replace the performance you keep as `external_id`.
@@ -556,31 +685,99 @@ fn read_item(value: serde_json::Value, i: usize) -> Result<(ExternalId, Work), S
 /// What a batch item came to, before it is shown.
 type Outcome = Result<(SyncResult, Option<Performance>), SyncError>;
 
-fn run_item(
+/// A batch item to do: its place in the batch, its external id, what to do.
+type Job = (usize, ExternalId, Work);
+
+/// An item done: what happened, the performance as it is now (none when deleted), and
+/// what to record of it.
+type Done = (SyncResult, Option<Performance>, Option<Trace>);
+
+/// One attempt at an item, in its savepoint.
+fn item_once(
     conn: &mut DbConnection,
     writer: &Writer,
-    i: usize,
-    item: Item,
-) -> (Option<String>, Outcome) {
-    let outcome = item.work.and_then(|(external, work)| match work {
-        Work::Upsert(input) => upsert(conn, writer, &external, &input, None)
-            .map(|(result, performance)| (result, Some(performance)))
+    (i, external, work): &Job,
+    known: &mut Known,
+    fresh: bool,
+) -> Result<Done, SyncError> {
+    match work {
+        Work::Upsert(input) => upsert_once(conn, writer, external, input, None, known, fresh)
+            .map(|(result, performance, trace)| (result, Some(performance), trace))
             .map_err(|refusal| refusal.under(&format!("items[{i}].performance"))),
-        Work::Delete => remove(conn, writer, &external, None).map(|()| (SyncResult::Deleted, None)),
-    });
-    (item.external_id, outcome)
+        Work::Delete => delete_once(conn, writer, external, None, known, fresh)
+            .map(|trace| (SyncResult::Deleted, None, Some(trace))),
+    }
+}
+
+/// One attempt at a whole batch, in its transaction: `jobs` in the order of their
+/// external ids (see the module's documentation), each in savepoints until it does not
+/// lose a race, then every audit event and change of those done. A deadlock anywhere
+/// ends the attempt.
+fn batch_once(
+    conn: &mut DbConnection,
+    writer: &Writer,
+    jobs: &[Job],
+) -> Result<Vec<(usize, Outcome)>, SyncError> {
+    let externals: Vec<&ExternalId> = jobs.iter().map(|(_, external, _)| external).collect();
+    let mut known = Known::of_batch(conn, writer.client, &externals)?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut events = Vec::new();
+    let mut changes = Vec::new();
+    for job in jobs {
+        let done = retried(conn, Within::Savepoint, |conn, fresh| {
+            item_once(conn, writer, job, &mut known, fresh)
+        });
+        let outcome = match done {
+            Err(SyncError::Deadlock) => return Err(SyncError::Deadlock),
+            Err(refusal) => Err(refusal),
+            Ok((result, performance, trace)) => {
+                if let Some(Trace { event, change }) = trace {
+                    events.push(event);
+                    changes.push(change);
+                }
+                Ok((result, performance))
+            }
+        };
+        outcomes.push((job.0, outcome));
+    }
+    persistence::audit::record_many(conn, events)?;
+    // Last: the change log's numbering is held from here to the commit.
+    persistence::changes::record_many(conn, changes)?;
+    Ok(outcomes)
+}
+
+/// Runs a batch's `jobs` in one transaction, started again whole after a deadlock.
+fn run_batch(
+    conn: &mut DbConnection,
+    writer: &Writer,
+    jobs: &[Job],
+) -> Result<Vec<(usize, Outcome)>, ApiError> {
+    for _ in 0..ATTEMPTS {
+        match write_transaction(conn, |conn| batch_once(conn, writer, jobs)) {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(SyncError::Deadlock) => {
+                tracing::warn!("a sync batch met a deadlock: rolled back, done again");
+                continue;
+            }
+            Err(SyncError::Api(error)) => return Err(error),
+            Err(SyncError::NotYours(_)) => return Err(ApiError::Forbidden),
+            Err(SyncError::Race) => return Err(too_many_races()),
+        }
+    }
+    Err(PersistenceError::Deadlock.into())
 }
 
 /// Create, replace or delete up to 1,000 performances by your external ids.
 ///
-/// Each item is done on its own, in order, as `PUT` or `DELETE` on its external id would
-/// do it: the answer (200) holds one result per item, in the order of the items:
-/// `created`, `updated`, `unchanged`, `deleted`, or `failed` with the problem the item
-/// met (its status and code, and its bad fields named from the batch:
-/// `items[3].performance.starts_at`). A refused item does not stop the others, and
-/// items done stay done. Only a batch of more than 1,000 items, or naming an external id
-/// twice, is refused whole (422). Sending a batch again is safe: what it already did
-/// comes back `unchanged`.
+/// Each item is done on its own, as `PUT` or `DELETE` on its external id would do it:
+/// the answer (200) holds one result per item, in the order of the items: `created`,
+/// `updated`, `unchanged`, `deleted`, or `failed` with the problem the item met (its
+/// status and code, and its bad fields named from the batch:
+/// `items[3].performance.starts_at`). A refused item does not stop the others, and the
+/// items done are committed together when the answer is sent (they appear in the change
+/// feed together; items are done in the order of their external ids). Only a batch of
+/// more than 1,000 items, or naming an external id twice, is refused whole (422).
+/// Sending a batch again is safe: what it already did comes back `unchanged`.
 #[utoipa::path(
     tag = "sync",
     security(("oauth2" = ["programming:write"])),
@@ -621,13 +818,30 @@ pub async fn sync_performances_batch(
             geography,
             events,
         };
-        Ok::<_, ApiError>(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| run_item(conn, &writer, i, item))
-                .collect::<Vec<_>>(),
-        )
+        let mut outcomes: Vec<(Option<String>, Option<Outcome>)> = Vec::with_capacity(items.len());
+        let mut jobs: Vec<Job> = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            match item.work {
+                Ok((external, work)) => {
+                    jobs.push((i, external, work));
+                    outcomes.push((item.external_id, None));
+                }
+                Err(refusal) => outcomes.push((item.external_id, Some(Err(refusal)))),
+            }
+        }
+        // Done in the order of their external ids, answered in theirs.
+        jobs.sort_by(|(_, a, _), (_, b, _)| a.as_ref().cmp(b.as_ref()));
+        for (i, outcome) in run_batch(conn, &writer, &jobs)? {
+            outcomes[i].1 = Some(outcome);
+        }
+        outcomes
+            .into_iter()
+            .map(|(external_id, outcome)| {
+                outcome
+                    .map(|outcome| (external_id, outcome))
+                    .ok_or_else(|| ApiError::Internal("a batch item was not done".into()))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
     })
     .await?;
     let results = outcomes
