@@ -9,8 +9,10 @@
 # an account that creates M structures through the API (and so belongs to M), then one
 # wrk run per scenario, R rounds of the reads (medians reported), the POST last. Prints
 # a table per backend (with P performances seeded, 0 to leave them out: GET by id, the
-# list of one département by date and its deep page, the change feed read from the start) and writes the same as Markdown to bench/results-<backend>.md,
-# with the machine's load average: on a shared machine, compare the shares of /healthz
+# list of one département by date and its deep page, the iCalendar feed of the venue
+# with the most published performances, the change feed read from the start, a sync
+# batch) and writes the same as Markdown to bench/results-<backend>.md, with the
+# machine's load average: on a shared machine, compare the shares of /healthz
 # in one run, not req/s between runs. --binary measures a binary built before (another
 # commit's) instead of building this tree. Everything runs on 127.0.0.1 only.
 set -euo pipefail
@@ -368,6 +370,17 @@ memberships_of() {
     esac
 }
 
+# The venue structure with the most published performances (those its iCalendar feed
+# holds), read from the database: "ID COUNT".
+busiest_venue() {
+    local query="SELECT venue_structure_id, count(*) FROM performances WHERE venue_structure_id IS NOT NULL AND published GROUP BY venue_structure_id ORDER BY count(*) DESC, venue_structure_id LIMIT 1"
+    case $1 in
+        postgres) "${PG_ADMIN[@]}" -d "$PG_DATABASE" -tA -F ' ' -c "$query" ;;
+        sqlite) python3 -c 'import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())' \
+            "${OES_DATABASE_URL#sqlite://}" "$query" ;;
+    esac
+}
+
 # Two callers besides anonymous ones: "reader", who belongs to nothing, and "member", who
 # creates MEMBERS structures through the API and so belongs to them all (agency staff
 # and networks belong to thousands): a request must cost the same whoever makes it.
@@ -418,11 +431,18 @@ run_scenarios() {
             "$BENCH_DIR/get.lua" "$MEMBER_TOKEN"
     done
     if ((PERFORMANCES > 0)); then
-        local pdeep_number pdeep_cursor pid
+        local pdeep_number pdeep_cursor pid venue published venue_events
         read -r pdeep_number pdeep_cursor <"$WORK/performances-deep-page"
+        read -r venue published <"$WORK/venue"
         pid=$(head -n1 "$WORK/performances-ids.txt")
         check_ok "$BASE/v1/performances/$pid"
         check_ok "$BASE/v1/performances?limit=$PAGE_SIZE&department=34&cursor=$pdeep_cursor"
+        check_ok "$BASE/v1/performances.ics?venue=$venue"
+        grep -q '^BEGIN:VCALENDAR' "$WORK/check.out" || die "the iCalendar feed is no calendar"
+        # What the feed holds (the list's default filters apply), not what was counted.
+        venue_events=$(grep -c '^BEGIN:VEVENT' "$WORK/check.out" || true)
+        ((venue_events > 0)) || die "the feed of venue $venue ($published published) holds no event"
+        VENUE_FEED="venue $venue: $venue_events events ($published published performances), $(wc -c <"$WORK/check.out") bytes"
         for round in $(seq "$ROUNDS"); do
             ROUND=$round
             measure "performance by id, anonymous" / "$BENCH_DIR/by-id.lua" \
@@ -433,6 +453,8 @@ run_scenarios() {
                 "/v1/performances?limit=$PAGE_SIZE&department=34"
             measure "performances, department=34, page $pdeep_number" \
                 "/v1/performances?limit=$PAGE_SIZE&department=34&cursor=$pdeep_cursor"
+            measure "iCalendar feed of a venue ($venue_events events)" \
+                "/v1/performances.ics?venue=$venue"
         done
         log "change feed from the start: ${DURATION}s"
         FEED_RATE=$(follow_changes)
@@ -496,6 +518,7 @@ report() {
         printf 'performances: %s seeded in %ss; %s vs first page: %s %%; change feed from the start: %s entries/s\n' \
             "$PERFORMANCES" "$PERFORMANCE_SEED_SECONDS" "$(performance_deep_name)" "$(performance_deep_ratio)" "$FEED_RATE"
         printf 'sync: %s\n' "$SYNC_BATCH"
+        printf 'iCalendar feed: %s\n' "$VENUE_FEED"
     fi
     printf 'peak RSS: %s MB; idle after start: %s MB\n\n' "$rss" "$IDLE_RSS"
 
@@ -520,6 +543,8 @@ report() {
             echo "performances: $PERFORMANCES seeded in ${PERFORMANCE_SEED_SECONDS}s; $(performance_deep_name) vs first page: $(performance_deep_ratio) % (p50 latency); change feed read from the start: $FEED_RATE entries/s"
             echo
             echo "sync: $SYNC_BATCH"
+            echo
+            echo "iCalendar feed of a venue: $VENUE_FEED"
         fi
         echo
         echo "peak RSS: $rss MB; idle after start: $IDLE_RSS MB"
@@ -562,8 +587,12 @@ bench_backend() {
     IDLE_RSS=$(rss_mb)
     make_callers "$backend"
     collect_inputs
-    if ((PERFORMANCES > 0)); then collect_performance_inputs; fi
-    FEED_RATE="" SYNC_BATCH=""
+    if ((PERFORMANCES > 0)); then
+        collect_performance_inputs
+        busiest_venue "$backend" >"$WORK/venue"
+        [[ -s $WORK/venue ]] || die "no venue with published performances"
+    fi
+    FEED_RATE="" SYNC_BATCH="" VENUE_FEED=""
     run_scenarios
     rss=$(peak_rss_mb)
     stop_server

@@ -55,10 +55,36 @@ pub fn record(
     structures: Vec<StructureId>,
     public: bool,
 ) -> Result<(), ApiError> {
+    let change = described(
+        caller,
+        object_type,
+        id,
+        action,
+        version,
+        object,
+        structures,
+        public,
+    )?;
+    persistence::changes::record(conn, change)?;
+    Ok(())
+}
+
+/// The change [`record`] records, for a write that records it later (with others, at
+/// the end of its transaction: `persistence::changes::record_many`).
+#[allow(clippy::too_many_arguments)]
+pub fn described(
+    caller: &Caller,
+    object_type: ChangedObject,
+    id: impl ToString,
+    action: ChangeAction,
+    version: i64,
+    object: Option<&impl Serialize>,
+    structures: Vec<StructureId>,
+    public: bool,
+) -> Result<NewChange, ApiError> {
     let mut change = change(caller, object_type, id, action, version);
     change.object = object.map(snapshot).transpose()?;
     change.structures = structures;
     change.public = public && action != ChangeAction::Deleted;
-    persistence::changes::record(conn, change)?;
-    Ok(())
+    Ok(change)
 }

@@ -124,33 +124,62 @@ pub fn record(conn: &mut DbConnection, change: NewChange) -> Result<i64, Persist
 }
 
 /// Records the creation of many objects at once (demo and benchmark data), inside the
-/// caller's write transaction: the same as [`record`] for each, in order, without
-/// looking for earlier versions (there are none). Anything but a creation is refused.
+/// caller's write transaction: [`record_many`] for creations only (anything else is
+/// refused).
 pub fn record_created(
     conn: &mut DbConnection,
     created: Vec<NewChange>,
 ) -> Result<(), PersistenceError> {
-    if !in_transaction(conn)? {
-        return Err(outside_transaction());
-    }
     if created.iter().any(|c| c.action != ChangeAction::Created) {
         return Err(PersistenceError::Corrupt(
             "record_created takes creations only".into(),
         ));
     }
-    if created.is_empty() {
-        return Ok(());
+    record_many(conn, created).map(|_| ())
+}
+
+/// Records many changes inside the caller's write transaction, as its last statements,
+/// the same as [`record`] for each in order, and returns their numbers: a transaction that
+/// writes many objects (a sync batch) collects their changes and records them together
+/// at its end, so that it takes the numbering lock once, after all of its writes, and
+/// holds it only to the commit (see the module's documentation). Earlier versions are
+/// read in a few queries, for the objects that are not creations only (a created object
+/// has none), before the lock is taken: the caller wrote every object's row in this
+/// transaction, so they are final. Nothing is locked when `changes` is empty.
+pub fn record_many(
+    conn: &mut DbConnection,
+    changes: Vec<NewChange>,
+) -> Result<Vec<i64>, PersistenceError> {
+    if !in_transaction(conn)? {
+        return Err(outside_transaction());
     }
-    let seqs = take_numbers(conn, created.len())?;
-    let mut rows = Vec::with_capacity(created.len());
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut earlier = earlier_of_many(conn, &changes)?;
+    let seqs = take_numbers(conn, changes.len())?;
+    let mut change_rows = Vec::with_capacity(changes.len());
     let mut links = Vec::new();
-    for (seq, change) in seqs.into_iter().zip(created) {
-        let (row, mut more) = rows_of(seq, change)?;
-        rows.push(row);
-        links.append(&mut more);
+    for (&seq, change) in seqs.iter().zip(changes) {
+        let key = (change.object_type, change.object_id.clone());
+        let (row, more) = match earlier.get(&key) {
+            Some(before) => rows(seq, change, before)?,
+            None => rows_of(seq, change)?,
+        };
+        // A second change of the same object in this call follows the first.
+        earlier.insert(
+            key,
+            Earlier {
+                public: row.is_public || row.was_public,
+                structures: more.iter().map(|l| l.structure_id.clone()).collect(),
+            },
+        );
+        change_rows.push(row);
+        links.extend(more);
     }
     on_backend!(conn, |c| {
-        for chunk in rows.chunks(500) {
+        // 11 and 3 columns: both stay under both backends' bound-parameter limits.
+        for chunk in change_rows.chunks(500) {
             diesel::insert_into(changes::table)
                 .values(chunk)
                 .execute(c)?;
@@ -161,7 +190,61 @@ pub fn record_created(
                 .execute(c)?;
         }
     });
-    Ok(())
+    Ok(seqs)
+}
+
+/// What [`earlier`] tells of each object `changes` update or delete, in three queries per
+/// object type and 500 objects.
+fn earlier_of_many(
+    conn: &mut DbConnection,
+    changes: &[NewChange],
+) -> Result<HashMap<(ChangedObject, String), Earlier>, PersistenceError> {
+    let mut ids: HashMap<ChangedObject, BTreeSet<&str>> = HashMap::new();
+    for change in changes.iter().filter(|c| c.action != ChangeAction::Created) {
+        ids.entry(change.object_type)
+            .or_default()
+            .insert(&change.object_id);
+    }
+    let mut found = HashMap::new();
+    for (object_type, ids) in ids {
+        let ids: Vec<&str> = ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let latest: Vec<(String, Option<i64>)> = changes::table
+                .filter(changes::object_type.eq(object_type.as_str()))
+                .filter(changes::object_id.eq_any(chunk))
+                .group_by(changes::object_id)
+                .select((changes::object_id, diesel::dsl::max(changes::seq)))
+                .load(conn)?;
+            let seqs: Vec<i64> = latest.iter().filter_map(|(_, seq)| *seq).collect();
+            let rows: Vec<(i64, String, bool, bool)> = changes::table
+                .filter(changes::seq.eq_any(&seqs))
+                .select((
+                    changes::seq,
+                    changes::object_id,
+                    changes::is_public,
+                    changes::was_public,
+                ))
+                .load(conn)?;
+            let links: Vec<(i64, String)> = change_structures::table
+                .filter(change_structures::seq.eq_any(&seqs))
+                .select((change_structures::seq, change_structures::structure_id))
+                .load(conn)?;
+            let mut structures: HashMap<i64, BTreeSet<String>> = HashMap::new();
+            for (seq, structure_id) in links {
+                structures.entry(seq).or_default().insert(structure_id);
+            }
+            for (seq, object_id, public, was_public) in rows {
+                found.insert(
+                    (object_type, object_id),
+                    Earlier {
+                        public: public || was_public,
+                        structures: structures.remove(&seq).unwrap_or_default(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(found)
 }
 
 fn outside_transaction() -> PersistenceError {
@@ -262,7 +345,7 @@ fn numbers<const N: usize>(conn: &mut DbConnection) -> Result<[i64; N], Persiste
 
 /// The next `count` numbers of the log, in commit order (see the module's
 /// documentation): under the numbering lock on PostgreSQL, after the largest on SQLite.
-fn take_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, PersistenceError> {
+pub fn take_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, PersistenceError> {
     #[derive(QueryableByName)]
     struct Number {
         #[diesel(sql_type = BigInt)]

@@ -242,6 +242,26 @@ pub fn write_transaction<T, E: From<PersistenceError>>(
     }
 }
 
+/// Runs `work` in a savepoint of the caller's write transaction (an error outside one):
+/// if it fails, what it wrote is undone and the transaction goes on, as it must on
+/// PostgreSQL, where a failed statement leaves the transaction unusable until then. For
+/// a transaction that does many independent pieces of work and answers each on its own
+/// (a sync batch's items); [`write_transaction`] never makes savepoints.
+pub fn savepoint<T, E: From<PersistenceError>>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    if !in_transaction(conn)? {
+        return Err(
+            PersistenceError::Corrupt("a savepoint is made inside a transaction".into()).into(),
+        );
+    }
+    // diesel's transaction inside a transaction is `SAVEPOINT`, then `RELEASE SAVEPOINT`
+    // or `ROLLBACK TO SAVEPOINT`.
+    conn.transaction(|conn| work(conn).map_err(Failed::Work))
+        .map_err(Failed::into_error)
+}
+
 /// Whether `conn` is inside a transaction (for work that must join its caller's).
 pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, PersistenceError> {
     let depth = on_backend!(conn, |c| {

@@ -20,6 +20,10 @@ pub enum PersistenceError {
     /// Performances still point at what was to be deleted.
     #[error("performances still point at it")]
     HasPerformances,
+    /// PostgreSQL broke a deadlock by failing this transaction's statement: the whole
+    /// transaction may be started again.
+    #[error("deadlock detected")]
+    Deadlock,
     /// The stored version is not the one the caller read.
     #[error("version mismatch: current version is {current}")]
     VersionMismatch { current: i64 },
@@ -47,6 +51,13 @@ impl From<DieselError> for PersistenceError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Self::Unavailable(info.message().to_owned())
+            }
+            // SQLSTATE 40P01, which diesel does not expose: known by its message (the
+            // server's lc_messages is English on the clusters this runs on).
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                Self::Deadlock
             }
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("database is locked") =>

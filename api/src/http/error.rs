@@ -197,6 +197,7 @@ impl From<PersistenceError> for ApiError {
             PersistenceError::LastOwner => MemberProblem::LastOwner.into(),
             PersistenceError::HasPerformances => ProgrammingProblem::HasPerformances.into(),
             PersistenceError::Unavailable(detail) => Self::Unavailable(detail),
+            PersistenceError::Deadlock => Self::Unavailable("deadlock detected".into()),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -1,6 +1,8 @@
 //! Performances, with their location stored beside them so that territorial questions
 //! ("outside Occitanie", "per département this year") are one indexed query.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::access::{AccountId, MembershipRole};
@@ -301,6 +303,25 @@ pub struct PerformanceWithRoles {
     pub performance: Performance,
     pub company_role: Option<MembershipRole>,
     pub venue_role: Option<MembershipRole>,
+}
+
+/// The performances of `ids` that exist, by id: one query per 500 ids.
+pub fn find_many(
+    conn: &mut DbConnection,
+    ids: &[PerformanceId],
+) -> Result<HashMap<PerformanceId, Performance>, PersistenceError> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<PerformanceRow> = performances::table
+            .filter(performances::id.eq_any(chunk.iter().map(ToString::to_string)))
+            .select(PerformanceRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            let performance = Performance::try_from(row)?;
+            found.insert(performance.id, performance);
+        }
+    }
+    Ok(found)
 }
 
 pub fn update(

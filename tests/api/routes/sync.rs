@@ -1,7 +1,9 @@
 //! `/v1/sync/performances`: a partner's system keeps its season by its own ids.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
+use diesel::connection::SimpleConnection;
 use domain::access::AgencyRole;
 use serde_json::{Value, json};
 
@@ -705,4 +707,329 @@ async fn ten_simultaneous_puts_of_one_external_id_make_one_performance() {
     }
     versions.sort();
     assert_eq!(versions, (1..=10).collect::<Vec<_>>());
+}
+
+/// Every performance of `production`, as agency staff list them: id to performance.
+async fn performances_of(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    production: &str,
+) -> BTreeMap<String, Value> {
+    let mut all = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = app.url(&format!(
+            "/v1/performances?production={production}&limit=200"
+        ));
+        if let Some(cursor) = &cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = app.send(staff.get(&url)).await.json();
+        for performance in page["data"].as_array().unwrap() {
+            all.insert(
+                performance["id"].as_str().unwrap().to_owned(),
+                performance.clone(),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+/// The performances as the change feed, read from the start by agency staff, leaves
+/// them: id to the object of its last entry (none once deleted). Checks on the way
+/// that numbers rise and each object's versions follow one another without a gap.
+async fn performances_in_feed(app: &TestApp, staff: &reqwest::Client) -> BTreeMap<String, Value> {
+    let mut copy = BTreeMap::new();
+    let mut versions: BTreeMap<String, i64> = BTreeMap::new();
+    let mut after: Option<String> = None;
+    let mut last_seq = 0;
+    loop {
+        let mut url = app.url("/v1/changes?limit=200");
+        if let Some(after) = &after {
+            url.push_str(&format!("&after={after}"));
+        }
+        let page = app.send(staff.get(&url)).await.json();
+        let data = page["data"].as_array().unwrap();
+        for entry in data {
+            let seq = entry["seq"].as_i64().unwrap();
+            assert!(seq > last_seq, "{seq} after {last_seq}");
+            last_seq = seq;
+            if entry["object_type"] != "performance" {
+                continue;
+            }
+            let id = entry["object_id"].as_str().unwrap().to_owned();
+            let version = entry["version"].as_i64().unwrap();
+            let previous = versions.insert(id.clone(), version).unwrap_or(0);
+            assert_eq!(
+                version,
+                previous + 1,
+                "{id}: version {version} after {previous}"
+            );
+            match entry["action"].as_str().unwrap() {
+                "deleted" => {
+                    copy.remove(&id);
+                }
+                _ => {
+                    copy.insert(id, entry["object"].clone());
+                }
+            }
+        }
+        if data.len() < 200 {
+            return copy;
+        }
+        after = page["next_cursor"].as_str().map(str::to_owned);
+    }
+}
+
+/// The outcome of every item of a batch's answer: (external id, result, problem status).
+fn outcomes(reply: &Reply) -> Vec<(String, String, Value)> {
+    reply.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["external_id"].as_str().unwrap_or_default().to_owned(),
+                r["result"].as_str().unwrap().to_owned(),
+                r["problem"]["status"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_item_failing_in_the_database_is_undone_alone_and_the_others_commit() {
+    let app = spawn_app().await;
+    let staff = staff(&app).await;
+    let (structure, production, mine) = company_partner(&app).await;
+    let other = partner(&app, &app.client, &structure, &["programming:write"]).await;
+    let good = |at: &str| performance(&production, "34172", at);
+    for (id, at) in [
+        ("changed", "2027-03-01T20:30:00+01:00"),
+        ("dropped", "2027-03-02T20:30:00+01:00"),
+    ] {
+        assert_eq!(put(&app, &mine, id, &good(at)).await.status, 201);
+    }
+    let taken = put(&app, &other, "taken", &good("2027-03-03T20:30:00+01:00")).await;
+    assert_eq!(taken.status, 201);
+    // A rule the API does not know: an external id once across clients. The batch's
+    // "taken" passes every check, writes its performance, and then the database refuses
+    // its link (a unique violation).
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        pool.get()
+            .unwrap()
+            .batch_execute(
+                "CREATE UNIQUE INDEX test_external_id_once ON performance_external_ids (external_id)",
+            )
+            .unwrap();
+    })
+    .await
+    .unwrap();
+
+    let reply = batch(
+        &app,
+        &mine,
+        json!([
+            {"external_id": "new-1", "action": "upsert", "performance": good("2027-03-04T20:30:00+01:00")},
+            {"external_id": "changed", "action": "upsert", "performance": good("2027-04-01T20:30:00+02:00")},
+            {"external_id": "taken", "action": "upsert", "performance": good("2027-03-05T20:30:00+01:00")},
+            {"external_id": "dropped", "action": "delete"},
+            {"external_id": "new-2", "action": "upsert", "performance": good("2027-03-06T20:30:00+01:00")},
+        ]),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", text(&reply));
+    let expected: Vec<(String, String, Value)> = [
+        ("new-1", "created", Value::Null),
+        ("changed", "updated", Value::Null),
+        ("taken", "failed", json!(500)),
+        ("dropped", "deleted", Value::Null),
+        ("new-2", "created", Value::Null),
+    ]
+    .into_iter()
+    .map(|(id, result, status)| (id.to_owned(), result.to_owned(), status))
+    .collect();
+    assert_eq!(outcomes(&reply), expected);
+    let answer = reply.json();
+    let results = answer["results"].as_array().unwrap();
+    // Nothing internal is shown.
+    assert_eq!(results[2]["problem"]["code"], "internal_error");
+    assert!(!text(&reply).contains("test_external_id_once"));
+
+    // The failed item's performance was undone with it; the others' writes, audit
+    // events and changes committed.
+    let id = |i: usize| results[i]["performance"]["id"].as_str().unwrap().to_owned();
+    let current = performances_of(&app, &staff, &production).await;
+    let expected_ids: HashSet<String> = [
+        id(0),
+        id(1),
+        id(4),
+        taken.json()["performance"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ]
+    .into();
+    assert_eq!(
+        current.keys().cloned().collect::<HashSet<_>>(),
+        expected_ids
+    );
+    assert_eq!(current[&id(1)]["version"], 2);
+    assert_eq!(
+        changes_of(&app, &staff, &id(0)).await,
+        [("created".into(), 1)]
+    );
+    assert_eq!(
+        changes_of(&app, &staff, &id(1)).await,
+        [("created".into(), 1), ("updated".into(), 2)]
+    );
+    assert_eq!(audited(&app, &staff, &id(4)).await, ["performance.create"]);
+    assert_eq!(audited(&app, &staff, &id(1)).await.len(), 2);
+    let creations = app
+        .send(staff.get(app.url("/v1/audit-events?action=performance.create&limit=200")))
+        .await
+        .json();
+    // changed, dropped, the other client's taken, new-1, new-2.
+    assert_eq!(creations["data"].as_array().unwrap().len(), 5);
+    assert_eq!(performances_in_feed(&app, &staff).await, current);
+}
+
+#[tokio::test]
+async fn a_batch_and_single_writers_of_the_same_performances_meet_without_deadlock() {
+    const EXISTING: usize = 24;
+    let app = Arc::new(spawn_app().await);
+    let staff = staff(&app).await;
+    let (_, production, mine) = company_partner(&app).await;
+    let at = |i: usize| format!("2027-05-{:02}T20:30:00+02:00", 1 + i % 28);
+    let body = |i: usize, capacity: usize| {
+        let mut body = performance(&production, "34172", &at(i));
+        body["capacity"] = json!(capacity);
+        body
+    };
+    let mut ids = Vec::new();
+    for i in 0..EXISTING {
+        let reply = put(&app, &mine, &format!("e{i:02}"), &body(i, 1)).await;
+        assert_eq!(reply.status, 201, "{}", text(&reply));
+        ids.push(
+            reply.json()["performance"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+
+    // Single writers, each going over the same performances: a PUT by the partner and
+    // a PATCH by the company's member, while batches upsert them all and create more.
+    let singles: Vec<_> = (0..4)
+        .map(|w| {
+            let (app, mine, production, ids) = (
+                Arc::clone(&app),
+                mine.clone(),
+                production.clone(),
+                ids.clone(),
+            );
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for round in 0..3 {
+                    for i in (w..EXISTING).step_by(2) {
+                        let mut body = performance(&production, "34172", &at(i));
+                        body["capacity"] = json!(100 + 10 * w + round);
+                        let reply = put(&app, &mine, &format!("e{i:02}"), &body).await;
+                        statuses.push((reply.status, text(&reply)));
+                        let reply = app
+                            .send(
+                                app.client
+                                    .patch(app.url(&format!("/v1/performances/{}", ids[i])))
+                                    .json(&json!({"capacity": 200 + 10 * w + round})),
+                            )
+                            .await;
+                        statuses.push((reply.status, text(&reply)));
+                    }
+                }
+                statuses
+            })
+        })
+        .collect();
+    let batches: Vec<_> = (0..2)
+        .map(|b| {
+            let (app, mine) = (Arc::clone(&app), mine.clone());
+            let items: Vec<Value> = (0..EXISTING)
+                .map(|i| json!({"external_id": format!("e{i:02}"), "action": "upsert", "performance": body(i, 500 + b)}))
+                .chain((0..12).map(|i| json!({"external_id": format!("n{b}-{i:02}"), "action": "upsert", "performance": body(i, 7)})))
+                .collect();
+            tokio::spawn(async move { batch(&app, &mine, json!(items)).await })
+        })
+        .collect();
+    for task in batches {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, 200, "{}", text(&reply));
+        for (external_id, result, problem) in outcomes(&reply) {
+            assert!(
+                ["created", "updated", "unchanged"].contains(&result.as_str()),
+                "{external_id}: {result} {problem}"
+            );
+        }
+    }
+    for task in singles {
+        for (status, body) in task.await.unwrap() {
+            assert!([200, 201].contains(&status), "{status} {body}");
+        }
+    }
+
+    let current = performances_of(&app, &staff, &production).await;
+    assert_eq!(current.len(), EXISTING + 24);
+    assert_eq!(performances_in_feed(&app, &staff).await, current);
+}
+
+#[tokio::test]
+async fn two_batches_over_the_same_external_ids_in_opposite_orders_both_answer_every_item() {
+    let app = Arc::new(spawn_app().await);
+    let staff = staff(&app).await;
+    let (_, production, mine) = company_partner(&app).await;
+    // Half of the ids exist before, half are new to both batches.
+    for i in (0..40).step_by(2) {
+        let body = performance(&production, "34172", "2027-06-01T20:30:00+02:00");
+        assert_eq!(
+            put(&app, &mine, &format!("x{i:02}"), &body).await.status,
+            201
+        );
+    }
+    for round in 0..3 {
+        let items = |capacity: usize| -> Vec<Value> {
+            (0..40)
+                .map(|i| {
+                    let mut body = performance(&production, "34172", "2027-06-01T20:30:00+02:00");
+                    body["capacity"] = json!(capacity);
+                    json!({"external_id": format!("x{i:02}"), "action": "upsert", "performance": body})
+                })
+                .collect()
+        };
+        let forward = items(10 * round + 1);
+        let mut backward = items(10 * round + 2);
+        backward.reverse();
+        let (a, b) = tokio::join!(
+            batch(&app, &mine, json!(forward)),
+            batch(&app, &mine, json!(backward))
+        );
+        for (reply, first) in [(a, "x00"), (b, "x39")] {
+            assert_eq!(reply.status, 200, "{}", text(&reply));
+            let outcomes = outcomes(&reply);
+            assert_eq!(outcomes.len(), 40);
+            // Answered in the order sent.
+            assert_eq!(outcomes[0].0, first);
+            for (external_id, result, problem) in outcomes {
+                assert!(
+                    ["created", "updated"].contains(&result.as_str()),
+                    "round {round}, {external_id}: {result} {problem}"
+                );
+            }
+        }
+    }
+    let current = performances_of(&app, &staff, &production).await;
+    assert_eq!(current.len(), 40);
+    assert_eq!(performances_in_feed(&app, &staff).await, current);
 }

@@ -139,3 +139,103 @@ fn a_change_outside_a_transaction_is_refused_and_a_rolled_back_one_leaves_nothin
     assert_eq!(feed.changes.len(), 1);
     assert_eq!(feed.next, feed.changes[0].seq);
 }
+
+/// A transaction that records its changes together at its end (a sync batch) leaves the
+/// same log as one recording them one by one: numbers in order, and each change knowing
+/// what the object's earlier versions were, whether recorded before or in the same call.
+#[test]
+fn changes_recorded_together_know_their_earlier_versions_as_changes_recorded_alone() {
+    let database = TestDatabase::new();
+    let pool = migrated(&database);
+    let mut conn = pool.get().unwrap();
+    let (first, second) = (
+        domain::StructureId::generate(),
+        domain::StructureId::generate(),
+    );
+    let mut made = created("X");
+    made.structures = vec![first];
+    made.public = false;
+    let x = made.object_id.clone();
+    db::write_transaction(&mut conn, |conn| changes::record(conn, made)).unwrap();
+    let change = |object_id: &str, action, version, public| NewChange {
+        object_id: object_id.to_owned(),
+        action,
+        version,
+        object: (action != ChangeAction::Deleted).then(|| json!({ "name": "X" })),
+        structures: vec![second],
+        public,
+        ..created("X")
+    };
+    let y = created("Y");
+    let y_id = y.object_id.clone();
+    let seqs = db::write_transaction(&mut conn, |conn| {
+        changes::record_many(
+            conn,
+            vec![
+                change(&x, ChangeAction::Updated, 2, true),
+                NewChange {
+                    public: false,
+                    structures: vec![second],
+                    ..y
+                },
+                change(&x, ChangeAction::Deleted, 3, false),
+            ],
+        )
+    })
+    .unwrap();
+    assert_eq!(seqs.len(), 3);
+    assert!(
+        db::write_transaction(&mut conn, |conn| changes::record_many(conn, vec![]))
+            .unwrap()
+            .is_empty()
+    );
+
+    let all = changes::list(&mut conn, 0, 10, &Reader::Everything).unwrap();
+    let numbers: Vec<i64> = all.changes.iter().map(|c| c.seq).collect();
+    assert_eq!(numbers[1..], seqs[..]);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    let seen: Vec<(String, ChangeAction, bool, bool)> = all
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.object_id.clone(),
+                c.seen.action,
+                c.seen.public,
+                c.seen.was_public,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (x.clone(), ChangeAction::Created, false, false),
+            (x.clone(), ChangeAction::Updated, true, false),
+            (y_id.clone(), ChangeAction::Created, false, false),
+            (x.clone(), ChangeAction::Deleted, false, true),
+        ]
+    );
+    // X's deletion knows what only the update before it in the same call made it: public
+    // once, and concerning the first structure before. A client of the first structure
+    // only is told of all of X, not of Y.
+    let related = changes::list(&mut conn, 0, 10, &Reader::RelatedTo(vec![first])).unwrap();
+    let told: Vec<(String, bool, bool)> = related
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.object_id.clone(),
+                c.seen.related_now,
+                c.seen.related_before,
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (x.clone(), true, false),
+            (x.clone(), false, true),
+            (x.clone(), false, true),
+        ]
+    );
+}

@@ -13,7 +13,8 @@ use domain::programming::{
     NewPerformance, Performance, PerformanceInput, PerformancePatch, ProductionRef, References,
     TourRef, VenueRef,
 };
-use domain::{PerformanceId, StructureId};
+use domain::{PerformanceId, ProductionId, StructureId, TourId};
+use persistence::changes::NewChange;
 use persistence::db::write_transaction;
 use persistence::programming::performances::{self, ListQuery, Position};
 use persistence::programming::{productions, tours};
@@ -47,6 +48,18 @@ pub(crate) fn record(
     performance: &Performance,
     action: ChangeAction,
 ) -> Result<(), ApiError> {
+    let change = change(caller, performance, action)?;
+    persistence::changes::record(conn, change)?;
+    Ok(())
+}
+
+/// The change [`record`] records, for a write that records its changes later (with
+/// others, at the end of its transaction).
+pub(crate) fn change(
+    caller: &Caller,
+    performance: &Performance,
+    action: ChangeAction,
+) -> Result<NewChange, ApiError> {
     let view = PerformanceView::new(performance.clone(), true);
     let structures = [
         performance.data.company_structure(),
@@ -55,8 +68,7 @@ pub(crate) fn record(
     .into_iter()
     .flatten()
     .collect();
-    changes::record(
-        conn,
+    changes::described(
         caller,
         ChangedObject::Performance,
         performance.id,
@@ -133,35 +145,66 @@ pub(crate) fn references(
     principal: &Principal,
     input: &PerformanceInput,
 ) -> Result<References, ApiError> {
+    references_with(conn, principal, input, &mut Lookups::default())
+}
+
+/// What [`references`] read for one caller, kept for its next writes in the same
+/// transaction: a sync batch's items name the same few productions, venues and tours,
+/// each read once. What the lookups tell is what a single write reading just before
+/// them would have been told.
+#[derive(Default)]
+pub(crate) struct Lookups {
+    productions: HashMap<ProductionId, Option<ProductionRef>>,
+    venues: HashMap<StructureId, Option<VenueRef>>,
+    tours: HashMap<TourId, Option<TourRef>>,
+}
+
+/// [`references`], through `lookups`.
+pub(crate) fn references_with(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: &PerformanceInput,
+    lookups: &mut Lookups,
+) -> Result<References, ApiError> {
     let production = match input.production_id {
-        Some(id) => match absent_as_none(productions::find(conn, id))? {
-            Some(found) => {
-                let role = role_in(conn, principal, found.structure_id)?;
-                (found.data.published
-                    || may_program(principal, ProgrammingAction::ReadUnpublished, role))
-                .then_some(ProductionRef {
-                    id,
-                    structure_id: found.structure_id,
-                })
+        Some(id) => match lookups.productions.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let found = production_ref(conn, principal, id)?;
+                lookups.productions.insert(id, found.clone());
+                found
             }
-            None => None,
         },
         None => None,
     };
     let venue = match input.venue_structure_id {
-        Some(id) => absent_as_none(persistence::structures::find(conn, id))?
-            .filter(|venue| venue.archived_at.is_none())
-            .map(|venue| VenueRef {
-                id,
-                address: venue.data.address,
-            }),
+        Some(id) => match lookups.venues.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let found = absent_as_none(persistence::structures::find(conn, id))?
+                    .filter(|venue| venue.archived_at.is_none())
+                    .map(|venue| VenueRef {
+                        id,
+                        address: venue.data.address,
+                    });
+                lookups.venues.insert(id, found.clone());
+                found
+            }
+        },
         None => None,
     };
     let tour = match input.tour_id {
-        Some(id) => absent_as_none(tours::find(conn, id))?.map(|tour| TourRef {
-            id,
-            production_id: tour.production_id,
-        }),
+        Some(id) => match lookups.tours.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let found = absent_as_none(tours::find(conn, id))?.map(|tour| TourRef {
+                    id,
+                    production_id: tour.production_id,
+                });
+                lookups.tours.insert(id, found.clone());
+                found
+            }
+        },
         None => None,
     };
     Ok(References {
@@ -169,6 +212,25 @@ pub(crate) fn references(
         venue,
         tour,
     })
+}
+
+/// The production `id`, if the caller may see it.
+fn production_ref(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: ProductionId,
+) -> Result<Option<ProductionRef>, ApiError> {
+    let Some(found) = absent_as_none(productions::find(conn, id))? else {
+        return Ok(None);
+    };
+    let role = role_in(conn, principal, found.structure_id)?;
+    Ok(
+        (found.data.published || may_program(principal, ProgrammingAction::ReadUnpublished, role))
+            .then_some(ProductionRef {
+                id,
+                structure_id: found.structure_id,
+            }),
+    )
 }
 
 /// Checks `input` whole and that the caller edits one of its sides; a performance

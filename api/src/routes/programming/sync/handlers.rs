@@ -1,28 +1,30 @@
 //! Handlers of `/v1/sync/performances`.
 //!
-//! Every write (an upsert or a delete, alone or as a batch item) is one top-level
-//! transaction that reads the caller's external id, checks, writes the performance,
-//! its audit event and its change, and commits. Two requests for one new external id
-//! race to link it: the loser's link finds the winner's (on PostgreSQL it waits for the
-//! winner's commit), rolls back and starts again, and so finds the performance the
-//! winner made. A version changed meanwhile is retried the same way.
+//! A single write (an upsert or a delete) is one top-level transaction that reads the
+//! caller's external id, checks, writes the performance, then its audit event and its
+//! change, and commits. Two requests for one new external id race to link it: the
+//! loser's link finds the winner's (on PostgreSQL it waits for the winner's commit),
+//! rolls back and starts again, and so finds the performance the winner made. A version
+//! changed meanwhile is retried the same way.
+//!
+//! A batch of such writes is one transaction with a savepoint per item: see
+//! `batch`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, IfMatch};
-use actix_web::{HttpRequest, HttpResponse, delete, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, put, web};
 use chrono::Utc;
+use domain::PerformanceId;
 use domain::access::{ClientId, Principal, ProgrammingAction, Scope, may_program};
 use domain::changes::ChangeAction;
-use domain::programming::sync::BATCH_MAX;
-use domain::programming::{
-    ExternalId, NewPerformance, Performance, PerformanceInput, SyncAction, SyncResult,
-};
+use domain::programming::{ExternalId, NewPerformance, Performance, PerformanceInput, SyncResult};
 use domain::{FieldProblem, ValidationError};
 use persistence::audit::NewEvent;
-use persistence::db::write_transaction;
+use persistence::changes::NewChange;
+use persistence::db::{savepoint, write_transaction};
 use persistence::programming::{performances, sync};
 use persistence::reference::ReferenceGeography;
 use persistence::{DbConnection, PersistenceError};
@@ -34,14 +36,16 @@ use crate::db::{self, Db};
 use crate::http::conditional::{check_if_match, if_match};
 use crate::http::context;
 use crate::http::error::{ApiError, PROBLEM_JSON, Problem, ProblemField, responses};
-use crate::http::extract::{Batch, ExternalIdPath, JsonBody, parse_value, prefixed};
+use crate::http::extract::{ExternalIdPath, JsonBody, prefixed};
 use crate::http::i18n;
-use crate::routes::programming::performances::{performance_role, record, references};
+use crate::routes::programming::performances::{
+    Lookups, change, performance_role, references_with,
+};
 use crate::routes::programming::{CreatePerformance, PerformanceView, item_response};
 
 /// How many times a write starts again after losing a race (see the module's
 /// documentation) before answering 503.
-const ATTEMPTS: usize = 16;
+pub(super) const ATTEMPTS: usize = 16;
 
 /// Why a sync write did not happen.
 #[derive(Debug)]
@@ -53,6 +57,9 @@ pub(crate) enum SyncError {
     /// A concurrent request linked the external id first, or changed or deleted its
     /// performance: roll back and start again.
     Race,
+    /// PostgreSQL broke a deadlock by failing a statement of this transaction: roll it
+    /// back whole and start again.
+    Deadlock,
 }
 
 impl From<ApiError> for SyncError {
@@ -65,6 +72,7 @@ impl From<PersistenceError> for SyncError {
     fn from(error: PersistenceError) -> Self {
         match error {
             PersistenceError::VersionMismatch { .. } => Self::Race,
+            PersistenceError::Deadlock => Self::Deadlock,
             other => Self::Api(other.into()),
         }
     }
@@ -78,7 +86,7 @@ impl From<ValidationError> for SyncError {
 
 impl SyncError {
     /// The same refusal with its fields named under `prefix` (`items[3].performance`).
-    fn under(self, prefix: &str) -> Self {
+    pub(super) fn under(self, prefix: &str) -> Self {
         match self {
             Self::Api(error) => Self::Api(prefixed(error, prefix)),
             Self::NotYours(fields) => Self::NotYours(
@@ -88,13 +96,20 @@ impl SyncError {
                     .collect(),
             ),
             Self::Race => Self::Race,
+            Self::Deadlock => Self::Deadlock,
         }
     }
 
     /// The problem this refusal answers; made where the request's context is known.
-    fn problem(&self) -> Problem {
+    pub(super) fn problem(&self) -> Problem {
         match self {
-            Self::Api(error) => error.problem(),
+            Self::Api(error) => {
+                // A batch item's 500 is shown in the batch's 200: logged here.
+                if let ApiError::Internal(cause) = error {
+                    tracing::error!(%cause, "internal error in a batch item");
+                }
+                error.problem()
+            }
             Self::NotYours(fields) => {
                 let lang = context::current().lang;
                 let mut problem = ApiError::Forbidden.problem();
@@ -109,6 +124,7 @@ impl SyncError {
                 problem
             }
             Self::Race => too_many_races().problem(),
+            Self::Deadlock => ApiError::from(PersistenceError::Deadlock).problem(),
         }
     }
 
@@ -116,6 +132,7 @@ impl SyncError {
         match self {
             Self::Api(error) => Err(error),
             Self::Race => Err(too_many_races()),
+            Self::Deadlock => Err(PersistenceError::Deadlock.into()),
             refusal @ Self::NotYours(_) => Ok(HttpResponse::Forbidden()
                 .content_type(PROBLEM_JSON)
                 .json(refusal.problem())),
@@ -123,13 +140,13 @@ impl SyncError {
     }
 }
 
-fn too_many_races() -> ApiError {
+pub(super) fn too_many_races() -> ApiError {
     ApiError::Unavailable("too many concurrent writes of one external id".into())
 }
 
 /// The API client that syncs: anonymous callers 401; accounts, and clients without
 /// `programming:write`, 403.
-fn syncing_client(principal: &Principal) -> Result<ClientId, ApiError> {
+pub(super) fn syncing_client(principal: &Principal) -> Result<ClientId, ApiError> {
     match principal {
         Principal::Client { id, scopes, .. } if scopes.contains(&Scope::ProgrammingWrite) => {
             Ok(*id)
@@ -141,7 +158,7 @@ fn syncing_client(principal: &Principal) -> Result<ClientId, ApiError> {
 
 /// Refuses a caller who may not sync, in a database trip of its own: for a request
 /// whose body is bad, which only a caller who may sync is told about.
-async fn may_sync(pool: &Db, caller: Caller) -> Result<(), ApiError> {
+pub(super) async fn may_sync(pool: &Db, caller: Caller) -> Result<(), ApiError> {
     db::run(pool, move |conn| {
         let principal = caller.principal(conn)?;
         syncing_client(&principal).map(|_| ())
@@ -151,14 +168,14 @@ async fn may_sync(pool: &Db, caller: Caller) -> Result<(), ApiError> {
 
 /// The audit events of sync writes, made where the request's id is known.
 #[derive(Clone)]
-struct Events {
+pub(super) struct Events {
     create: NewEvent,
     update: NewEvent,
     delete: NewEvent,
 }
 
 impl Events {
-    fn of(caller: &Caller) -> Self {
+    pub(super) fn of(caller: &Caller) -> Self {
         let event = |action| audit::event(caller, action, "performance", "", &[]);
         Self {
             create: event("performance.create"),
@@ -169,16 +186,57 @@ impl Events {
 }
 
 /// Who writes, and what every write needs.
-struct Writer {
-    caller: Caller,
-    principal: Principal,
-    client: ClientId,
-    geography: Arc<ReferenceGeography>,
-    events: Events,
+pub(super) struct Writer {
+    pub(super) caller: Caller,
+    pub(super) principal: Principal,
+    pub(super) client: ClientId,
+    pub(super) geography: Arc<ReferenceGeography>,
+    pub(super) events: Events,
 }
 
 fn field_names(fields: Vec<&'static str>) -> Vec<String> {
     fields.into_iter().map(str::to_owned).collect()
+}
+
+/// What a write leaves to record after it, last: its audit event and its change (by a
+/// single request right away, by a batch at its end with its other items').
+pub(super) struct Trace {
+    pub(super) event: NewEvent,
+    pub(super) change: NewChange,
+}
+
+/// What a write may take as read already: a batch's links and performances, read at its
+/// start for the first attempt of each item (a retry reads afresh); what the writer
+/// looked up of productions, venues and tours.
+#[derive(Default)]
+pub(super) struct Known {
+    read: Option<Read>,
+    lookups: Lookups,
+}
+
+struct Read {
+    links: HashMap<String, PerformanceId>,
+    performances: HashMap<PerformanceId, Performance>,
+}
+
+impl Known {
+    /// Reads what `externals` name, in a few queries.
+    pub(super) fn of_batch(
+        conn: &mut DbConnection,
+        client: ClientId,
+        externals: &[&ExternalId],
+    ) -> Result<Self, PersistenceError> {
+        let links = sync::find_many(conn, client, externals)?;
+        let ids: Vec<PerformanceId> = links.values().copied().collect();
+        let performances = performances::find_many(conn, &ids)?;
+        Ok(Self {
+            read: Some(Read {
+                links,
+                performances,
+            }),
+            lookups: Lookups::default(),
+        })
+    }
 }
 
 /// Checks `input` whole, and that the writer edits one of its sides.
@@ -186,8 +244,9 @@ fn checked(
     conn: &mut DbConnection,
     writer: &Writer,
     input: &PerformanceInput,
+    lookups: &mut Lookups,
 ) -> Result<NewPerformance, SyncError> {
-    let references = references(conn, &writer.principal, input)?;
+    let references = references_with(conn, &writer.principal, input, lookups)?;
     let data = NewPerformance::parse(input, &references, writer.geography.as_ref(), Utc::now())?;
     let role = performance_role(conn, &writer.principal, &data)?;
     if may_program(&writer.principal, ProgrammingAction::Write, role) {
@@ -204,19 +263,28 @@ fn checked(
     Err(SyncError::NotYours(fields))
 }
 
-/// The performance an external id names, when the writer may change it.
+/// The performance an external id names, when the writer may change it; from `read`
+/// when given (a batch's first attempt).
 fn linked(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
+    read: Option<&Read>,
 ) -> Result<Option<Performance>, SyncError> {
-    let Some(id) = sync::find(conn, writer.client, external)? else {
+    let id = match read {
+        Some(read) => read.links.get(external.as_ref()).copied(),
+        None => sync::find(conn, writer.client, external)?,
+    };
+    let Some(id) = id else {
         return Ok(None);
     };
-    let current = match performances::find(conn, id) {
-        // Deleted since the link was read (PostgreSQL reads each statement afresh).
-        Err(PersistenceError::NotFound) => return Err(SyncError::Race),
-        found => found?,
+    let current = match read.and_then(|read| read.performances.get(&id)) {
+        Some(current) => current.clone(),
+        None => match performances::find(conn, id) {
+            // Deleted since the link was read (PostgreSQL reads each statement afresh).
+            Err(PersistenceError::NotFound) => return Err(SyncError::Race),
+            found => found?,
+        },
     };
     let role = performance_role(conn, &writer.principal, &current.data)?;
     if !may_program(&writer.principal, ProgrammingAction::Write, role) {
@@ -227,81 +295,115 @@ fn linked(
     Ok(Some(current))
 }
 
-fn upsert_once(
+/// A write that found its performance gone since it was read: start again (an upsert
+/// then creates it anew, a delete answers 404).
+fn vanished(error: PersistenceError) -> SyncError {
+    match error {
+        PersistenceError::NotFound => SyncError::Race,
+        other => other.into(),
+    }
+}
+
+pub(super) type Upserted = (SyncResult, Performance, Option<Trace>);
+
+pub(super) fn upsert_once(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
     input: &PerformanceInput,
     condition: Option<&IfMatch>,
-) -> Result<(SyncResult, Performance), SyncError> {
-    let Some(current) = linked(conn, writer, external)? else {
+    known: &mut Known,
+    fresh: bool,
+) -> Result<Upserted, SyncError> {
+    let read = known.read.as_ref().filter(|_| !fresh);
+    let Some(current) = linked(conn, writer, external, read)? else {
         // No current version for If-Match to match, not even `*` (RFC 9110 §13.1.1).
         if condition.is_some() {
             return Err(ApiError::PreconditionFailed.into());
         }
-        let data = checked(conn, writer, input)?;
+        let data = checked(conn, writer, input, &mut known.lookups)?;
         let mut event = writer.events.create.clone();
         event.changed_fields = field_names(data.changed_fields(None));
-        let created = persistence::audit::recorded(
-            conn,
-            |conn| performances::create(conn, data),
-            move |created| {
-                event.object_id = created.id.to_string();
-                event
-            },
-        )?;
+        let created = performances::create(conn, data)?;
         if !sync::link(conn, writer.client, external, created.id)? {
             return Err(SyncError::Race);
         }
-        // Last: the change log's numbering is held until the commit.
-        record(conn, &writer.caller, &created, ChangeAction::Created)?;
-        return Ok((SyncResult::Created, created));
+        event.object_id = created.id.to_string();
+        let change = change(&writer.caller, &created, ChangeAction::Created)?;
+        return Ok((SyncResult::Created, created, Some(Trace { event, change })));
     };
-    let data = checked(conn, writer, input)?;
+    let data = checked(conn, writer, input, &mut known.lookups)?;
     check_if_match(condition, current.version)?;
     if data == current.data {
-        return Ok((SyncResult::Unchanged, current));
+        return Ok((SyncResult::Unchanged, current, None));
     }
     let mut event = writer.events.update.clone();
     event.object_id = current.id.to_string();
     event.changed_fields = field_names(data.changed_fields(Some(&current.data)));
-    let updated = persistence::audit::recorded(
-        conn,
-        |conn| performances::update(conn, &current, data),
-        |_| event,
-    )?;
-    record(conn, &writer.caller, &updated, ChangeAction::Updated)?;
-    Ok((SyncResult::Updated, updated))
+    let updated = performances::update(conn, &current, data).map_err(vanished)?;
+    let change = change(&writer.caller, &updated, ChangeAction::Updated)?;
+    Ok((SyncResult::Updated, updated, Some(Trace { event, change })))
 }
 
-fn delete_once(
+pub(super) fn delete_once(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
     condition: Option<&IfMatch>,
-) -> Result<(), SyncError> {
-    let current = linked(conn, writer, external)?.ok_or(ApiError::NotFound)?;
+    known: &Known,
+    fresh: bool,
+) -> Result<Trace, SyncError> {
+    let read = known.read.as_ref().filter(|_| !fresh);
+    let current = linked(conn, writer, external, read)?.ok_or(ApiError::NotFound)?;
     check_if_match(condition, current.version)?;
     let mut event = writer.events.delete.clone();
     event.object_id = current.id.to_string();
     // The link goes with the performance (ON DELETE CASCADE).
-    persistence::audit::recorded(conn, |conn| performances::delete(conn, &current), |_| event)?;
+    performances::delete(conn, &current).map_err(vanished)?;
     let gone = Performance {
         version: current.version + 1,
         ..current
     };
-    record(conn, &writer.caller, &gone, ChangeAction::Deleted)?;
+    let change = change(&writer.caller, &gone, ChangeAction::Deleted)?;
+    Ok(Trace { event, change })
+}
+
+/// Records a single write's trace, last in its transaction.
+fn traced(conn: &mut DbConnection, trace: Option<Trace>) -> Result<(), SyncError> {
+    if let Some(Trace { event, change }) = trace {
+        persistence::audit::record(conn, event)?;
+        // Last: the change log's numbering is held until the commit.
+        persistence::changes::record(conn, change)?;
+    }
     Ok(())
 }
 
-/// Runs `once` in top-level transactions until it does not lose a race.
-fn retried<T>(
+/// Where a write runs: a top-level transaction of its own (a single request), or a
+/// savepoint of the batch's transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Within {
+    Transaction,
+    Savepoint,
+}
+
+/// Runs `once` until it does not lose a race, each attempt in `within`; `once` is told
+/// whether it is a retry. A deadlock is retried here only in a transaction of its own:
+/// in a savepoint the batch's earlier items keep their locks, so the whole batch starts
+/// again instead.
+pub(super) fn retried<T>(
     conn: &mut DbConnection,
-    mut once: impl FnMut(&mut DbConnection) -> Result<T, SyncError>,
+    within: Within,
+    mut once: impl FnMut(&mut DbConnection, bool) -> Result<T, SyncError>,
 ) -> Result<T, SyncError> {
-    for _ in 0..ATTEMPTS {
-        match write_transaction(conn, &mut once) {
+    for attempt in 0..ATTEMPTS {
+        let fresh = attempt > 0;
+        let done = match within {
+            Within::Transaction => write_transaction(conn, |conn| once(conn, fresh)),
+            Within::Savepoint => savepoint(conn, |conn| once(conn, fresh)),
+        };
+        match done {
             Err(SyncError::Race) => continue,
+            Err(SyncError::Deadlock) if within == Within::Transaction => continue,
             done => return done,
         }
     }
@@ -315,8 +417,12 @@ fn upsert(
     input: &PerformanceInput,
     condition: Option<&IfMatch>,
 ) -> Result<(SyncResult, Performance), SyncError> {
-    retried(conn, |conn| {
-        upsert_once(conn, writer, external, input, condition)
+    retried(conn, Within::Transaction, |conn, fresh| {
+        let mut known = Known::default();
+        let (result, performance, trace) =
+            upsert_once(conn, writer, external, input, condition, &mut known, fresh)?;
+        traced(conn, trace)?;
+        Ok((result, performance))
     })
 }
 
@@ -326,7 +432,10 @@ fn remove(
     external: &ExternalId,
     condition: Option<&IfMatch>,
 ) -> Result<(), SyncError> {
-    retried(conn, |conn| delete_once(conn, writer, external, condition))
+    retried(conn, Within::Transaction, |conn, fresh| {
+        let trace = delete_once(conn, writer, external, condition, &Known::default(), fresh)?;
+        traced(conn, Some(trace))
+    })
 }
 
 /// Create or replace the performance you keep as `external_id`.
@@ -473,179 +582,4 @@ pub async fn unsync_performance(
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
         Err(refusal) => refusal.into_response(),
     }
-}
-
-/// A batch item as read: its external id as sent, and what to do, or why not.
-struct Item {
-    external_id: Option<String>,
-    work: Result<(ExternalId, Work), SyncError>,
-}
-
-enum Work {
-    Upsert(Box<PerformanceInput>),
-    Delete,
-}
-
-/// Reads every item on its own; a batch over the limit, or naming one external id
-/// twice, is refused whole (422 naming the field).
-fn read_items(items: Vec<serde_json::Value>) -> Result<Vec<Item>, ApiError> {
-    if items.len() > BATCH_MAX {
-        return Err(
-            ValidationError::single("items", FieldProblem::TooMany { max: BATCH_MAX }).into(),
-        );
-    }
-    let mut seen = HashSet::new();
-    let mut duplicates = ValidationError::default();
-    let external_ids: Vec<Option<String>> = items
-        .iter()
-        .map(|item| {
-            item.get("external_id")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-                // Shown back only when valid (the contract says no text holds a NUL).
-                .filter(|id| ExternalId::parse(id).is_ok())
-        })
-        .collect();
-    for (i, external_id) in external_ids.iter().enumerate() {
-        if let Some(id) = external_id
-            && !seen.insert(id.as_str())
-        {
-            duplicates.push(format!("items[{i}].external_id"), FieldProblem::Duplicate);
-        }
-    }
-    duplicates.into_result()?;
-    Ok(items
-        .into_iter()
-        .zip(external_ids)
-        .enumerate()
-        .map(|(i, (value, external_id))| Item {
-            external_id,
-            work: read_item(value, i),
-        })
-        .collect())
-}
-
-fn read_item(value: serde_json::Value, i: usize) -> Result<(ExternalId, Work), SyncError> {
-    let at = format!("items[{i}]");
-    let item: SyncBatchItem = parse_value(value, &at)?;
-    let external = ExternalId::parse(&item.external_id)
-        .map_err(|problem| ValidationError::single(format!("{at}.external_id"), problem))?;
-    let work = match (item.action, item.performance) {
-        (SyncAction::Upsert, Some(performance)) => {
-            Work::Upsert(Box::new(PerformanceInput::from(performance)))
-        }
-        (SyncAction::Delete, None) => Work::Delete,
-        (SyncAction::Upsert, None) => {
-            return Err(ValidationError::single(
-                format!("{at}.performance"),
-                FieldProblem::Required,
-            )
-            .into());
-        }
-        (SyncAction::Delete, Some(_)) => {
-            return Err(ValidationError::single(
-                format!("{at}.performance"),
-                FieldProblem::NotAllowed,
-            )
-            .into());
-        }
-    };
-    Ok((external, work))
-}
-
-/// What a batch item came to, before it is shown.
-type Outcome = Result<(SyncResult, Option<Performance>), SyncError>;
-
-fn run_item(
-    conn: &mut DbConnection,
-    writer: &Writer,
-    i: usize,
-    item: Item,
-) -> (Option<String>, Outcome) {
-    let outcome = item.work.and_then(|(external, work)| match work {
-        Work::Upsert(input) => upsert(conn, writer, &external, &input, None)
-            .map(|(result, performance)| (result, Some(performance)))
-            .map_err(|refusal| refusal.under(&format!("items[{i}].performance"))),
-        Work::Delete => remove(conn, writer, &external, None).map(|()| (SyncResult::Deleted, None)),
-    });
-    (item.external_id, outcome)
-}
-
-/// Create, replace or delete up to 1,000 performances by your external ids.
-///
-/// Each item is done on its own, in order, as `PUT` or `DELETE` on its external id would
-/// do it: the answer (200) holds one result per item, in the order of the items:
-/// `created`, `updated`, `unchanged`, `deleted`, or `failed` with the problem the item
-/// met (its status and code, and its bad fields named from the batch:
-/// `items[3].performance.starts_at`). A refused item does not stop the others, and
-/// items done stay done. Only a batch of more than 1,000 items, or naming an external id
-/// twice, is refused whole (422). Sending a batch again is safe: what it already did
-/// comes back `unchanged`.
-#[utoipa::path(
-    tag = "sync",
-    security(("oauth2" = ["programming:write"])),
-    request_body = SyncBatch,
-    responses(
-        (status = 200, description = "One result per item.", body = SyncBatchResults),
-        responses::Forbidden,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-    )
-)]
-#[post("/sync/performances/batch")]
-pub async fn sync_performances_batch(
-    caller: Caller,
-    pool: web::Data<Db>,
-    geography: web::Data<Arc<ReferenceGeography>>,
-    body: JsonBody<SyncBatch, Batch>,
-) -> Result<HttpResponse, ApiError> {
-    caller.signed_in()?;
-    let batch = match body.open() {
-        Ok(opened) => opened.value,
-        Err(problem) => {
-            may_sync(&pool, caller).await?;
-            return Err(problem);
-        }
-    };
-    let geography = Arc::clone(geography.get_ref());
-    let events = Events::of(&caller);
-    let outcomes = db::run(&pool, move |conn| {
-        let principal = caller.principal(conn)?;
-        let client = syncing_client(&principal)?;
-        let items = read_items(batch.items)?;
-        let writer = Writer {
-            caller,
-            principal,
-            client,
-            geography,
-            events,
-        };
-        Ok::<_, ApiError>(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| run_item(conn, &writer, i, item))
-                .collect::<Vec<_>>(),
-        )
-    })
-    .await?;
-    let results = outcomes
-        .into_iter()
-        .map(|(external_id, outcome)| match outcome {
-            Ok((result, performance)) => SyncBatchItemResult {
-                external_id,
-                result,
-                performance: performance.map(|p| PerformanceView::new(p, true)),
-                problem: None,
-            },
-            Err(refusal) => SyncBatchItemResult {
-                external_id,
-                result: SyncResult::Failed,
-                performance: None,
-                problem: Some(refusal.problem()),
-            },
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(SyncBatchResults { results }))
 }

@@ -3,8 +3,10 @@
 //! system of its own to mirror, and edits performances by their ids
 //! (`/v1/performances`); it gets a 403 here, an anonymous caller a 401.
 
+mod batch;
 mod dto;
 mod handlers;
 
+pub use batch::*;
 pub use dto::*;
 pub use handlers::*;
