@@ -5,9 +5,30 @@
 //! functions that take what the database knows (the dossier's performances, what is
 //! already approved this year, what is left of the envelope) as plain input.
 
+pub mod aid;
 pub mod dossier;
+pub mod eligibility;
+pub mod form;
+pub mod occitanie;
+pub mod programme;
+pub mod rules;
 
+pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
 pub use dossier::{
     DossierAction, DossierActor, DossierStatus, TRANSITIONS, TransitionContext, TransitionError,
     editable_by_applicant, transition,
+};
+pub use eligibility::{
+    Applicant, FundedPerformance, Ineligibility, ineligibilities, performance_ineligibilities,
+};
+pub use form::{
+    AnswerKind, Question, QuestionKey, answer_problems, form_schema, unanswered_optional,
+    validate_answers,
+};
+pub use programme::{
+    DossierReference, NewProgramme, Programme, ProgrammeCode, ProgrammeInput, ProgrammeKind,
+};
+pub use rules::{
+    AmountRule, ApplicantRule, CapHolder, DocumentKind, EligibleBase, PerformanceRule, PlaceRule,
+    Rate, RegionCode, Rules, RulesInput, YearlyCap,
 };
