@@ -103,7 +103,7 @@ pub struct TransitionContext {
     pub reason: Option<String>,
     /// The final report (bilan) has been accepted. Needed to close.
     pub final_report_accepted: bool,
-    /// Every payment awarded has been made ([`super::payments_complete`]). Needed to close.
+    /// Every cent awarded has been paid ([`super::payments_complete`]). Needed to close.
     pub payments_complete: bool,
 }
 

@@ -6,14 +6,17 @@
 //! already approved this year, what is left of the envelope) as plain input.
 
 pub mod aid;
+pub mod budget;
 pub mod dossier;
 pub mod eligibility;
 pub mod form;
 pub mod occitanie;
+pub mod payment;
 pub mod programme;
 pub mod rules;
 
 pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
+pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
 pub use dossier::{
     DossierAction, DossierActor, DossierStatus, TRANSITIONS, TransitionContext, TransitionError,
     editable_by_applicant, transition,
@@ -24,6 +27,10 @@ pub use eligibility::{
 pub use form::{
     AnswerKind, Question, QuestionKey, answer_problems, form_schema, unanswered_optional,
     validate_answers,
+};
+pub use payment::{
+    ApprovalError, PaymentError, PaymentKind, PaymentSchedule, RecordedPayment, ScheduledPayment,
+    check_award, check_payment, payments_complete, total_paid,
 };
 pub use programme::{
     DossierReference, NewProgramme, Programme, ProgrammeCode, ProgrammeInput, ProgrammeKind,
