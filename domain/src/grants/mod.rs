@@ -7,6 +7,7 @@
 
 pub mod aid;
 pub mod budget;
+pub mod call;
 pub mod dossier;
 pub mod eligibility;
 pub mod form;
@@ -14,9 +15,11 @@ pub mod occitanie;
 pub mod payment;
 pub mod programme;
 pub mod rules;
+pub mod submission;
 
 pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
 pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
+pub use call::{CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock};
 pub use dossier::{
     DossierAction, DossierActor, DossierStatus, TRANSITIONS, TransitionContext, TransitionError,
     editable_by_applicant, transition,
@@ -38,4 +41,7 @@ pub use programme::{
 pub use rules::{
     AmountRule, ApplicantRule, CapHolder, DocumentKind, EligibleBase, PerformanceRule, PlaceRule,
     Rate, RegionCode, Rules, RulesInput, YearlyCap,
+};
+pub use submission::{
+    SubmissionCheck, SubmissionInput, SubmissionProblem, SubmissionWarning, submission_problems,
 };
