@@ -139,6 +139,29 @@ class Api:
         })
         return external_id
 
+    def programme(self):
+        """A published programme with a fresh code (the Occitanie scheme's amounts),
+        made by staff: its id."""
+        return self.call("POST", "/v1/programmes", self.admin, body={
+            "code": f"FUZZ-{secrets.token_hex(4).upper()}",
+            "name": "Aide de passage",
+            "kind": "diffusion",
+            "published": True,
+            "rules": {
+                "applicants": {"kinds": ["company"]},
+                "amounts": {"base": "fee", "rate_basis_points": 5000, "floor_cents": 50000,
+                            "cap_per_performance_cents": 200000},
+            },
+        })["id"]
+
+    def call_of(self, programme):
+        """A call of `programme` open from 2020 to 2099, with a small envelope: its id."""
+        return self.call("POST", "/v1/calls", self.admin, body={
+            "programme_id": programme, "title": "Session de passage",
+            "opens_at": "2020-01-01T00:00", "closes_at": "2099-12-31T23:59",
+            "envelope_cents": 1000000,
+        })["id"]
+
 
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
@@ -148,6 +171,7 @@ def lasting(api):
     structure = api.structure("Compagnie du Levant")
     _, eraser_token, _ = api.member("eraser")
     sync_token = api.sync_client(structure)
+    programme = api.programme()
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -173,6 +197,9 @@ def lasting(api):
         # for the run (the deletions get fresh ones).
         "OES_FUZZ_SYNC_TOKEN": sync_token,
         "OES_FUZZ_SYNC_EXTERNAL_ID": api.synced(sync_token, structure),
+        # A published programme and an open call of it, read and changed for the run.
+        "OES_FUZZ_PROGRAMME": programme,
+        "OES_FUZZ_CALL": api.call_of(programme),
     }
 
 
@@ -180,7 +207,7 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_REQUESTER_EMAIL", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
          "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
-         "OES_FUZZ_SYNC_EXTERNAL_ID")
+         "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL")
 
 
 def from_environment():

@@ -119,6 +119,10 @@ PATHS = {
     "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),
     "PUT /v1/sync/performances/{external_id}": _lasting(external_id="OES_FUZZ_SYNC_EXTERNAL_ID"),
+    "GET /v1/programmes/{id}": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "PATCH /v1/programmes/{id}": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "GET /v1/programmes/{id}/form-schema": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "GET /v1/calls/{id}": _lasting(id="OES_FUZZ_CALL"),
 }
 
 

@@ -58,6 +58,8 @@ domain_enums!(
     Booking => domain::programming::Booking,
     Accessibility => domain::programming::Accessibility,
     ChangedObject => domain::changes::ChangedObject,
+    ProgrammeKind => domain::grants::ProgrammeKind,
+    CallState => domain::grants::CallState,
     ChangeAction => domain::changes::ChangeAction,
     SyncAction => domain::programming::SyncAction,
     SyncResult => domain::programming::SyncResult,

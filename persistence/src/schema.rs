@@ -339,3 +339,37 @@ diesel::table! {
 
 diesel::joinable!(performance_external_ids -> performances (performance_id));
 diesel::allow_tables_to_appear_in_same_query!(performance_external_ids, performances);
+
+diesel::table! {
+    programmes (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        published -> Bool,
+        rules -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    calls (id) {
+        id -> Text,
+        programme_id -> Text,
+        title -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        committee_date -> Nullable<Date>,
+        envelope_cents -> BigInt,
+        awarded_cents -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(calls -> programmes (programme_id));
+diesel::allow_tables_to_appear_in_same_query!(programmes, calls);

@@ -547,6 +547,7 @@ mod tests {
             AccountProblem::EmailTaken.into(),
             crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
             crate::routes::programming::ProgrammingProblem::NotPublic.into(),
+            crate::routes::grants::GrantsProblem::ProgrammeCodeTaken.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

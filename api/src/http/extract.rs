@@ -456,7 +456,10 @@ uuid_path_params!(
     domain::structures::invitation::InvitationId,
     domain::ProductionId,
     domain::TourId,
-    domain::PerformanceId
+    domain::PerformanceId,
+    domain::ProgrammeId,
+    domain::CallId,
+    domain::DossierId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see

@@ -174,6 +174,26 @@ impl NewCall {
     }
 }
 
+/// A call as stored: its data, what its approved dossiers were awarded so far, and its
+/// version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: crate::ids::CallId,
+    pub data: NewCall,
+    /// The sum awarded to the call's approved dossiers: never above the envelope.
+    pub awarded_cents: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl Call {
+    /// What is left of the envelope.
+    pub fn remaining_cents(&self) -> i64 {
+        self.data.envelope_cents.saturating_sub(self.awarded_cents)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,9 @@ pub mod submission;
 
 pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
 pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
-pub use call::{CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock};
+pub use call::{
+    Call, CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock,
+};
 pub use dossier::{
     DossierAction, DossierActor, DossierStatus, TRANSITIONS, TransitionContext, TransitionError,
     editable_by_applicant, transition,

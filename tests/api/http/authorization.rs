@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use domain::access::AgencyRole;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, client_with, company, performance, production, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, client_with, company, open_call, performance, production, programme,
+    spawn_app,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Actor {
@@ -80,6 +83,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
             "GET /v1/performances.ics" | "GET /v1/performances.csv" => 200,
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
+            // Published programmes and their calls are everyone's; the rest is staff's.
+            _ if is_grants_read(operation) => 200,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
             _ if is_programming_item(path) && target == Target::Foreign => 404,
@@ -126,6 +131,16 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
         "POST /v1/auth/password-reset" => 400,
+        // Grants: published programmes and their calls are everyone's; staff define them.
+        _ if is_grants_read(operation) => 200,
+        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls"
+            if actor == Anonymous =>
+        {
+            401
+        }
+        "POST /v1/programmes" | "POST /v1/calls" if staff => 201,
+        "PATCH /v1/programmes/{id}" if staff => 200,
+        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls" => 403,
         // Programming: unpublished items of the target structure (see `prepare`).
         "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
         // Exports: the calendar feed is public, the CSV for those signed in.
@@ -225,6 +240,28 @@ fn is_programming_item(path: &str) -> bool {
         path,
         "/v1/productions/{id}" | "/v1/tours/{id}" | "/v1/performances/{id}"
     )
+}
+
+/// The reads of published programmes and calls, open to every caller.
+fn is_grants_read(operation: &str) -> bool {
+    matches!(
+        operation,
+        "GET /v1/programmes"
+            | "GET /v1/programmes/{id}"
+            | "GET /v1/programmes/{id}/form-schema"
+            | "GET /v1/calls"
+            | "GET /v1/calls/{id}"
+    )
+}
+
+/// The paths whose `{id}` is a programme or a call that `prepare` made.
+fn is_grants_item(path: &str) -> bool {
+    path.starts_with("/v1/programmes/{id}") || path.starts_with("/v1/calls/{id}")
+}
+
+/// A programme code no other test programme holds.
+fn fresh_code() -> String {
+    format!("P{}", &uuid::Uuid::now_v7().simple().to_string()[20..]).to_uppercase()
 }
 
 fn path_of(operation: &str) -> &str {
@@ -383,6 +420,16 @@ async fn prepare(
         return Some(make_api_client(app, owner, structure).await.0);
     }
     let owner_client = client_with(Some(owner));
+    if is_grants_item(path) || path == "/v1/calls" {
+        // The agency's: made by staff, published.
+        let staff = &world.clients[&Actor::Staff];
+        let (programme, call) = app.programme_and_call(staff, &fresh_code(), 100_000).await;
+        return Some(if path.starts_with("/v1/calls/{id}") {
+            call
+        } else {
+            programme
+        });
+    }
     let made = match path {
         "/v1/productions/{id}"
         | "/v1/tours"
@@ -568,7 +615,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     account_of(structure)
                 } else if let Some(invitation) = &invitation {
                     invitation
-                } else if path.starts_with("/v1/api-clients/{id}") || is_programming_item(&path) {
+                } else if path.starts_with("/v1/api-clients/{id}")
+                    || is_programming_item(&path)
+                    || is_grants_item(&path)
+                {
                     &prepared[structure]
                 } else {
                     structure
@@ -647,6 +697,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     })),
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
                     ("POST", "/v1/productions") => client.post(&url).json(&production(structure)),
+                    ("POST", "/v1/programmes") => client.post(&url).json(&programme(&fresh_code())),
+                    ("POST", "/v1/calls") => client
+                        .post(&url)
+                        .json(&open_call(&prepared[structure], 100)),
                     ("POST", "/v1/tours") => client.post(&url).json(&json!({
                         "production_id": prepared[structure], "name": "Été",
                         "starts_on": "2027-06-01", "ends_on": "2027-08-31"

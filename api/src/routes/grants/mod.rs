@@ -1,0 +1,56 @@
+//! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
+//! and their calls (appels à candidatures).
+//!
+//! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
+//! published programmes and their calls are everyone's, an unpublished one is a 404
+//! but for staff. The rules are `domain::grants`'s: nothing here re-reads them.
+
+mod calls;
+mod dto;
+mod problems;
+mod programmes;
+
+use domain::access::{GrantsAction, Principal, may_grants};
+use persistence::PersistenceError;
+
+pub use calls::*;
+pub use dto::*;
+pub use problems::GrantsProblem;
+pub use programmes::*;
+
+use crate::http::error::ApiError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_programmes)
+        .service(create_programme)
+        .service(get_programme)
+        .service(get_programme_form_schema)
+        .service(update_programme)
+        .service(list_calls)
+        .service(create_call)
+        .service(get_call);
+}
+
+/// Whether the caller sees unpublished programmes and their calls.
+pub(crate) fn staff_sees(principal: &Principal) -> bool {
+    may_grants(principal, GrantsAction::ManageProgrammes, None)
+}
+
+/// Managing programmes and calls: 401 anonymous, 403 but for staff.
+pub(crate) fn manage(principal: &Principal) -> Result<(), ApiError> {
+    if *principal == Principal::Anonymous {
+        Err(ApiError::Unauthenticated)
+    } else if staff_sees(principal) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// A unique violation when writing a programme: its code is another's.
+pub(crate) fn code_taken(error: PersistenceError) -> ApiError {
+    match error {
+        PersistenceError::Conflict { .. } => GrantsProblem::ProgrammeCodeTaken.into(),
+        other => other.into(),
+    }
+}
