@@ -60,6 +60,8 @@ domain_enums!(
     ChangedObject => domain::changes::ChangedObject,
     ProgrammeKind => domain::grants::ProgrammeKind,
     CallState => domain::grants::CallState,
+    DossierStatus => domain::grants::DossierStatus,
+    AidLimit => domain::grants::Limit,
     ChangeAction => domain::changes::ChangeAction,
     SyncAction => domain::programming::SyncAction,
     SyncResult => domain::programming::SyncResult,

@@ -373,3 +373,38 @@ diesel::table! {
 
 diesel::joinable!(calls -> programmes (programme_id));
 diesel::allow_tables_to_appear_in_same_query!(programmes, calls);
+
+diesel::table! {
+    dossier_counters (programme_id, year) {
+        programme_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> Text,
+        reference -> Text,
+        call_id -> Text,
+        programme_id -> Text,
+        applicant_id -> Text,
+        status -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        performance_ids -> Text,
+        answers -> Text,
+        budget -> Text,
+        awarded_cents -> Nullable<BigInt>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(dossiers -> calls (call_id));
+diesel::allow_tables_to_appear_in_same_query!(dossiers, calls);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, programmes);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, memberships);

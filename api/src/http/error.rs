@@ -548,6 +548,8 @@ mod tests {
             crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
             crate::routes::programming::ProgrammingProblem::NotPublic.into(),
             crate::routes::grants::GrantsProblem::ProgrammeCodeTaken.into(),
+            crate::routes::grants::GrantsProblem::CallNotOpen.into(),
+            crate::routes::grants::GrantsProblem::DossierNotEditable.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

@@ -204,6 +204,97 @@ pub fn editable_by_applicant(status: DossierStatus) -> bool {
     matches!(status, Draft | ChangesRequested)
 }
 
+pub const DOSSIER_TITLE_MAX: usize = 200;
+pub const DOSSIER_SUMMARY_MAX: usize = 10_000;
+
+/// What an applicant writes in a dossier, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DossierContentInput {
+    pub title: String,
+    pub summary: Option<String>,
+    pub performance_ids: Vec<crate::ids::PerformanceId>,
+    pub answers: serde_json::Value,
+    pub budget: super::budget::BudgetInput,
+}
+
+/// A dossier's content, checked: its texts, its answers as far as given (a draft may
+/// leave required questions for later: [`super::submission_problems`] asks for them),
+/// its budget. Whether its performances are the applicant's is for whoever reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierContent {
+    pub title: String,
+    pub summary: Option<String>,
+    pub performance_ids: Vec<crate::ids::PerformanceId>,
+    pub answers: serde_json::Value,
+    pub budget: super::budget::Budget,
+}
+
+impl DossierContent {
+    /// Checks everything, reporting every bad field at once.
+    pub fn parse(
+        input: &DossierContentInput,
+        questions: &[super::form::Question],
+    ) -> Result<Self, crate::validation::ValidationError> {
+        let mut errors = crate::validation::ValidationError::default();
+        let title = errors.check("title", text::single_line(&input.title, DOSSIER_TITLE_MAX));
+        let summary = input
+            .summary
+            .as_deref()
+            .and_then(|s| errors.check("summary", text::multi_line(s, DOSSIER_SUMMARY_MAX)));
+        if input.performance_ids.len() > super::rules::PERFORMANCES_MAX as usize {
+            errors.push(
+                "performance_ids",
+                FieldProblem::TooMany {
+                    max: super::rules::PERFORMANCES_MAX as usize,
+                },
+            );
+        }
+        errors
+            .errors
+            .extend(super::form::answer_problems(questions, &input.answers).errors);
+        let budget = match super::budget::Budget::parse(&input.budget) {
+            Ok(budget) => Some(budget),
+            Err(problems) => {
+                errors.errors.extend(problems.errors);
+                None
+            }
+        };
+        errors.into_result()?;
+        match (title, budget) {
+            (Some(title), Some(budget)) => Ok(Self {
+                title,
+                summary,
+                performance_ids: input.performance_ids.clone(),
+                answers: input.answers.clone(),
+                budget,
+            }),
+            _ => Err(crate::validation::ValidationError::single(
+                "title",
+                FieldProblem::Required,
+            )),
+        }
+    }
+}
+
+/// A dossier as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dossier {
+    pub id: crate::ids::DossierId,
+    pub reference: super::programme::DossierReference,
+    pub call_id: crate::ids::CallId,
+    pub programme_id: crate::ids::ProgrammeId,
+    pub applicant_id: crate::ids::StructureId,
+    pub status: DossierStatus,
+    pub content: DossierContent,
+    /// Set by approval.
+    pub awarded_cents: Option<i64>,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

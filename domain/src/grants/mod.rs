@@ -23,8 +23,8 @@ pub use call::{
     Call, CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock,
 };
 pub use dossier::{
-    DossierAction, DossierActor, DossierStatus, TRANSITIONS, TransitionContext, TransitionError,
-    editable_by_applicant, transition,
+    Dossier, DossierAction, DossierActor, DossierContent, DossierContentInput, DossierStatus,
+    TRANSITIONS, TransitionContext, TransitionError, editable_by_applicant, transition,
 };
 pub use eligibility::{
     Applicant, FundedPerformance, Ineligibility, ineligibilities, performance_ineligibilities,

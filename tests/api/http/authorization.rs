@@ -85,6 +85,13 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
             // Published programmes and their calls are everyone's; the rest is staff's.
             _ if is_grants_read(operation) => 200,
+            // Dossiers: its `read` makes it a reader of its structure's; filing needs
+            // `dossiers:write`.
+            "GET /v1/dossiers" => 200,
+            "POST /v1/dossiers" => 422,
+            _ if path.starts_with("/v1/dossiers/{id}") && target == Target::Foreign => 404,
+            "GET /v1/dossiers/{id}" | "POST /v1/dossiers/{id}/check" => 200,
+            "PATCH /v1/dossiers/{id}" => 403,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
             _ if is_programming_item(path) && target == Target::Foreign => 404,
@@ -141,6 +148,19 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/programmes" | "POST /v1/calls" if staff => 201,
         "PATCH /v1/programmes/{id}" if staff => 200,
         "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls" => 403,
+        // Dossiers are their applicant's and the agency's: others do not see them.
+        _ if path.starts_with("/v1/dossiers") && actor == Anonymous => 401,
+        "GET /v1/dossiers" => 200,
+        "POST /v1/dossiers" if member_of_target => 201,
+        // Naming a structure one does not file for is a bad field (staff included).
+        "POST /v1/dossiers" => 422,
+        "GET /v1/dossiers/{id}" | "POST /v1/dossiers/{id}/check" if member_of_target || staff => {
+            200
+        }
+        "PATCH /v1/dossiers/{id}" if member_of_target => 200,
+        // Staff instruct dossiers but do not write the applicant's part.
+        "PATCH /v1/dossiers/{id}" if staff => 403,
+        _ if path.starts_with("/v1/dossiers/{id}") => 404,
         // Programming: unpublished items of the target structure (see `prepare`).
         "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
         // Exports: the calendar feed is public, the CSV for those signed in.
@@ -254,9 +274,11 @@ fn is_grants_read(operation: &str) -> bool {
     )
 }
 
-/// The paths whose `{id}` is a programme or a call that `prepare` made.
+/// The paths whose `{id}` is a programme, a call or a dossier that `prepare` made.
 fn is_grants_item(path: &str) -> bool {
-    path.starts_with("/v1/programmes/{id}") || path.starts_with("/v1/calls/{id}")
+    path.starts_with("/v1/programmes/{id}")
+        || path.starts_with("/v1/calls/{id}")
+        || path.starts_with("/v1/dossiers/{id}")
 }
 
 /// A programme code no other test programme holds.
@@ -420,15 +442,27 @@ async fn prepare(
         return Some(make_api_client(app, owner, structure).await.0);
     }
     let owner_client = client_with(Some(owner));
-    if is_grants_item(path) || path == "/v1/calls" {
-        // The agency's: made by staff, published.
+    if is_grants_item(path) || path == "/v1/calls" || path == "/v1/dossiers" {
+        // The agency's: made by staff, published; a dossier: the owner's, a draft.
         let staff = &world.clients[&Actor::Staff];
         let (programme, call) = app.programme_and_call(staff, &fresh_code(), 100_000).await;
-        return Some(if path.starts_with("/v1/calls/{id}") {
-            call
-        } else {
-            programme
-        });
+        return Some(
+            if path.starts_with("/v1/calls/{id}") || path == "/v1/dossiers" {
+                call
+            } else if path.starts_with("/v1/dossiers/{id}") {
+                app.create_with(
+                    &owner_client,
+                    "/v1/dossiers",
+                    &json!({"call_id": call, "applicant_id": structure, "title": "Dossier"}),
+                )
+                .await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            } else {
+                programme
+            },
+        );
     }
     let made = match path {
         "/v1/productions/{id}"
@@ -698,6 +732,13 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
                     ("POST", "/v1/productions") => client.post(&url).json(&production(structure)),
                     ("POST", "/v1/programmes") => client.post(&url).json(&programme(&fresh_code())),
+                    ("POST", "/v1/dossiers") => client.post(&url).json(&json!({
+                        "call_id": prepared[structure], "applicant_id": structure, "title": "Dossier"
+                    })),
+                    ("POST", "/v1/dossiers/{id}/check") => client.post(&url),
+                    ("PATCH", "/v1/dossiers/{id}") => {
+                        client.patch(&url).json(&json!({"title": "Renamed"}))
+                    }
                     ("POST", "/v1/calls") => client
                         .post(&url)
                         .json(&open_call(&prepared[structure], 100)),

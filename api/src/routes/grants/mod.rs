@@ -1,11 +1,14 @@
 //! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
-//! and their calls (appels à candidatures).
+//! and their calls (appels à candidatures); `/v1/dossiers`: the applications filed for
+//! them.
 //!
 //! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
 //! published programmes and their calls are everyone's, an unpublished one is a 404
 //! but for staff. The rules are `domain::grants`'s: nothing here re-reads them.
 
 mod calls;
+mod dossier_dto;
+mod dossiers;
 mod dto;
 mod problems;
 mod programmes;
@@ -14,6 +17,8 @@ use domain::access::{GrantsAction, Principal, may_grants};
 use persistence::PersistenceError;
 
 pub use calls::*;
+pub use dossier_dto::*;
+pub use dossiers::*;
 pub use dto::*;
 pub use problems::GrantsProblem;
 pub use programmes::*;
@@ -28,7 +33,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_programme)
         .service(list_calls)
         .service(create_call)
-        .service(get_call);
+        .service(get_call)
+        .service(list_dossiers)
+        .service(create_dossier)
+        .service(get_dossier)
+        .service(update_dossier)
+        .service(check_dossier);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.
