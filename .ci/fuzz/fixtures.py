@@ -191,6 +191,9 @@ def lasting(api):
     sync_token = api.sync_client(structure)
     programme = api.programme()
     call = api.call_of(programme)
+    # Dossiers are filed for a call of another programme, which the fuzzer does not
+    # change (it may unpublish the first one, hiding its calls from applicants).
+    dossier_call = api.call_of(api.programme())
     filer_token = api.filer(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
@@ -223,7 +226,8 @@ def lasting(api):
         # Files and edits dossiers of the structure (schemathesis.toml), and a draft of
         # its, read, checked and changed for the run.
         "OES_FUZZ_FILER_TOKEN": filer_token,
-        "OES_FUZZ_DOSSIER": api.dossier(filer_token, call, structure),
+        "OES_FUZZ_DOSSIER_CALL": dossier_call,
+        "OES_FUZZ_DOSSIER": api.dossier(filer_token, dossier_call, structure),
     }
 
 
@@ -232,7 +236,7 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
          "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
          "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
-         "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER")
+         "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER")
 
 
 def from_environment():

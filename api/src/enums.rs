@@ -61,6 +61,7 @@ domain_enums!(
     ProgrammeKind => domain::grants::ProgrammeKind,
     CallState => domain::grants::CallState,
     DossierStatus => domain::grants::DossierStatus,
+    DossierAction => domain::grants::DossierAction,
     AidLimit => domain::grants::Limit,
     ChangeAction => domain::changes::ChangeAction,
     SyncAction => domain::programming::SyncAction,

@@ -408,3 +408,21 @@ diesel::joinable!(dossiers -> calls (call_id));
 diesel::allow_tables_to_appear_in_same_query!(dossiers, calls);
 diesel::allow_tables_to_appear_in_same_query!(dossiers, programmes);
 diesel::allow_tables_to_appear_in_same_query!(dossiers, memberships);
+
+diesel::table! {
+    dossier_events (id) {
+        id -> Text,
+        dossier_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        awarded_cents -> Nullable<BigInt>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_events, dossiers);

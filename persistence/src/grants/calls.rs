@@ -149,3 +149,61 @@ pub fn list(
     let select = select.order(c::id.asc());
     page::fetch(query.limit, |limit| select.limit(limit).load(conn))?.try_map(Call::try_from)
 }
+
+/// The call, its row locked until the end of the caller's write transaction: on
+/// PostgreSQL with `SELECT … FOR UPDATE`, so that concurrent approvals against its
+/// envelope on any number of instances read what is left one after the other; on
+/// SQLite the writing transaction holds the whole file already (`BEGIN IMMEDIATE`).
+pub fn lock(conn: &mut DbConnection, id: CallId) -> Result<Call, PersistenceError> {
+    if !crate::db::in_transaction(conn)? {
+        return Err(PersistenceError::Corrupt(
+            "a call is locked inside a write transaction".into(),
+        ));
+    }
+    let id = id.to_string();
+    let row: CallRow = match conn {
+        DbConnection::Postgres(c) => calls::table
+            .find(&id)
+            .select(CallRow::as_select())
+            .for_update()
+            .first(c)?,
+        DbConnection::Sqlite(c) => calls::table
+            .find(&id)
+            .select(CallRow::as_select())
+            .first(c)?,
+    };
+    row.try_into()
+}
+
+/// Adds `delta_cents` (negative to give back) to what the call awarded, a version on;
+/// the caller holds the call's lock ([`lock`]) and has checked the envelope, which a
+/// CHECK constraint guards as well.
+pub fn award(
+    conn: &mut DbConnection,
+    call: &Call,
+    delta_cents: i64,
+) -> Result<Call, PersistenceError> {
+    let updated = Call {
+        awarded_cents: call.awarded_cents + delta_cents,
+        updated_at: storable_now(),
+        version: call.version + 1,
+        ..call.clone()
+    };
+    let changed = diesel::update(
+        calls::table
+            .filter(calls::id.eq(call.id.to_string()))
+            .filter(calls::version.eq(call.version)),
+    )
+    .set((
+        calls::awarded_cents.eq(updated.awarded_cents),
+        calls::updated_at.eq(updated.updated_at.naive_utc()),
+        calls::version.eq(updated.version),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(PersistenceError::VersionMismatch {
+            current: call.version,
+        });
+    }
+    Ok(updated)
+}

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod dossiers;
+pub mod events;
 pub mod programmes;
 
 use crate::error::PersistenceError;

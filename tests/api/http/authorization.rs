@@ -90,8 +90,11 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "GET /v1/dossiers" => 200,
             "POST /v1/dossiers" => 422,
             _ if path.starts_with("/v1/dossiers/{id}") && target == Target::Foreign => 404,
-            "GET /v1/dossiers/{id}" | "POST /v1/dossiers/{id}/check" => 200,
-            "PATCH /v1/dossiers/{id}" => 403,
+            "GET /v1/dossiers/{id}"
+            | "POST /v1/dossiers/{id}/check"
+            | "GET /v1/dossiers/{id}/history" => 200,
+            // Transitions of either side: a reader takes none.
+            _ if path.starts_with("/v1/dossiers/{id}") => 403,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
             _ if is_programming_item(path) && target == Target::Foreign => 404,
@@ -160,6 +163,15 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "PATCH /v1/dossiers/{id}" if member_of_target => 200,
         // Staff instruct dossiers but do not write the applicant's part.
         "PATCH /v1/dossiers/{id}" if staff => 403,
+        "GET /v1/dossiers/{id}/history" if member_of_target || staff => 200,
+        // Transitions of the prepared draft: the applicant submits (an incomplete draft:
+        // 422) or withdraws it; the agency's actions are not the applicant's (403), and
+        // none is open to staff from a draft (409), nor are the applicant's.
+        "POST /v1/dossiers/{id}/submit" if member_of_target => 422,
+        "POST /v1/dossiers/{id}/withdraw" if member_of_target => 200,
+        "POST /v1/dossiers/{id}/submit" | "POST /v1/dossiers/{id}/withdraw" if staff => 403,
+        _ if is_dossier_transition(path) && member_of_target => 403,
+        _ if is_dossier_transition(path) && staff => 409,
         _ if path.starts_with("/v1/dossiers/{id}") => 404,
         // Programming: unpublished items of the target structure (see `prepare`).
         "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
@@ -279,6 +291,15 @@ fn is_grants_item(path: &str) -> bool {
     path.starts_with("/v1/programmes/{id}")
         || path.starts_with("/v1/calls/{id}")
         || path.starts_with("/v1/dossiers/{id}")
+}
+
+/// `POST /v1/dossiers/{id}/submit`, `…/approve` and the other transitions.
+fn is_dossier_transition(path: &str) -> bool {
+    path.starts_with("/v1/dossiers/{id}/")
+        && !matches!(
+            path,
+            "/v1/dossiers/{id}/check" | "/v1/dossiers/{id}/history"
+        )
 }
 
 /// A programme code no other test programme holds.
@@ -736,6 +757,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "call_id": prepared[structure], "applicant_id": structure, "title": "Dossier"
                     })),
                     ("POST", "/v1/dossiers/{id}/check") => client.post(&url),
+                    ("POST", "/v1/dossiers/{id}/approve") => {
+                        client.post(&url).json(&json!({"awarded_cents": 100}))
+                    }
+                    ("POST", p) if is_dossier_transition(p) => client.post(&url).json(&json!({})),
                     ("PATCH", "/v1/dossiers/{id}") => {
                         client.patch(&url).json(&json!({"title": "Renamed"}))
                     }

@@ -406,3 +406,372 @@ async fn a_draft_is_edited_as_a_merge_patch_with_if_match() {
     let bad = app.get("/v1/dossiers?status=lost").await;
     assert_eq!(bad.status, 400);
 }
+
+/// A submitted dossier of `structure` in review, asking `requested`: its id.
+async fn in_review(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    call: &str,
+    structure: &str,
+    performance: &str,
+    requested: i64,
+) -> String {
+    let made = app
+        .create_with(
+            &app.client,
+            "/v1/dossiers",
+            &dossier(call, structure, &[performance], requested),
+        )
+        .await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let submitted = app
+        .post_json(&format!("/v1/dossiers/{id}/submit"), &json!({}))
+        .await;
+    assert_eq!(
+        submitted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&submitted.bytes)
+    );
+    let review = app
+        .send(
+            staff
+                .post(app.url(&format!("/v1/dossiers/{id}/start-review")))
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(
+        review.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&review.bytes)
+    );
+    id
+}
+
+#[tokio::test]
+async fn a_dossier_goes_from_draft_to_approved_and_its_history_says_who_when_and_why() {
+    let app = spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    let (_, call) = test_call(&app, &staff, "DIFF", 1_000_000).await;
+    let (structure, performance) = company_with_performance(&app, &app.client, 300_000).await;
+    let made = app
+        .create_with(
+            &app.client,
+            "/v1/dossiers",
+            &dossier(&call, &structure, &[&performance], 100_000),
+        )
+        .await;
+    let id = made["id"].as_str().unwrap();
+    let post = |client: &reqwest::Client, action: &str, body: Value| {
+        client
+            .post(app.url(&format!("/v1/dossiers/{id}/{action}")))
+            .json(&body)
+    };
+    let submitted = app.send(post(&app.client, "submit", json!({}))).await;
+    assert_eq!(
+        submitted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&submitted.bytes)
+    );
+    assert_eq!(submitted.json()["status"], "submitted");
+    assert!(submitted.json()["submitted_at"].is_string());
+    let asked = app
+        .send(post(
+            &staff,
+            "request-changes",
+            json!({"reason": "Précisez le budget"}),
+        ))
+        .await;
+    assert_eq!(asked.json()["status"], "changes_requested");
+    let edited = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/v1/dossiers/{id}")))
+                .json(&json!({"summary": "Précisé"})),
+        )
+        .await;
+    assert_eq!(edited.status, 200);
+    assert_eq!(
+        app.send(post(&app.client, "submit", json!({})))
+            .await
+            .status,
+        200
+    );
+    // Submitted, the applicant no longer edits it.
+    let frozen = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/v1/dossiers/{id}")))
+                .json(&json!({"summary": "Encore"})),
+        )
+        .await;
+    assert_eq!(frozen.status, 409);
+    assert_eq!(frozen.json()["code"], "dossier_not_editable");
+    assert_eq!(
+        app.send(post(&staff, "start-review", json!({})))
+            .await
+            .status,
+        200
+    );
+    let above = app
+        .send(post(&staff, "approve", json!({"awarded_cents": 150_001})))
+        .await;
+    assert_eq!(above.status, 422);
+    assert_eq!(above.json()["code"], "award_above_maximum");
+    let approved = app
+        .send(post(&staff, "approve", json!({"awarded_cents": 120_000.0})))
+        .await;
+    assert_eq!(
+        approved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&approved.bytes)
+    );
+    assert_eq!(approved.json()["status"], "approved");
+    assert_eq!(approved.json()["awarded_cents"], 120_000);
+    let call_now = app.get(&format!("/v1/calls/{call}")).await.json();
+    assert_eq!(call_now["awarded_cents"], 120_000);
+
+    // Reopening needs a reason, and gives the award back.
+    let no_reason = app.send(post(&staff, "reopen", json!({}))).await;
+    assert_eq!(no_reason.status, 422);
+    assert_eq!(no_reason.error_fields(), ["reason"]);
+    let reopened = app
+        .send(post(
+            &staff,
+            "reopen",
+            json!({"reason": "Erreur de montant"}),
+        ))
+        .await;
+    assert_eq!(reopened.status, 200);
+    assert_eq!(reopened.json()["status"], "in_review");
+    assert_eq!(reopened.json()["awarded_cents"], Value::Null);
+    let call_now = app.get(&format!("/v1/calls/{call}")).await.json();
+    assert_eq!(call_now["awarded_cents"], 0);
+    let closed = app.send(post(&staff, "close", json!({}))).await;
+    assert_eq!(closed.status, 409);
+
+    let history = app.get(&format!("/v1/dossiers/{id}/history")).await;
+    assert_eq!(history.status, 200);
+    let events = history.json()["data"].as_array().unwrap().clone();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "request_changes",
+            "submit",
+            "start_review",
+            "approve",
+            "reopen"
+        ]
+    );
+    assert_eq!(events[1]["reason"], "Précisez le budget");
+    assert_eq!(events[1]["from_status"], "submitted");
+    assert_eq!(events[1]["to_status"], "changes_requested");
+    assert_eq!(events[4]["awarded_cents"], 120_000);
+    assert_eq!(events[0]["actor_kind"], "account");
+
+    // The change log follows the dossier for its applicant, not for others.
+    let feed = app.get("/v1/changes?limit=200").await.json();
+    let dossier_changes = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["object_type"] == "dossier")
+        .count();
+    assert!(dossier_changes >= 8, "{dossier_changes}");
+    let other = crate::helpers::client_with(Some(&app.sign_up("other@example.org").await));
+    let feed = app
+        .send(other.get(app.url("/v1/changes?limit=200")))
+        .await
+        .json();
+    assert!(
+        feed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["object_type"] != "dossier"),
+        "{feed}"
+    );
+    let hidden = app
+        .send(other.get(app.url(&format!("/v1/dossiers/{id}/history"))))
+        .await;
+    assert_eq!(hidden.status, 404);
+}
+
+#[tokio::test]
+async fn each_side_takes_only_its_own_transitions_from_the_right_states() {
+    let app = spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    let (_, call) = test_call(&app, &staff, "DIFF", 1_000_000).await;
+    let (structure, performance) = company_with_performance(&app, &app.client, 300_000).await;
+    let made = app
+        .create_with(
+            &app.client,
+            "/v1/dossiers",
+            &json!({"call_id": call, "applicant_id": structure, "title": "Brouillon"}),
+        )
+        .await;
+    let id = made["id"].as_str().unwrap();
+    let post = |client: &reqwest::Client, action: &str| {
+        client
+            .post(app.url(&format!("/v1/dossiers/{id}/{action}")))
+            .json(&if action == "approve" {
+                json!({"awarded_cents": 100, "reason": "Parce que"})
+            } else {
+                json!({"reason": "Parce que"})
+            })
+    };
+    for action in [
+        "request-changes",
+        "start-review",
+        "approve",
+        "reject",
+        "dismiss",
+        "reopen",
+        "close",
+    ] {
+        let reply = app.send(post(&app.client, action)).await;
+        assert_eq!(reply.status, 403, "{action} by the applicant");
+        assert_eq!(reply.json()["code"], "transition_not_permitted");
+        let reply = app.send(post(&staff, action)).await;
+        assert_eq!(reply.status, 409, "{action} by staff on a draft");
+        assert_eq!(reply.json()["code"], "transition_not_from_status");
+    }
+    for action in ["submit", "withdraw"] {
+        let reply = app.send(post(&staff, action)).await;
+        assert_eq!(reply.status, 403, "{action} by staff");
+    }
+    let reader = partner(&app, &app.client, &structure, &["read"]).await;
+    let reply = app.send(post(&reader, "withdraw")).await;
+    assert_eq!(reply.status, 403);
+    let other = crate::helpers::client_with(Some(&app.sign_up("other@example.org").await));
+    assert_eq!(app.send(post(&other, "withdraw")).await.status, 404);
+    assert_eq!(app.send(post(&app.anonymous, "withdraw")).await.status, 401);
+    let bad = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/dossiers/{id}/withdraw")))
+                .json(&json!({"reason": "a\u{0}"})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.error_fields(), ["reason"]);
+
+    // An incomplete draft: every problem at once.
+    let refused = app
+        .post_json(&format!("/v1/dossiers/{id}/submit"), &json!({}))
+        .await;
+    assert_eq!(refused.status, 422);
+    let codes: BTreeSet<String> = refused.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect();
+    for code in ["answer_missing", "request_missing", "too_few_performances"] {
+        assert!(codes.contains(code), "{code} not in {codes:?}");
+    }
+    assert_eq!(
+        app.get(&format!("/v1/dossiers/{id}")).await.json()["status"],
+        "draft"
+    );
+
+    // A client with dossiers:write takes the applicant's side.
+    let filer = partner(&app, &app.client, &structure, &["dossiers:write"]).await;
+    let edited = app
+        .send(
+            filer.patch(app.url(&format!("/v1/dossiers/{id}"))).json(
+                &dossier(&call, &structure, &[&performance], 100_000)
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter(|(k, _)| !["call_id", "applicant_id"].contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<serde_json::Map<_, _>>(),
+            ),
+        )
+        .await;
+    assert_eq!(
+        edited.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&edited.bytes)
+    );
+    let submitted = app
+        .send(
+            filer
+                .post(app.url(&format!("/v1/dossiers/{id}/submit")))
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&submitted.bytes)
+    );
+    assert_eq!(app.send(post(&filer, "withdraw")).await.status, 200);
+}
+
+#[tokio::test]
+async fn concurrent_approvals_never_award_beyond_the_call_envelope() {
+    let app = spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    // Room for ten awards of 1,000 € out of fifty asked.
+    let (_, call) = test_call(&app, &staff, "ENV", 1_000_000).await;
+    let (structure, performance) = company_with_performance(&app, &app.client, 300_000).await;
+    let mut ids = Vec::new();
+    for _ in 0..50 {
+        ids.push(in_review(&app, &staff, &call, &structure, &performance, 100_000).await);
+    }
+    let replies = futures_util::future::join_all(ids.iter().map(|id| {
+        app.send(
+            staff
+                .post(app.url(&format!("/v1/dossiers/{id}/approve")))
+                .json(&json!({"awarded_cents": 100_000})),
+        )
+    }))
+    .await;
+    let mut approved = 0;
+    for reply in &replies {
+        match reply.status {
+            200 => approved += 1,
+            409 | 422 => {
+                let problem = reply.json();
+                assert_eq!(problem["code"], "award_above_envelope", "{problem}");
+                let detail = problem["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase();
+                assert!(
+                    detail.contains("envelope") || detail.contains("enveloppe"),
+                    "{problem}"
+                );
+            }
+            other => panic!("{other}: {}", String::from_utf8_lossy(&reply.bytes)),
+        }
+    }
+    assert_eq!(approved, 10);
+    let call_now = app.get(&format!("/v1/calls/{call}")).await.json();
+    assert_eq!(call_now["awarded_cents"], 1_000_000);
+    let listed = app
+        .send(staff.get(app.url(&format!(
+            "/v1/dossiers?status=approved&call_id={call}&limit=200"
+        ))))
+        .await
+        .json();
+    let total: i64 = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["awarded_cents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1_000_000);
+}

@@ -268,6 +268,8 @@ pub async fn create_dossier(
                     },
                 )?;
                 let check = judge(conn, &geography, &created)?;
+                // Last: the change log's numbering is held until the commit.
+                super::transitions::record(conn, &caller, &created)?;
                 let location = format!("/v1/dossiers/{}", created.id);
                 Ok(Reply::json(
                     StatusCode::CREATED,
@@ -526,7 +528,8 @@ pub async fn update_dossier(
                     programme.data.rules.questions(),
                 )?;
                 check_if_match(precondition.as_ref(), current.version)?;
-                let dossier = if content == current.content {
+                let changed = content != current.content;
+                let dossier = if !changed {
                     current
                 } else {
                     event.changed_fields = changed_fields(&current.content, &content);
@@ -539,6 +542,9 @@ pub async fn update_dossier(
                     updated
                 };
                 let check = judge(conn, &geography, &dossier)?;
+                if changed {
+                    super::transitions::record(conn, &caller, &dossier)?;
+                }
                 Ok((dossier, check))
             })
         })

@@ -12,6 +12,7 @@ mod dossiers;
 mod dto;
 mod problems;
 mod programmes;
+mod transitions;
 
 use domain::access::{GrantsAction, Principal, may_grants};
 use persistence::PersistenceError;
@@ -22,6 +23,7 @@ pub use dossiers::*;
 pub use dto::*;
 pub use problems::GrantsProblem;
 pub use programmes::*;
+pub use transitions::*;
 
 use crate::http::error::ApiError;
 
@@ -38,7 +40,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_dossier)
         .service(get_dossier)
         .service(update_dossier)
-        .service(check_dossier);
+        .service(check_dossier)
+        .service(submit_dossier)
+        .service(request_dossier_changes)
+        .service(start_dossier_review)
+        .service(approve_dossier)
+        .service(reject_dossier)
+        .service(withdraw_dossier)
+        .service(dismiss_dossier)
+        .service(reopen_dossier)
+        .service(close_dossier)
+        .service(get_dossier_history);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.
