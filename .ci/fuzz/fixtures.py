@@ -139,6 +139,47 @@ class Api:
         })
         return external_id
 
+    def programme(self):
+        """A published programme with a fresh code (the Occitanie scheme's amounts),
+        made by staff: its id."""
+        return self.call("POST", "/v1/programmes", self.admin, body={
+            "code": f"FUZZ-{secrets.token_hex(4).upper()}",
+            "name": "Aide de passage",
+            "kind": "diffusion",
+            "published": True,
+            "rules": {
+                "applicants": {"kinds": ["company"]},
+                "amounts": {"base": "fee", "rate_basis_points": 5000, "floor_cents": 50000,
+                            "cap_per_performance_cents": 200000},
+            },
+        })["id"]
+
+    def call_of(self, programme):
+        """A call of `programme` open from 2020 to 2099, with a small envelope: its id."""
+        return self.call("POST", "/v1/calls", self.admin, body={
+            "programme_id": programme, "title": "Session de passage",
+            "opens_at": "2020-01-01T00:00", "closes_at": "2099-12-31T23:59",
+            "envelope_cents": 1000000,
+        })["id"]
+
+    def filer(self, structure):
+        """An API client of `structure` with `dossiers:write` (staff do not write an
+        applicant's dossier): its access token."""
+        made = self.call("POST", "/v1/api-clients", self.admin, body={
+            "name": "Fuzz filer", "structure_ids": [structure], "scopes": ["dossiers:write"],
+        })
+        return self.call("POST", "/v1/auth/token", form={
+            "grant_type": "client_credentials",
+            "client_id": made["client"]["id"],
+            "client_secret": made["client_secret"],
+        })["access_token"]
+
+    def dossier(self, token, call, structure):
+        """A draft dossier of `structure` for `call`, filed by `token`: its id."""
+        return self.call("POST", "/v1/dossiers", token, body={
+            "call_id": call, "applicant_id": structure, "title": "Dossier de passage",
+        })["id"]
+
 
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
@@ -148,6 +189,12 @@ def lasting(api):
     structure = api.structure("Compagnie du Levant")
     _, eraser_token, _ = api.member("eraser")
     sync_token = api.sync_client(structure)
+    programme = api.programme()
+    call = api.call_of(programme)
+    # Dossiers are filed for a call of another programme, which the fuzzer does not
+    # change (it may unpublish the first one, hiding its calls from applicants).
+    dossier_call = api.call_of(api.programme())
+    filer_token = api.filer(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -173,6 +220,14 @@ def lasting(api):
         # for the run (the deletions get fresh ones).
         "OES_FUZZ_SYNC_TOKEN": sync_token,
         "OES_FUZZ_SYNC_EXTERNAL_ID": api.synced(sync_token, structure),
+        # A published programme and an open call of it, read and changed for the run.
+        "OES_FUZZ_PROGRAMME": programme,
+        "OES_FUZZ_CALL": call,
+        # Files and edits dossiers of the structure (schemathesis.toml), and a draft of
+        # its, read, checked and changed for the run.
+        "OES_FUZZ_FILER_TOKEN": filer_token,
+        "OES_FUZZ_DOSSIER_CALL": dossier_call,
+        "OES_FUZZ_DOSSIER": api.dossier(filer_token, dossier_call, structure),
     }
 
 
@@ -180,7 +235,8 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_REQUESTER_TOKEN", "OES_FUZZ_REQUESTER_EMAIL", "OES_FUZZ_ACCOUNT", "OES_FUZZ_STRUCTURE",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
          "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
-         "OES_FUZZ_SYNC_EXTERNAL_ID")
+         "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
+         "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER")
 
 
 def from_environment():

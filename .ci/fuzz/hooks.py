@@ -78,6 +78,12 @@ def _synced():
     return {"external_id": API.synced(ENV["OES_FUZZ_SYNC_TOKEN"], ENV["OES_FUZZ_STRUCTURE"])}
 
 
+def _draft():
+    """A fresh draft of the fixtures' structure: a transition uses its state up."""
+    return {"id": API.dossier(ENV["OES_FUZZ_FILER_TOKEN"], ENV["OES_FUZZ_DOSSIER_CALL"],
+                              ENV["OES_FUZZ_STRUCTURE"])}
+
+
 def _lasting(**names):
     return lambda: {parameter: ENV[name] for parameter, name in names.items()}
 
@@ -97,6 +103,15 @@ PATHS = {
     "DELETE /v1/tours/{id}": _tour,
     "DELETE /v1/performances/{id}": _performance,
     "DELETE /v1/sync/performances/{external_id}": _synced,
+    "POST /v1/dossiers/{id}/submit": _draft,
+    "POST /v1/dossiers/{id}/withdraw": _draft,
+    "POST /v1/dossiers/{id}/request-changes": _draft,
+    "POST /v1/dossiers/{id}/start-review": _draft,
+    "POST /v1/dossiers/{id}/approve": _draft,
+    "POST /v1/dossiers/{id}/reject": _draft,
+    "POST /v1/dossiers/{id}/dismiss": _draft,
+    "POST /v1/dossiers/{id}/reopen": _draft,
+    "POST /v1/dossiers/{id}/close": _draft,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -119,6 +134,14 @@ PATHS = {
     "PATCH /v1/accounts/{id}": _lasting(id="OES_FUZZ_ACCOUNT"),
     "POST /v1/accounts/{id}/password-resets": _lasting(id="OES_FUZZ_ACCOUNT"),
     "PUT /v1/sync/performances/{external_id}": _lasting(external_id="OES_FUZZ_SYNC_EXTERNAL_ID"),
+    "GET /v1/programmes/{id}": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "PATCH /v1/programmes/{id}": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "GET /v1/programmes/{id}/form-schema": _lasting(id="OES_FUZZ_PROGRAMME"),
+    "GET /v1/calls/{id}": _lasting(id="OES_FUZZ_CALL"),
+    "GET /v1/dossiers/{id}": _lasting(id="OES_FUZZ_DOSSIER"),
+    "PATCH /v1/dossiers/{id}": _lasting(id="OES_FUZZ_DOSSIER"),
+    "POST /v1/dossiers/{id}/check": _lasting(id="OES_FUZZ_DOSSIER"),
+    "GET /v1/dossiers/{id}/history": _lasting(id="OES_FUZZ_DOSSIER"),
 }
 
 

@@ -36,6 +36,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "api-clients", description = "Credentials for partner systems and scripts (client credentials grant)."),
         (name = "programming", description = "Productions (spectacles), their tours and performances (dates), kept by companies and venues."),
         (name = "sync", description = "Partner sync: an API client with `programming:write` keeps its season here by its own ids (external ids), one performance at a time or in batches of up to 1,000."),
+        (name = "grants", description = "Grant programmes (dispositifs d'aide) with their rules, and their calls (appels à candidatures)."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
         (name = "changes", description = "The change feed: every create, update and delete you may see, in commit order, to keep a copy in sync."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
@@ -120,6 +121,7 @@ pub fn problem_code() -> utoipa::openapi::schema::Object {
         .chain(StructureProblem::CODES.iter().copied())
         .chain(MemberProblem::CODES.iter().copied())
         .chain(AccountProblem::CODES.iter().copied())
+        .chain(crate::routes::grants::GrantsProblem::CODES.iter().copied())
         .chain(
             crate::routes::programming::ProgrammingProblem::CODES
                 .iter()
@@ -154,6 +156,7 @@ where
                 .configure(routes::invitations::configure)
                 .configure(routes::api_clients::configure)
                 .configure(routes::programming::configure)
+                .configure(routes::grants::configure)
                 .configure(routes::audit_events::configure)
                 .configure(routes::changes::configure),
         )

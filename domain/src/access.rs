@@ -583,9 +583,101 @@ pub fn stronger(a: Option<MembershipRole>, b: Option<MembershipRole>) -> Option<
     }
 }
 
+/// What one may do with grants. Programmes and calls are the agency's: staff write
+/// them, everyone reads the published ones. A dossier is its applicant structure's:
+/// its members (any role) and API clients read it, owners and editors and clients with
+/// `dossiers:write` file and edit it; staff read and instruct every dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantsAction {
+    /// Create and change programmes and calls; read unpublished ones.
+    ManageProgrammes,
+    ReadDossier,
+    /// File a dossier for the structure, edit it, submit or withdraw it.
+    WriteDossier,
+    /// The agency's side of a dossier's life: review, decide, close.
+    Instruct,
+}
+
+/// Whether `principal`, holding `role` in a dossier's applicant structure (see
+/// [`dossier_role`] for API clients), may do `action`.
+pub fn may_grants(
+    principal: &Principal,
+    action: GrantsAction,
+    role: Option<MembershipRole>,
+) -> bool {
+    use GrantsAction::*;
+    use MembershipRole::*;
+    let staff = principal.is_staff();
+    match action {
+        ManageProgrammes | Instruct => staff,
+        ReadDossier => staff || role.is_some(),
+        WriteDossier => matches!(role, Some(Owner | Editor)),
+    }
+}
+
+/// The role an API client acting for `structures` with `scopes` holds in `structure`
+/// for its dossiers: an editor with `dossiers:write`, a reader with any other scope.
+pub fn dossier_role(
+    structures: &[crate::StructureId],
+    scopes: &[Scope],
+    structure: crate::StructureId,
+) -> Option<MembershipRole> {
+    if !structures.contains(&structure) {
+        None
+    } else if scopes.contains(&Scope::DossiersWrite) {
+        Some(MembershipRole::Editor)
+    } else if scopes.is_empty() {
+        None
+    } else {
+        Some(MembershipRole::Viewer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_grants_policy_is_the_documented_table() {
+        use GrantsAction::*;
+        use MembershipRole::*;
+        let account = |agency_role| Principal::Account {
+            id: AccountId::generate(),
+            agency_role,
+        };
+        let staff = account(Some(AgencyRole::Staff));
+        let admin = account(Some(AgencyRole::Admin));
+        let reviewer = account(Some(AgencyRole::Reviewer));
+        let member = account(None);
+        // (principal, role, [ManageProgrammes, ReadDossier, WriteDossier, Instruct])
+        let rows: [(&Principal, Option<MembershipRole>, [bool; 4]); 9] = [
+            (&Principal::Anonymous, None, [false, false, false, false]),
+            (&member, None, [false, false, false, false]),
+            (&member, Some(Viewer), [false, true, false, false]),
+            (&member, Some(Editor), [false, true, true, false]),
+            (&member, Some(Owner), [false, true, true, false]),
+            (&reviewer, None, [false, false, false, false]),
+            (&staff, None, [true, true, false, true]),
+            (&admin, None, [true, true, false, true]),
+            (&staff, Some(Owner), [true, true, true, true]),
+        ];
+        for (principal, role, expected) in rows {
+            for (action, allowed) in [ManageProgrammes, ReadDossier, WriteDossier, Instruct]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    may_grants(principal, action, role),
+                    allowed,
+                    "{principal:?} {role:?} {action:?}"
+                );
+            }
+        }
+        let s = crate::StructureId::generate();
+        assert_eq!(dossier_role(&[s], &[Scope::DossiersWrite], s), Some(Editor));
+        assert_eq!(dossier_role(&[s], &[Scope::Read], s), Some(Viewer));
+        assert_eq!(dossier_role(&[], &[Scope::DossiersWrite], s), None);
+    }
 
     /// Every cell of the table in `may_program`'s documentation.
     #[test]

@@ -10,6 +10,7 @@ string_enum!(
         Production = "production",
         Tour = "tour",
         Performance = "performance",
+        Dossier = "dossier",
     }
 );
 

@@ -87,4 +87,10 @@ uuid_id!(
     TourId,
     /// Identifier of a performance (représentation).
     PerformanceId,
+    /// Identifier of a grant programme (dispositif d'aide).
+    ProgrammeId,
+    /// Identifier of a call (appel à candidatures, session).
+    CallId,
+    /// Identifier of a dossier (dossier de demande d'aide).
+    DossierId,
 );

@@ -76,6 +76,7 @@ pub trait ClosedSet: Copy + 'static {
 pub mod access;
 pub mod changes;
 pub mod geography;
+pub mod grants;
 pub mod ids;
 pub mod programming;
 pub mod search;
@@ -84,7 +85,7 @@ pub mod text;
 pub mod validation;
 
 pub use geography::{Commune, Department, Geography};
-pub use ids::{PerformanceId, ProductionId, StructureId, TourId};
+pub use ids::{CallId, DossierId, PerformanceId, ProductionId, ProgrammeId, StructureId, TourId};
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;
 pub use structures::{

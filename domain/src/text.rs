@@ -11,6 +11,11 @@ use crate::validation::FieldProblem;
 /// Written with `\x` escapes only, so JSON Schema (ECMA-262), Python and Rust read it alike.
 pub const SINGLE_LINE_PATTERN: &str = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$";
 
+/// Pattern of a text of several lines: line breaks and tabs allowed, no other control
+/// character, at least one visible character (what [`multi_line`] accepts).
+pub const MULTI_LINE_PATTERN: &str =
+    r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$";
+
 static SINGLE_LINE: LazyLock<Regex> = LazyLock::new(|| compile(SINGLE_LINE_PATTERN));
 
 pub(crate) fn compile(pattern: &str) -> Regex {
@@ -86,6 +91,28 @@ mod tests {
             single_line("a\u{0}b", 10),
             Err(FieldProblem::ControlCharacter)
         );
+    }
+
+    #[test]
+    fn the_multi_line_pattern_says_what_multi_line_accepts() {
+        let pattern = compile(MULTI_LINE_PATTERN);
+        for value in [
+            "Deux dates\nen itinérance",
+            "\tindenté\r\n",
+            " a ",
+            "",
+            " \n\t",
+            "a\u{0}b",
+            "a\u{7f}",
+            "\u{b}x",
+            "é",
+        ] {
+            assert_eq!(
+                pattern.is_match(value),
+                multi_line(value, 100).is_ok(),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

@@ -76,6 +76,15 @@ pub enum FieldProblem {
     FranceNeedsCommune,
     #[error("names nothing you may edit")]
     NotEditable,
+    /// The JSON value is of another type than the one asked (`string`, `integer`,
+    /// `boolean`, `object`, `array`): the code is the one the API gives a body field of
+    /// the wrong type.
+    #[error("must be of type {expected}")]
+    InvalidValue { expected: &'static str },
+    #[error("must be 2 to 20 capital letters, digits and inner hyphens (DIFF-PROX)")]
+    ProgrammeCodeFormat,
+    #[error("must be 1 to 64 lower-case letters, digits and underscores, starting with a letter")]
+    QuestionKeyFormat,
 }
 
 impl FieldProblem {
@@ -116,6 +125,9 @@ impl FieldProblem {
             Self::OtherProduction => "other_production",
             Self::FranceNeedsCommune => "france_needs_commune",
             Self::NotEditable => "not_editable",
+            Self::InvalidValue { .. } => "invalid_value",
+            Self::ProgrammeCodeFormat => "programme_code_format",
+            Self::QuestionKeyFormat => "question_key_format",
         }
     }
 }

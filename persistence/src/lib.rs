@@ -6,6 +6,7 @@ pub mod changes;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod grants;
 pub mod idempotency;
 pub mod identity;
 pub mod page;

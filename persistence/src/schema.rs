@@ -340,3 +340,90 @@ diesel::table! {
 
 diesel::joinable!(performance_external_ids -> performances (performance_id));
 diesel::allow_tables_to_appear_in_same_query!(performance_external_ids, performances);
+
+diesel::table! {
+    programmes (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        published -> Bool,
+        rules -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    calls (id) {
+        id -> Text,
+        programme_id -> Text,
+        title -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        committee_date -> Nullable<Date>,
+        envelope_cents -> BigInt,
+        awarded_cents -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(calls -> programmes (programme_id));
+diesel::allow_tables_to_appear_in_same_query!(programmes, calls);
+
+diesel::table! {
+    dossier_counters (programme_id, year) {
+        programme_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> Text,
+        reference -> Text,
+        call_id -> Text,
+        programme_id -> Text,
+        applicant_id -> Text,
+        status -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        performance_ids -> Text,
+        answers -> Text,
+        budget -> Text,
+        awarded_cents -> Nullable<BigInt>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(dossiers -> calls (call_id));
+diesel::allow_tables_to_appear_in_same_query!(dossiers, calls);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, programmes);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, memberships);
+
+diesel::table! {
+    dossier_events (id) {
+        id -> Text,
+        dossier_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        awarded_cents -> Nullable<BigInt>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_events, dossiers);

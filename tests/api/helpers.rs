@@ -359,3 +359,69 @@ impl TestApp {
         reply.json()
     }
 }
+
+/// A published programme with `code` and Région Occitanie's rules of the diffusion de
+/// proximité (as the domain ships them).
+pub fn programme(code: &str) -> Value {
+    let scheme = domain::grants::occitanie::diffusion_de_proximite();
+    json!({
+        "code": code,
+        "name": scheme.name,
+        "description": scheme.description,
+        "kind": "diffusion",
+        "published": true,
+        "rules": serde_json::to_value(&scheme.rules).expect("rules as JSON"),
+    })
+}
+
+/// A call of `programme` open from a month ago to two months ahead (Paris time).
+pub fn open_call(programme: &str, envelope_cents: i64) -> Value {
+    let paris = |days: i64| {
+        (chrono::Utc::now() + chrono::TimeDelta::days(days))
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    json!({
+        "programme_id": programme,
+        "title": "Session de printemps",
+        "opens_at": paris(-30),
+        "closes_at": paris(60),
+        "committee_date": "2030-04-15",
+        "envelope_cents": envelope_cents,
+    })
+}
+
+impl TestApp {
+    /// A staff account's client.
+    pub async fn staff(&self, email: &str) -> reqwest::Client {
+        client_with(Some(
+            &self
+                .agency_account(email, domain::access::AgencyRole::Staff)
+                .await,
+        ))
+    }
+
+    /// A published programme (`code`) and an open call of it with `envelope_cents`, made
+    /// by `staff`: their ids.
+    pub async fn programme_and_call(
+        &self,
+        staff: &reqwest::Client,
+        code: &str,
+        envelope_cents: i64,
+    ) -> (String, String) {
+        let programme = self
+            .create_with(staff, "/v1/programmes", &programme(code))
+            .await["id"]
+            .as_str()
+            .expect("programme id")
+            .to_owned();
+        let call = self
+            .create_with(staff, "/v1/calls", &open_call(&programme, envelope_cents))
+            .await["id"]
+            .as_str()
+            .expect("call id")
+            .to_owned();
+        (programme, call)
+    }
+}

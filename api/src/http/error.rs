@@ -23,6 +23,12 @@ pub enum Issue {
     Missing,
     /// Wrong JSON type or unparsable value; serde's own words.
     InvalidValue(String),
+    /// A rule of the domain that the whole object breaks (a submission problem): its
+    /// own code, and the domain's words.
+    Rule {
+        code: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +51,7 @@ impl FieldIssue {
             Issue::UnknownField => "unknown_field",
             Issue::Missing => "required",
             Issue::InvalidValue(_) => "invalid_value",
+            Issue::Rule { code, .. } => code,
         }
     }
 
@@ -57,6 +64,7 @@ impl FieldIssue {
                 format!("valeur invalide ({detail})"),
                 format!("invalid value ({detail})"),
             ),
+            Issue::Rule { message, .. } => message.clone(),
         }
     }
 }
@@ -548,6 +556,23 @@ mod tests {
             AccountProblem::EmailTaken.into(),
             crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
             crate::routes::programming::ProgrammingProblem::NotPublic.into(),
+            crate::routes::grants::GrantsProblem::ProgrammeCodeTaken.into(),
+            crate::routes::grants::GrantsProblem::CallNotOpen.into(),
+            crate::routes::grants::GrantsProblem::DossierNotEditable.into(),
+            crate::routes::grants::GrantsProblem::TransitionNotPermitted.into(),
+            crate::routes::grants::GrantsProblem::TransitionNotFromStatus.into(),
+            crate::routes::grants::GrantsProblem::FinalReportNotAccepted.into(),
+            crate::routes::grants::GrantsProblem::PaymentsIncomplete.into(),
+            crate::routes::grants::GrantsProblem::AwardAboveEnvelope {
+                awarded: 1,
+                remaining: 0,
+            }
+            .into(),
+            crate::routes::grants::GrantsProblem::AwardAboveMaximum {
+                awarded: 1,
+                maximum: 0,
+            }
+            .into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

@@ -456,7 +456,10 @@ uuid_path_params!(
     domain::structures::invitation::InvitationId,
     domain::ProductionId,
     domain::TourId,
-    domain::PerformanceId
+    domain::PerformanceId,
+    domain::ProgrammeId,
+    domain::CallId,
+    domain::DossierId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see
@@ -557,5 +560,19 @@ impl<T: PathParams> FromRequest for PathId<T> {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let params: Vec<(&str, &str)> = req.match_info().iter().collect();
         std::future::ready(T::from_path(&params).map(PathId))
+    }
+}
+
+/// An integer as JSON Schema counts them: `161` or `161.0` (a number whose fraction is
+/// zero), within `i64`. serde alone refuses the second, which the contract allows.
+pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    match serde_json::Number::deserialize(d)? {
+        n if n.is_i64() => n.as_i64().ok_or_else(|| D::Error::custom("not an integer")),
+        n => match n.as_f64() {
+            // Exactly representable: below 2^53 every integer is.
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => Ok(f as i64),
+            _ => Err(D::Error::custom("invalid type: expected an integer")),
+        },
     }
 }

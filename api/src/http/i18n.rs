@@ -143,5 +143,17 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             "ne désigne rien que vous puissiez modifier",
             "names nothing you may edit",
         ),
+        P::InvalidValue { expected } => lang.pick(
+            format!("doit être de type {expected}"),
+            format!("must be of type {expected}"),
+        ),
+        P::ProgrammeCodeFormat => lang.pick(
+            "doit compter 2 à 20 majuscules, chiffres et tirets intérieurs (DIFF-PROX)",
+            "must be 2 to 20 capital letters, digits and inner hyphens (DIFF-PROX)",
+        ),
+        P::QuestionKeyFormat => lang.pick(
+            "doit compter 1 à 64 minuscules, chiffres et soulignés, en commençant par une lettre",
+            "must be 1 to 64 lower-case letters, digits and underscores, starting with a letter",
+        ),
     }
 }

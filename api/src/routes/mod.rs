@@ -3,6 +3,7 @@ pub mod api_clients;
 pub mod audit_events;
 pub mod auth;
 pub mod changes;
+pub mod grants;
 pub mod invitations;
 pub mod members;
 pub mod operations;

@@ -10,6 +10,7 @@
 //! reserved `.example` domain and phone numbers in the blocks kept for fiction, so
 //! that nothing in the demo points at a real organisation.
 
+mod grants;
 pub mod names;
 pub mod numbers;
 pub mod programming;
@@ -305,6 +306,7 @@ pub fn demo(
     };
     let mut rng = SmallRng::seed_from_u64(2027);
     programming::season(conn, &cast, companies.len() * 2, 600, &mut rng, |_| {})?;
+    grants::demo(conn)?;
     Ok(batch.len())
 }
 

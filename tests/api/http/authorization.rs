@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use domain::access::AgencyRole;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, client_with, company, performance, production, spawn_app};
+use crate::helpers::{
+    PASSWORD, TestApp, client_with, company, open_call, performance, production, programme,
+    spawn_app,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Actor {
@@ -80,6 +83,18 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
             "GET /v1/performances.ics" | "GET /v1/performances.csv" => 200,
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
+            // Published programmes and their calls are everyone's; the rest is staff's.
+            _ if is_grants_read(operation) => 200,
+            // Dossiers: its `read` makes it a reader of its structure's; filing needs
+            // `dossiers:write`.
+            "GET /v1/dossiers" => 200,
+            "POST /v1/dossiers" => 422,
+            _ if path.starts_with("/v1/dossiers/{id}") && target == Target::Foreign => 404,
+            "GET /v1/dossiers/{id}"
+            | "POST /v1/dossiers/{id}/check"
+            | "GET /v1/dossiers/{id}/history" => 200,
+            // Transitions of either side: a reader takes none.
+            _ if path.starts_with("/v1/dossiers/{id}") => 403,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
             _ if is_programming_item(path) && target == Target::Foreign => 404,
@@ -126,6 +141,38 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
         "POST /v1/auth/password-reset" => 400,
+        // Grants: published programmes and their calls are everyone's; staff define them.
+        _ if is_grants_read(operation) => 200,
+        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls"
+            if actor == Anonymous =>
+        {
+            401
+        }
+        "POST /v1/programmes" | "POST /v1/calls" if staff => 201,
+        "PATCH /v1/programmes/{id}" if staff => 200,
+        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls" => 403,
+        // Dossiers are their applicant's and the agency's: others do not see them.
+        _ if path.starts_with("/v1/dossiers") && actor == Anonymous => 401,
+        "GET /v1/dossiers" => 200,
+        "POST /v1/dossiers" if member_of_target => 201,
+        // Naming a structure one does not file for is a bad field (staff included).
+        "POST /v1/dossiers" => 422,
+        "GET /v1/dossiers/{id}" | "POST /v1/dossiers/{id}/check" if member_of_target || staff => {
+            200
+        }
+        "PATCH /v1/dossiers/{id}" if member_of_target => 200,
+        // Staff instruct dossiers but do not write the applicant's part.
+        "PATCH /v1/dossiers/{id}" if staff => 403,
+        "GET /v1/dossiers/{id}/history" if member_of_target || staff => 200,
+        // Transitions of the prepared draft: the applicant submits (an incomplete draft:
+        // 422) or withdraws it; the agency's actions are not the applicant's (403), and
+        // none is open to staff from a draft (409), nor are the applicant's.
+        "POST /v1/dossiers/{id}/submit" if member_of_target => 422,
+        "POST /v1/dossiers/{id}/withdraw" if member_of_target => 200,
+        "POST /v1/dossiers/{id}/submit" | "POST /v1/dossiers/{id}/withdraw" if staff => 403,
+        _ if is_dossier_transition(path) && member_of_target => 403,
+        _ if is_dossier_transition(path) && staff => 409,
+        _ if path.starts_with("/v1/dossiers/{id}") => 404,
         // Programming: unpublished items of the target structure (see `prepare`).
         "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
         // Exports: the calendar feed is public, the CSV for those signed in.
@@ -225,6 +272,39 @@ fn is_programming_item(path: &str) -> bool {
         path,
         "/v1/productions/{id}" | "/v1/tours/{id}" | "/v1/performances/{id}"
     )
+}
+
+/// The reads of published programmes and calls, open to every caller.
+fn is_grants_read(operation: &str) -> bool {
+    matches!(
+        operation,
+        "GET /v1/programmes"
+            | "GET /v1/programmes/{id}"
+            | "GET /v1/programmes/{id}/form-schema"
+            | "GET /v1/calls"
+            | "GET /v1/calls/{id}"
+    )
+}
+
+/// The paths whose `{id}` is a programme, a call or a dossier that `prepare` made.
+fn is_grants_item(path: &str) -> bool {
+    path.starts_with("/v1/programmes/{id}")
+        || path.starts_with("/v1/calls/{id}")
+        || path.starts_with("/v1/dossiers/{id}")
+}
+
+/// `POST /v1/dossiers/{id}/submit`, `…/approve` and the other transitions.
+fn is_dossier_transition(path: &str) -> bool {
+    path.starts_with("/v1/dossiers/{id}/")
+        && !matches!(
+            path,
+            "/v1/dossiers/{id}/check" | "/v1/dossiers/{id}/history"
+        )
+}
+
+/// A programme code no other test programme holds.
+fn fresh_code() -> String {
+    format!("P{}", &uuid::Uuid::now_v7().simple().to_string()[20..]).to_uppercase()
 }
 
 fn path_of(operation: &str) -> &str {
@@ -383,6 +463,28 @@ async fn prepare(
         return Some(make_api_client(app, owner, structure).await.0);
     }
     let owner_client = client_with(Some(owner));
+    if is_grants_item(path) || path == "/v1/calls" || path == "/v1/dossiers" {
+        // The agency's: made by staff, published; a dossier: the owner's, a draft.
+        let staff = &world.clients[&Actor::Staff];
+        let (programme, call) = app.programme_and_call(staff, &fresh_code(), 100_000).await;
+        return Some(
+            if path.starts_with("/v1/calls/{id}") || path == "/v1/dossiers" {
+                call
+            } else if path.starts_with("/v1/dossiers/{id}") {
+                app.create_with(
+                    &owner_client,
+                    "/v1/dossiers",
+                    &json!({"call_id": call, "applicant_id": structure, "title": "Dossier"}),
+                )
+                .await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            } else {
+                programme
+            },
+        );
+    }
     let made = match path {
         "/v1/productions/{id}"
         | "/v1/tours"
@@ -568,7 +670,10 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     account_of(structure)
                 } else if let Some(invitation) = &invitation {
                     invitation
-                } else if path.starts_with("/v1/api-clients/{id}") || is_programming_item(&path) {
+                } else if path.starts_with("/v1/api-clients/{id}")
+                    || is_programming_item(&path)
+                    || is_grants_item(&path)
+                {
                     &prepared[structure]
                 } else {
                     structure
@@ -647,6 +752,21 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     })),
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
                     ("POST", "/v1/productions") => client.post(&url).json(&production(structure)),
+                    ("POST", "/v1/programmes") => client.post(&url).json(&programme(&fresh_code())),
+                    ("POST", "/v1/dossiers") => client.post(&url).json(&json!({
+                        "call_id": prepared[structure], "applicant_id": structure, "title": "Dossier"
+                    })),
+                    ("POST", "/v1/dossiers/{id}/check") => client.post(&url),
+                    ("POST", "/v1/dossiers/{id}/approve") => {
+                        client.post(&url).json(&json!({"awarded_cents": 100}))
+                    }
+                    ("POST", p) if is_dossier_transition(p) => client.post(&url).json(&json!({})),
+                    ("PATCH", "/v1/dossiers/{id}") => {
+                        client.patch(&url).json(&json!({"title": "Renamed"}))
+                    }
+                    ("POST", "/v1/calls") => client
+                        .post(&url)
+                        .json(&open_call(&prepared[structure], 100)),
                     ("POST", "/v1/tours") => client.post(&url).json(&json!({
                         "production_id": prepared[structure], "name": "Été",
                         "starts_on": "2027-06-01", "ends_on": "2027-08-31"

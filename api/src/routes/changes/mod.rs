@@ -74,6 +74,9 @@ fn shown(
             }
             Ok(view)
         }
+        // Never public: a dossier's changes are for its applicant and staff only, who
+        // read the full view; anyone else learns nothing of it.
+        ChangedObject::Dossier => Ok(serde_json::Value::Object(serde_json::Map::new())),
     }
 }
 

@@ -1,0 +1,610 @@
+//! Handlers of `/v1/dossiers`: applicants (members of the applicant structure, API
+//! clients acting for it) file and edit dossiers; staff read them all. A dossier the
+//! caller may not read is a 404.
+
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{Datelike, Utc};
+use domain::access::{GrantsAction, MembershipRole, Principal, dossier_role, may_grants};
+use domain::grants::{
+    AlreadyApproved, Applicant, BudgetInput, CallState, Dossier, DossierContent,
+    DossierContentInput, FundedPerformance, LineInput, SubmissionCheck, SubmissionInput,
+    editable_by_applicant, submission_problems,
+};
+use domain::programming::Show;
+use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
+use persistence::db::write_transaction;
+use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
+use persistence::grants::programmes;
+use persistence::reference::ReferenceGeography;
+use persistence::{DbConnection, PersistenceError};
+
+use super::GrantsProblem;
+use super::calls::visible_call;
+use super::dossier_dto::*;
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, Db};
+use crate::http::conditional::{self, check_if_match, etag, if_match};
+use crate::http::error::{ApiError, responses};
+use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
+use crate::http::idempotency::{self, Reply};
+use crate::http::pagination::{self, Page};
+use crate::routes::programming::{item_response, not_editable};
+use crate::routes::shared::find_live;
+
+/// The caller's role in a dossier's applicant structure: its membership for an
+/// account; for an API client acting for it, an editor with `dossiers:write`.
+pub(crate) fn dossier_role_in(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    structure: StructureId,
+) -> Result<Option<MembershipRole>, ApiError> {
+    match principal {
+        Principal::Anonymous => Ok(None),
+        Principal::Client {
+            structures, scopes, ..
+        } => Ok(dossier_role(structures, scopes, structure)),
+        Principal::Account { id, .. } => Ok(persistence::structures::memberships::membership(
+            conn, *id, structure,
+        )?),
+    }
+}
+
+/// The dossier and the caller's role in its applicant, or a 404 for a caller who may
+/// not read it.
+pub(crate) fn readable_dossier(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: DossierId,
+) -> Result<(Dossier, Option<MembershipRole>), ApiError> {
+    let dossier = dossiers::find(conn, id)?;
+    let role = dossier_role_in(conn, principal, dossier.applicant_id)?;
+    if may_grants(principal, GrantsAction::ReadDossier, role) {
+        Ok((dossier, role))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Editing a dossier the caller reads: 403 without the right to file for its applicant.
+pub(crate) fn check_applicant(
+    principal: &Principal,
+    role: Option<MembershipRole>,
+) -> Result<(), ApiError> {
+    if may_grants(principal, GrantsAction::WriteDossier, role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The performances a dossier names, as the rules read them (those deleted since are
+/// left out: the check then counts fewer).
+fn funded(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    ids: &[PerformanceId],
+) -> Result<Vec<FundedPerformance>, ApiError> {
+    let mut funded = Vec::with_capacity(ids.len());
+    for id in ids {
+        match persistence::programming::performances::find(conn, *id) {
+            Ok(performance) => funded.push(FundedPerformance::of(&performance, geography)),
+            Err(PersistenceError::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(funded)
+}
+
+/// What a submission would say of `dossier` now: every problem, every warning, and
+/// the maximum aid with the rule that limited it.
+pub(crate) fn judge(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    dossier: &Dossier,
+) -> Result<SubmissionCheck, ApiError> {
+    let programme = programmes::find(conn, dossier.programme_id)?;
+    let call = persistence::grants::calls::find(conn, dossier.call_id)?;
+    let applicant = persistence::structures::find(conn, dossier.applicant_id)?;
+    let performances = funded(conn, geography, &dossier.content.performance_ids)?;
+    Ok(submission_problems(&SubmissionInput {
+        now: Utc::now(),
+        window: &call.data.window,
+        rules: &programme.data.rules,
+        applicant: &Applicant::of(&applicant),
+        performances: &performances,
+        approved: &AlreadyApproved::none(),
+        answers: &dossier.content.answers,
+        documents: &[],
+        budget: &dossier.content.budget,
+    }))
+}
+
+/// The content, checked by the domain, and every named performance one of the
+/// applicant's productions: every bad field at once.
+fn checked_content(
+    conn: &mut DbConnection,
+    applicant: StructureId,
+    input: &DossierContentInput,
+    questions: &[domain::grants::Question],
+) -> Result<DossierContent, ApiError> {
+    let mut errors = ValidationError::default();
+    let content = match DossierContent::parse(input, questions) {
+        Ok(content) => Some(content),
+        Err(problems) => {
+            errors.errors.extend(problems.errors);
+            None
+        }
+    };
+    for (i, id) in input.performance_ids.iter().enumerate().take(1000) {
+        match persistence::programming::performances::find(conn, *id) {
+            Ok(performance)
+                if matches!(performance.data.show,
+                    Show::Production { structure_id, .. } if structure_id == applicant) => {}
+            Ok(_) | Err(PersistenceError::NotFound) => {
+                errors.push(format!("performance_ids[{i}]"), FieldProblem::NotEditable)
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    errors.into_result()?;
+    content.ok_or_else(|| ValidationError::single("title", FieldProblem::Required).into())
+}
+
+/// The year a new dossier's reference counts in: this one, in Paris.
+fn paris_year() -> i32 {
+    Utc::now()
+        .with_timezone(&domain::programming::performance::PARIS)
+        .year()
+}
+
+/// File a dossier.
+///
+/// A draft for an open call, for a structure you file for (its owners and editors, API
+/// clients with `dossiers:write`); any other `applicant_id` or `call_id` is a 422
+/// naming it (`not_editable`), a call not open a 422 (`call_not_open`). Performances
+/// must be of the applicant's productions. The reference
+/// (`{PROGRAMME}-{YEAR}-{NNNN}`) is the next of its programme and year. Send an
+/// `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7E]{1,255}$",
+            description = "Makes retries safe: the same key and body replay the first response."),
+    ),
+    request_body = CreateDossier,
+    responses(
+        (status = 201, description = "Created.", body = DossierView, headers(
+            ("Location" = String, description = "URL of the new dossier."),
+            ("ETag" = String, description = "Current version."),
+        )),
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[post("/dossiers")]
+pub async fn create_dossier(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    body: JsonBody<CreateDossier>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let Opened { value, raw } = match body.open() {
+        Ok(opened) => opened,
+        Err(problem) => {
+            caller.resolve(&pool).await?;
+            return Err(problem);
+        }
+    };
+    let geography = Arc::clone(&geography);
+    idempotency::once(&pool, &req, &caller, &raw, || async {
+        let mut event = audit::event(
+            &caller,
+            "dossier.create",
+            "dossier",
+            "",
+            &[
+                "call_id",
+                "applicant_id",
+                "title",
+                "summary",
+                "performance_ids",
+                "answers",
+                "budget",
+            ],
+        );
+        Ok(move |conn: &mut DbConnection| {
+            write_transaction(conn, |conn| {
+                let principal = caller.principal(conn)?;
+                let applicant = find_live(conn, value.applicant_id)
+                    .map_err(|_| not_editable("applicant_id"))?;
+                let role = dossier_role_in(conn, &principal, applicant.id)?;
+                if !may_grants(&principal, GrantsAction::WriteDossier, role) {
+                    return Err(not_editable("applicant_id"));
+                }
+                let call = visible_call(conn, &principal, value.call_id).map_err(|e| match e {
+                    ApiError::NotFound => not_editable("call_id"),
+                    other => other,
+                })?;
+                if call.data.window.state(Utc::now()) != CallState::Open {
+                    return Err(GrantsProblem::CallNotOpen.into());
+                }
+                let programme = programmes::find(conn, call.data.programme_id)?;
+                let input = DossierContentInput {
+                    title: value.title,
+                    summary: value.summary,
+                    performance_ids: value.performance_ids,
+                    answers: value.answers,
+                    budget: BudgetInput::from(value.budget),
+                };
+                let content =
+                    checked_content(conn, applicant.id, &input, programme.data.rules.questions())?;
+                let created = persistence::audit::recorded(
+                    conn,
+                    |conn| {
+                        dossiers::create(
+                            conn,
+                            NewDossier {
+                                call_id: call.id,
+                                programme_id: programme.id,
+                                programme_code: programme.data.code.clone(),
+                                applicant_id: applicant.id,
+                                content,
+                                year: paris_year(),
+                            },
+                        )
+                    },
+                    move |created| {
+                        event.object_id = created.id.to_string();
+                        event
+                    },
+                )?;
+                let check = judge(conn, &geography, &created)?;
+                // Last: the change log's numbering is held until the commit.
+                super::transitions::record(conn, &caller, &created)?;
+                let location = format!("/v1/dossiers/{}", created.id);
+                Ok(Reply::json(
+                    StatusCode::CREATED,
+                    &DossierView::of(&created, Some(&check.maximum)),
+                )?
+                .header(header::LOCATION, location)
+                .header(header::ETAG, etag(created.version)))
+            })
+        })
+    })
+    .await
+}
+
+/// Get a dossier.
+///
+/// For the applicant's members and API clients, and agency staff; a 404 for anyone
+/// else. With the maximum aid the rules compute now, naming the rule that limited it.
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Dossier id."),
+    ),
+    responses(
+        (status = 200, description = "The dossier.", body = DossierView,
+            headers(("ETag" = String, description = "Current version."))),
+        responses::NotFound,
+    )
+)]
+#[get("/dossiers/{id}")]
+pub async fn get_dossier(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    PathId(id): PathId<DossierId>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let geography = Arc::clone(&geography);
+    let (dossier, check) = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let (dossier, _) = readable_dossier(conn, &principal, id)?;
+        let check = judge(conn, &geography, &dossier)?;
+        Ok::<_, ApiError>((dossier, check))
+    })
+    .await?;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        dossier.version,
+        &DossierView::of(&dossier, Some(&check.maximum)),
+    ))
+}
+
+/// List dossiers.
+///
+/// Those of the structures you file for (all of them for agency staff), in creation
+/// order; `maximum` is given by each dossier's own `GET`.
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(ListDossiersParams),
+    responses(
+        (status = 200, description = "One page of dossiers.", body = DossierPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+    )
+)]
+#[get("/dossiers")]
+pub async fn list_dossiers(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    QueryParams(params): QueryParams<ListDossiersParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let limit = pagination::limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(pagination::decode::<String>)
+        .transpose()?
+        .map(|id| {
+            id.parse::<DossierId>()
+                .map_err(|_| pagination::invalid_cursor())
+        })
+        .transpose()?;
+    let page = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let reader = match &principal {
+            p if p.is_staff() => Reader::Everything,
+            Principal::Anonymous => Reader::Nobody,
+            Principal::Account { id, .. } => Reader::Member(*id),
+            Principal::Client {
+                structures, scopes, ..
+            } => Reader::Acting(
+                structures
+                    .iter()
+                    .copied()
+                    .filter(|s| dossier_role(structures, scopes, *s).is_some())
+                    .collect(),
+            ),
+        };
+        let query = ListQuery {
+            reader,
+            status: params.status,
+            call: params.call_id.map(Into::into),
+            after,
+            limit,
+        };
+        Ok::<_, ApiError>(dossiers::list(conn, &query)?)
+    })
+    .await?;
+    let next_cursor = if page.more {
+        page.items
+            .last()
+            .map(|d| pagination::encode(&d.id.to_string()))
+    } else {
+        None
+    };
+    Ok(Page {
+        data: page
+            .items
+            .iter()
+            .map(|d| DossierView::of(d, None))
+            .collect(),
+        next_cursor,
+    }
+    .respond(&req))
+}
+
+/// The content with a patch applied, as the domain checks it.
+fn patched(current: &DossierContent, patch: UpdateDossier) -> DossierContentInput {
+    let budget = &current.budget;
+    let (expenses, incomes) = match patch.budget {
+        None => (lines_of(budget.expenses()), lines_of(budget.incomes())),
+        Some(sides) => (
+            sides
+                .expenses
+                .map(|l| {
+                    BudgetInput::from(BudgetInputDto {
+                        expenses: l,
+                        incomes: vec![],
+                    })
+                    .expenses
+                })
+                .unwrap_or_else(|| lines_of(budget.expenses())),
+            sides
+                .incomes
+                .map(|l| {
+                    BudgetInput::from(BudgetInputDto {
+                        expenses: vec![],
+                        incomes: l,
+                    })
+                    .incomes
+                })
+                .unwrap_or_else(|| lines_of(budget.incomes())),
+        ),
+    };
+    let mut answers = current.answers.as_object().cloned().unwrap_or_default();
+    for (key, value) in patch.answers.unwrap_or_default() {
+        if value.is_null() {
+            answers.remove(&key);
+        } else {
+            answers.insert(key, value);
+        }
+    }
+    DossierContentInput {
+        title: patch.title.unwrap_or_else(|| current.title.clone()),
+        summary: patch.summary.unwrap_or_else(|| current.summary.clone()),
+        performance_ids: patch
+            .performance_ids
+            .unwrap_or_else(|| current.performance_ids.clone()),
+        answers: serde_json::Value::Object(answers),
+        budget: BudgetInput { expenses, incomes },
+    }
+}
+
+fn lines_of<C: Copy + std::fmt::Display>(
+    lines: &[domain::grants::BudgetLine<C>],
+) -> Vec<LineInput> {
+    lines
+        .iter()
+        .map(|l| LineInput {
+            category: l.category().to_string(),
+            label: l.label().map(str::to_owned),
+            amount_cents: l.amount_cents(),
+        })
+        .collect()
+}
+
+/// Update a dossier.
+///
+/// While it is a draft or changes are requested (409 `dossier_not_editable`
+/// otherwise), by those who file for its applicant. A JSON merge patch; send
+/// `If-Match` with the `ETag` you read to refuse lost updates (412).
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Dossier id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the dossier changed since."),
+    ),
+    request_body = UpdateDossier,
+    responses(
+        (status = 200, description = "The updated dossier.", body = DossierView,
+            headers(("ETag" = String, description = "New version."))),
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PreconditionFailed,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[patch("/dossiers/{id}")]
+pub async fn update_dossier(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    req: HttpRequest,
+    PathId(id): PathId<DossierId>,
+    body: JsonBody<UpdateDossier>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let condition = if_match(&req)?;
+    let patch = match body.open() {
+        Ok(opened) => opened.value,
+        Err(problem) => {
+            db::run(&pool, move |conn| {
+                let principal = caller.principal(conn)?;
+                let (_, role) = readable_dossier(conn, &principal, id)?;
+                check_applicant(&principal, role)
+            })
+            .await?;
+            return Err(problem);
+        }
+    };
+    let geography = Arc::clone(&geography);
+    let result = conditional::merging(condition.as_ref(), || {
+        let (precondition, patch, geography) =
+            (condition.clone(), patch.clone(), Arc::clone(&geography));
+        let mut event = audit::event(&caller, "dossier.update", "dossier", id, &[]);
+        db::run(&pool, move |conn| {
+            write_transaction::<_, ApiError>(conn, |conn| {
+                let principal = caller.principal(conn)?;
+                let (current, role) = readable_dossier(conn, &principal, id)?;
+                check_applicant(&principal, role)?;
+                if !editable_by_applicant(current.status) {
+                    return Err(GrantsProblem::DossierNotEditable.into());
+                }
+                let programme = programmes::find(conn, current.programme_id)?;
+                let input = patched(&current.content, patch);
+                let content = checked_content(
+                    conn,
+                    current.applicant_id,
+                    &input,
+                    programme.data.rules.questions(),
+                )?;
+                check_if_match(precondition.as_ref(), current.version)?;
+                let changed = content != current.content;
+                let dossier = if !changed {
+                    current
+                } else {
+                    event.changed_fields = changed_fields(&current.content, &content);
+                    let updated = dossiers::edited(&current, content);
+                    persistence::audit::recorded(
+                        conn,
+                        |conn| dossiers::replace(conn, &current, &updated),
+                        |_| event,
+                    )?;
+                    updated
+                };
+                let check = judge(conn, &geography, &dossier)?;
+                if changed {
+                    super::transitions::record(conn, &caller, &dossier)?;
+                }
+                Ok((dossier, check))
+            })
+        })
+    })
+    .await;
+    let (dossier, check) = result?;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        dossier.version,
+        &DossierView::of(&dossier, Some(&check.maximum)),
+    ))
+}
+
+fn changed_fields(before: &DossierContent, after: &DossierContent) -> Vec<String> {
+    [
+        ("title", before.title != after.title),
+        ("summary", before.summary != after.summary),
+        (
+            "performance_ids",
+            before.performance_ids != after.performance_ids,
+        ),
+        ("answers", before.answers != after.answers),
+        ("budget", before.budget != after.budget),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(field, _)| field.to_owned())
+    .collect()
+}
+
+/// Check a dossier.
+///
+/// A dry run of the submission: every reason it could not be submitted now (call
+/// closed, required answers and documents missing, budget unbalanced, ineligibility,
+/// amount above the computed maximum) and every warning. Changes nothing.
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Dossier id."),
+    ),
+    responses(
+        (status = 200, description = "What a submission would say now.", body = CheckView),
+        responses::NotFound,
+    )
+)]
+#[post("/dossiers/{id}/check")]
+pub async fn check_dossier(
+    caller: Caller,
+    pool: web::Data<Db>,
+    geography: web::Data<Arc<ReferenceGeography>>,
+    PathId(id): PathId<DossierId>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let geography = Arc::clone(&geography);
+    let check = db::run(&pool, move |conn| {
+        let principal = caller.principal(conn)?;
+        let (dossier, _) = readable_dossier(conn, &principal, id)?;
+        judge(conn, &geography, &dossier)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CheckView::from(&check)))
+}

@@ -1,0 +1,78 @@
+//! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
+//! and their calls (appels à candidatures); `/v1/dossiers`: the applications filed for
+//! them.
+//!
+//! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
+//! published programmes and their calls are everyone's, an unpublished one is a 404
+//! but for staff. The rules are `domain::grants`'s: nothing here re-reads them.
+
+mod calls;
+mod dossier_dto;
+mod dossiers;
+mod dto;
+mod problems;
+mod programmes;
+mod transitions;
+
+use domain::access::{GrantsAction, Principal, may_grants};
+use persistence::PersistenceError;
+
+pub use calls::*;
+pub use dossier_dto::*;
+pub use dossiers::*;
+pub use dto::*;
+pub use problems::GrantsProblem;
+pub use programmes::*;
+pub use transitions::*;
+
+use crate::http::error::ApiError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_programmes)
+        .service(create_programme)
+        .service(get_programme)
+        .service(get_programme_form_schema)
+        .service(update_programme)
+        .service(list_calls)
+        .service(create_call)
+        .service(get_call)
+        .service(list_dossiers)
+        .service(create_dossier)
+        .service(get_dossier)
+        .service(update_dossier)
+        .service(check_dossier)
+        .service(submit_dossier)
+        .service(request_dossier_changes)
+        .service(start_dossier_review)
+        .service(approve_dossier)
+        .service(reject_dossier)
+        .service(withdraw_dossier)
+        .service(dismiss_dossier)
+        .service(reopen_dossier)
+        .service(close_dossier)
+        .service(get_dossier_history);
+}
+
+/// Whether the caller sees unpublished programmes and their calls.
+pub(crate) fn staff_sees(principal: &Principal) -> bool {
+    may_grants(principal, GrantsAction::ManageProgrammes, None)
+}
+
+/// Managing programmes and calls: 401 anonymous, 403 but for staff.
+pub(crate) fn manage(principal: &Principal) -> Result<(), ApiError> {
+    if *principal == Principal::Anonymous {
+        Err(ApiError::Unauthenticated)
+    } else if staff_sees(principal) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// A unique violation when writing a programme: its code is another's.
+pub(crate) fn code_taken(error: PersistenceError) -> ApiError {
+    match error {
+        PersistenceError::Conflict { .. } => GrantsProblem::ProgrammeCodeTaken.into(),
+        other => other.into(),
+    }
+}

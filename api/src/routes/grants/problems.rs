@@ -1,0 +1,144 @@
+//! What can go wrong with grants, in the agency's words.
+
+use actix_web::http::StatusCode;
+
+use crate::http::error::AreaProblem;
+use crate::http::i18n::Lang;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantsProblem {
+    /// Another programme holds this code.
+    ProgrammeCodeTaken,
+    /// A dossier is filed for an open call only.
+    CallNotOpen,
+    /// The applicant edits a dossier only while it is a draft or changes are requested.
+    DossierNotEditable,
+    /// The state machine lets no one of the caller's side take this action.
+    TransitionNotPermitted,
+    /// The action is not one the dossier's state allows.
+    TransitionNotFromStatus,
+    FinalReportNotAccepted,
+    PaymentsIncomplete,
+    /// What is left of the call's envelope is less than the award.
+    AwardAboveEnvelope {
+        awarded: i64,
+        remaining: i64,
+    },
+    /// The award is above the maximum the programme's rules compute.
+    AwardAboveMaximum {
+        awarded: i64,
+        maximum: i64,
+    },
+}
+
+impl GrantsProblem {
+    /// Every code this area answers with, for the contract.
+    pub const CODES: &'static [&'static str] = &[
+        "programme_code_taken",
+        "call_not_open",
+        "dossier_not_editable",
+        "transition_not_permitted",
+        "transition_not_from_status",
+        "final_report_not_accepted",
+        "payments_incomplete",
+        "award_above_envelope",
+        "award_above_maximum",
+    ];
+}
+
+impl AreaProblem for GrantsProblem {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::ProgrammeCodeTaken
+            | Self::DossierNotEditable
+            | Self::TransitionNotFromStatus
+            | Self::FinalReportNotAccepted
+            | Self::PaymentsIncomplete
+            | Self::AwardAboveEnvelope { .. } => StatusCode::CONFLICT,
+            Self::CallNotOpen | Self::AwardAboveMaximum { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TransitionNotPermitted => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::ProgrammeCodeTaken => "programme_code_taken",
+            Self::CallNotOpen => "call_not_open",
+            Self::DossierNotEditable => "dossier_not_editable",
+            Self::TransitionNotPermitted => "transition_not_permitted",
+            Self::TransitionNotFromStatus => "transition_not_from_status",
+            Self::FinalReportNotAccepted => "final_report_not_accepted",
+            Self::PaymentsIncomplete => "payments_incomplete",
+            Self::AwardAboveEnvelope { .. } => "award_above_envelope",
+            Self::AwardAboveMaximum { .. } => "award_above_maximum",
+        }
+    }
+
+    fn title_and_detail(&self, lang: Lang) -> (String, String) {
+        match self {
+            Self::ProgrammeCodeTaken => (
+                lang.pick("Code déjà pris", "Code taken"),
+                lang.pick(
+                    "Un autre dispositif porte déjà ce code : choisissez-en un autre.",
+                    "Another programme holds this code already: choose another.",
+                ),
+            ),
+            Self::CallNotOpen => (
+                lang.pick("Appel fermé", "Call not open"),
+                lang.pick(
+                    "Cet appel à candidatures n'est pas ouvert : un dossier se dépose pendant qu'il l'est (heure de Paris).",
+                    "This call is not open: a dossier is filed while it is (Paris time).",
+                ),
+            ),
+            Self::DossierNotEditable => (
+                lang.pick("Dossier non modifiable", "Dossier not editable"),
+                lang.pick(
+                    "Le dossier ne se modifie qu'en brouillon ou quand des compléments sont demandés.",
+                    "A dossier is edited only as a draft or when changes are requested.",
+                ),
+            ),
+            Self::TransitionNotPermitted => (
+                lang.pick("Action non permise", "Action not permitted"),
+                lang.pick(
+                    "Cette action sur un dossier n'est pas de votre ressort.",
+                    "This action on a dossier is not yours to take.",
+                ),
+            ),
+            Self::TransitionNotFromStatus => (
+                lang.pick("État incompatible", "Wrong state"),
+                lang.pick(
+                    "L'état actuel du dossier ne permet pas cette action.",
+                    "The dossier's current state does not allow this action.",
+                ),
+            ),
+            Self::FinalReportNotAccepted => (
+                lang.pick("Bilan non accepté", "Final report not accepted"),
+                lang.pick(
+                    "Le dossier se clôt une fois son bilan accepté.",
+                    "A dossier is closed once its final report is accepted.",
+                ),
+            ),
+            Self::PaymentsIncomplete => (
+                lang.pick("Versements incomplets", "Payments incomplete"),
+                lang.pick(
+                    "Le dossier se clôt une fois tous ses versements faits.",
+                    "A dossier is closed once all its payments are made.",
+                ),
+            ),
+            Self::AwardAboveEnvelope { awarded, remaining } => (
+                lang.pick("Enveloppe dépassée", "Envelope exceeded"),
+                lang.pick(
+                    format!("{awarded} centimes attribués : il reste {remaining} centimes dans l'enveloppe de l'appel."),
+                    format!("{awarded} cents awarded: the call's envelope has {remaining} cents left."),
+                ),
+            ),
+            Self::AwardAboveMaximum { awarded, maximum } => (
+                lang.pick("Au-delà du maximum", "Above the maximum"),
+                lang.pick(
+                    format!("{awarded} centimes attribués : les règles du dispositif permettent au plus {maximum} centimes."),
+                    format!("{awarded} cents awarded: the programme's rules allow at most {maximum} cents."),
+                ),
+            ),
+        }
+    }
+}

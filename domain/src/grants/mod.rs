@@ -1,0 +1,49 @@
+//! Grants: programmes (dispositifs d'aide) and their rules, calls (appels à
+//! candidatures), dossiers (dossiers de demande d'aide) from draft to payment.
+//!
+//! Everything here is pure: the rules are data a programme carries, evaluated by
+//! functions that take what the database knows (the dossier's performances, what is
+//! already approved this year, what is left of the envelope) as plain input.
+
+pub mod aid;
+pub mod budget;
+pub mod call;
+pub mod dossier;
+pub mod eligibility;
+pub mod form;
+pub mod occitanie;
+pub mod payment;
+pub mod programme;
+pub mod rules;
+pub mod submission;
+
+pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
+pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
+pub use call::{
+    Call, CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock,
+};
+pub use dossier::{
+    Dossier, DossierAction, DossierActor, DossierContent, DossierContentInput, DossierStatus,
+    TRANSITIONS, TransitionContext, TransitionError, editable_by_applicant, transition,
+};
+pub use eligibility::{
+    Applicant, FundedPerformance, Ineligibility, ineligibilities, performance_ineligibilities,
+};
+pub use form::{
+    AnswerKind, Question, QuestionKey, answer_problems, form_schema, unanswered_optional,
+    validate_answers,
+};
+pub use payment::{
+    ApprovalError, PaymentError, PaymentKind, PaymentSchedule, RecordedPayment, ScheduledPayment,
+    check_award, check_payment, payments_complete, total_paid,
+};
+pub use programme::{
+    DossierReference, NewProgramme, Programme, ProgrammeCode, ProgrammeInput, ProgrammeKind,
+};
+pub use rules::{
+    AmountRule, ApplicantRule, CapHolder, DocumentKind, EligibleBase, PerformanceRule, PlaceRule,
+    Rate, RegionCode, Rules, RulesInput, YearlyCap,
+};
+pub use submission::{
+    SubmissionCheck, SubmissionInput, SubmissionProblem, SubmissionWarning, submission_problems,
+};

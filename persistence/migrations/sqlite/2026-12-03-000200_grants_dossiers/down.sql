@@ -1,0 +1,2 @@
+DROP TABLE dossiers;
+DROP TABLE dossier_counters;

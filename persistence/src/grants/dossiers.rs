@@ -1,0 +1,387 @@
+//! Dossiers: one row each, their answers and budget as JSON, numbered per programme
+//! and year by a counter row.
+//!
+//! # References under concurrency
+//!
+//! A reference (`DIFF-PROX-2027-0042`) takes the next number of its programme and year
+//! from `dossier_counters`, in the transaction that creates the dossier: the counter's
+//! `UPDATE … SET last_number = last_number + 1` locks its row on PostgreSQL until the
+//! commit, so concurrent creations on any number of instances take consecutive numbers
+//! one after the other (a creation that rolls back gives its number back); on SQLite the
+//! writing transaction began with `BEGIN IMMEDIATE` and holds the file. The row is first
+//! made if missing with an `INSERT … ON CONFLICT DO NOTHING`, which waits on PostgreSQL
+//! for a concurrent first insert to commit. The unique `reference` column is the last
+//! guard.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use domain::grants::{
+    Budget, BudgetInput, Dossier, DossierContent, DossierReference, DossierStatus, LineInput,
+    ProgrammeCode,
+};
+use domain::{CallId, DossierId, PerformanceId, ProgrammeId, StructureId};
+use serde::{Deserialize, Serialize};
+
+use super::{corrupt, stale};
+use crate::clock::storable_now;
+use crate::db::{DbConnection, MultiBackend, in_transaction};
+use crate::error::PersistenceError;
+use crate::page;
+use crate::schema::{dossier_counters, dossiers, memberships};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dossiers)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_null = true)]
+struct DossierRow {
+    id: String,
+    reference: String,
+    call_id: String,
+    programme_id: String,
+    applicant_id: String,
+    status: String,
+    title: String,
+    summary: Option<String>,
+    performance_ids: String,
+    answers: String,
+    budget: String,
+    awarded_cents: Option<i64>,
+    submitted_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+/// A budget line as stored.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredLine {
+    category: String,
+    label: Option<String>,
+    amount_cents: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredBudget {
+    expenses: Vec<StoredLine>,
+    incomes: Vec<StoredLine>,
+}
+
+fn stored_budget(budget: &Budget) -> StoredBudget {
+    StoredBudget {
+        expenses: budget
+            .expenses()
+            .iter()
+            .map(|l| StoredLine {
+                category: l.category().as_str().to_owned(),
+                label: l.label().map(str::to_owned),
+                amount_cents: l.amount_cents(),
+            })
+            .collect(),
+        incomes: budget
+            .incomes()
+            .iter()
+            .map(|l| StoredLine {
+                category: l.category().as_str().to_owned(),
+                label: l.label().map(str::to_owned),
+                amount_cents: l.amount_cents(),
+            })
+            .collect(),
+    }
+}
+
+fn lines(stored: Vec<StoredLine>) -> Vec<LineInput> {
+    stored
+        .into_iter()
+        .map(|l| LineInput {
+            category: l.category,
+            label: l.label,
+            amount_cents: l.amount_cents,
+        })
+        .collect()
+}
+
+impl DossierRow {
+    fn new(dossier: &Dossier) -> Result<Self, PersistenceError> {
+        let content = &dossier.content;
+        let performance_ids: Vec<String> = content
+            .performance_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        Ok(Self {
+            id: dossier.id.to_string(),
+            reference: dossier.reference.to_string(),
+            call_id: dossier.call_id.to_string(),
+            programme_id: dossier.programme_id.to_string(),
+            applicant_id: dossier.applicant_id.to_string(),
+            status: dossier.status.as_str().to_owned(),
+            title: content.title.clone(),
+            summary: content.summary.clone(),
+            performance_ids: serde_json::to_string(&performance_ids)?,
+            answers: serde_json::to_string(&content.answers)?,
+            budget: serde_json::to_string(&stored_budget(&content.budget))?,
+            awarded_cents: dossier.awarded_cents,
+            submitted_at: dossier.submitted_at.map(|t| t.naive_utc()),
+            decided_at: dossier.decided_at.map(|t| t.naive_utc()),
+            created_at: dossier.created_at.naive_utc(),
+            updated_at: dossier.updated_at.naive_utc(),
+            version: dossier.version,
+        })
+    }
+}
+
+impl TryFrom<DossierRow> for Dossier {
+    type Error = PersistenceError;
+
+    fn try_from(row: DossierRow) -> Result<Self, Self::Error> {
+        let id = row.id.as_str();
+        let what = |field: &str| format!("dossier {field}");
+        let performance_ids: Vec<String> = serde_json::from_str(&row.performance_ids)?;
+        let performance_ids = performance_ids
+            .iter()
+            .map(|p| p.parse::<PerformanceId>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt(&what("performance"), id, e))?;
+        let budget: StoredBudget = serde_json::from_str(&row.budget)?;
+        let budget = Budget::parse(&BudgetInput {
+            expenses: lines(budget.expenses),
+            incomes: lines(budget.incomes),
+        })
+        .map_err(|e| corrupt(&what("budget"), id, format!("{e:?}")))?;
+        Ok(Dossier {
+            id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
+            reference: DossierReference::parse(&row.reference)
+                .ok_or_else(|| corrupt(&what("reference"), id, &row.reference))?,
+            call_id: row
+                .call_id
+                .parse()
+                .map_err(|e| corrupt(&what("call"), id, e))?,
+            programme_id: row
+                .programme_id
+                .parse()
+                .map_err(|e| corrupt(&what("programme"), id, e))?,
+            applicant_id: row
+                .applicant_id
+                .parse()
+                .map_err(|e| corrupt(&what("applicant"), id, e))?,
+            status: DossierStatus::parse(&row.status)
+                .map_err(|e| corrupt(&what("status"), id, e))?,
+            content: DossierContent {
+                title: row.title,
+                summary: row.summary,
+                performance_ids,
+                answers: serde_json::from_str(&row.answers)?,
+                budget,
+            },
+            awarded_cents: row.awarded_cents,
+            submitted_at: row.submitted_at.map(|t| t.and_utc()),
+            decided_at: row.decided_at.map(|t| t.and_utc()),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+        })
+    }
+}
+
+/// The next reference of `programme` in `year`, inside the caller's write transaction
+/// (see the module's documentation).
+fn next_reference(
+    conn: &mut DbConnection,
+    programme: ProgrammeId,
+    code: &ProgrammeCode,
+    year: i32,
+) -> Result<DossierReference, PersistenceError> {
+    if !in_transaction(conn)? {
+        return Err(PersistenceError::Corrupt(
+            "dossier references are taken inside a write transaction".into(),
+        ));
+    }
+    let programme = programme.to_string();
+    diesel::sql_query(
+        "INSERT INTO dossier_counters (programme_id, year, last_number) VALUES ($1, $2, 0) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(&programme)
+    .bind::<Integer, _>(year)
+    .execute(conn)?;
+    diesel::update(
+        dossier_counters::table
+            .filter(dossier_counters::programme_id.eq(&programme))
+            .filter(dossier_counters::year.eq(year)),
+    )
+    .set(dossier_counters::last_number.eq(dossier_counters::last_number + 1))
+    .execute(conn)?;
+    let number: i64 = dossier_counters::table
+        .filter(dossier_counters::programme_id.eq(&programme))
+        .filter(dossier_counters::year.eq(year))
+        .select(dossier_counters::last_number)
+        .first(conn)?;
+    u32::try_from(number)
+        .ok()
+        .and_then(|number| DossierReference::new(code.clone(), year, number))
+        .ok_or_else(|| PersistenceError::Corrupt(format!("dossier number {number} of {year}")))
+}
+
+/// What a new dossier is made of.
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    pub call_id: CallId,
+    pub programme_id: ProgrammeId,
+    pub programme_code: ProgrammeCode,
+    pub applicant_id: StructureId,
+    pub content: DossierContent,
+    /// The year its reference counts in (the call's, in Paris).
+    pub year: i32,
+}
+
+/// Stores a new draft dossier with the next reference of its programme and year,
+/// inside the caller's write transaction.
+pub fn create(conn: &mut DbConnection, new: NewDossier) -> Result<Dossier, PersistenceError> {
+    let reference = next_reference(conn, new.programme_id, &new.programme_code, new.year)?;
+    let now = storable_now();
+    let dossier = Dossier {
+        id: DossierId::generate(),
+        reference,
+        call_id: new.call_id,
+        programme_id: new.programme_id,
+        applicant_id: new.applicant_id,
+        status: DossierStatus::Draft,
+        content: new.content,
+        awarded_cents: None,
+        submitted_at: None,
+        decided_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    diesel::insert_into(dossiers::table)
+        .values(&DossierRow::new(&dossier)?)
+        .execute(conn)?;
+    Ok(dossier)
+}
+
+pub fn find(conn: &mut DbConnection, id: DossierId) -> Result<Dossier, PersistenceError> {
+    dossiers::table
+        .find(id.to_string())
+        .select(DossierRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// Writes `updated` over `current` if the row is still at `current`'s version (the
+/// caller has set the new version and times).
+pub fn replace(
+    conn: &mut DbConnection,
+    current: &Dossier,
+    updated: &Dossier,
+) -> Result<(), PersistenceError> {
+    let id = current.id.to_string();
+    let changed = diesel::update(
+        dossiers::table
+            .filter(dossiers::id.eq(&id))
+            .filter(dossiers::version.eq(current.version)),
+    )
+    .set(&DossierRow::new(updated)?)
+    .execute(conn)?;
+    if changed == 0 {
+        let version = dossiers::table
+            .find(&id)
+            .select(dossiers::version)
+            .first(conn)
+            .optional()?;
+        return Err(stale(version));
+    }
+    Ok(())
+}
+
+/// `current` with its content replaced, a version on, as [`replace`] stores it.
+pub fn edited(current: &Dossier, content: DossierContent) -> Dossier {
+    Dossier {
+        content,
+        updated_at: storable_now(),
+        version: current.version + 1,
+        ..current.clone()
+    }
+}
+
+/// `current` in `status`, a version on; `at` is when.
+pub fn moved(current: &Dossier, status: DossierStatus, at: DateTime<Utc>) -> Dossier {
+    Dossier {
+        status,
+        updated_at: at,
+        version: current.version + 1,
+        ..current.clone()
+    }
+}
+
+/// Whose dossiers a list holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Reader {
+    /// None (anonymous callers, reviewers without assignments).
+    #[default]
+    Nobody,
+    /// Those of the structures the account belongs to.
+    Member(domain::access::AccountId),
+    /// Those of these structures (an API client's).
+    Acting(Vec<StructureId>),
+    /// All of them (agency staff).
+    Everything,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub reader: Reader,
+    pub status: Option<DossierStatus>,
+    pub call: Option<CallId>,
+    /// Id of the last dossier of the previous page.
+    pub after: Option<DossierId>,
+    pub limit: i64,
+}
+
+/// One page of the dossiers `query.reader` may see, in creation order, by keyset.
+pub fn list(
+    conn: &mut DbConnection,
+    query: &ListQuery,
+) -> Result<page::Page<Dossier>, PersistenceError> {
+    use dossiers::dsl as d;
+    let mut select = d::dossiers
+        .select(DossierRow::as_select())
+        .into_boxed::<MultiBackend>();
+    select = match &query.reader {
+        Reader::Nobody => {
+            return Ok(page::Page {
+                items: Vec::new(),
+                more: false,
+            });
+        }
+        Reader::Everything => select,
+        Reader::Member(account) => select.filter(
+            d::applicant_id.eq_any(
+                memberships::table
+                    .filter(memberships::account_id.eq(account.to_string()))
+                    .select(memberships::structure_id),
+            ),
+        ),
+        Reader::Acting(structures) => select.filter(
+            d::applicant_id.eq_any(
+                structures
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    };
+    if let Some(status) = query.status {
+        select = select.filter(d::status.eq(status.as_str()));
+    }
+    if let Some(call) = query.call {
+        select = select.filter(d::call_id.eq(call.to_string()));
+    }
+    if let Some(after) = query.after {
+        select = select.filter(d::id.gt(after.to_string()));
+    }
+    let select = select.order(d::id.asc());
+    page::fetch(query.limit, |limit| select.limit(limit).load(conn))?.try_map(Dossier::try_from)
+}

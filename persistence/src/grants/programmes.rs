@@ -1,0 +1,175 @@
+//! Programmes: one row each, their rules as the domain's JSON.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::ProgrammeId;
+use domain::grants::{NewProgramme, Programme, ProgrammeCode, ProgrammeKind, Rules};
+
+use super::{corrupt, stale};
+use crate::clock::storable_now;
+use crate::db::{DbConnection, MultiBackend, write_transaction};
+use crate::error::PersistenceError;
+use crate::page;
+use crate::schema::programmes;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = programmes)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_null = true)]
+struct ProgrammeRow {
+    id: String,
+    code: String,
+    name: String,
+    description: Option<String>,
+    kind: String,
+    published: bool,
+    rules: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl ProgrammeRow {
+    fn new(programme: &Programme) -> Result<Self, PersistenceError> {
+        let data = &programme.data;
+        Ok(Self {
+            id: programme.id.to_string(),
+            code: data.code.to_string(),
+            name: data.name.clone(),
+            description: data.description.clone(),
+            kind: data.kind.as_str().to_owned(),
+            published: data.published,
+            rules: serde_json::to_string(&data.rules)?,
+            created_at: programme.created_at.naive_utc(),
+            updated_at: programme.updated_at.naive_utc(),
+            version: programme.version,
+        })
+    }
+}
+
+impl TryFrom<ProgrammeRow> for Programme {
+    type Error = PersistenceError;
+
+    fn try_from(row: ProgrammeRow) -> Result<Self, Self::Error> {
+        let id = row.id.as_str();
+        let what = |field: &str| format!("programme {field}");
+        let rules: Rules =
+            serde_json::from_str(&row.rules).map_err(|e| corrupt(&what("rules"), id, e))?;
+        Ok(Programme {
+            id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
+            data: NewProgramme {
+                code: ProgrammeCode::parse(&row.code).map_err(|e| corrupt(&what("code"), id, e))?,
+                name: row.name,
+                description: row.description,
+                kind: ProgrammeKind::parse(&row.kind).map_err(|e| corrupt(&what("kind"), id, e))?,
+                published: row.published,
+                rules,
+            },
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+        })
+    }
+}
+
+/// A unique violation on the code: another programme holds it.
+fn code_taken(error: PersistenceError) -> PersistenceError {
+    match error {
+        PersistenceError::Conflict { .. } => PersistenceError::Conflict {
+            constraint: "programmes.code".into(),
+        },
+        other => other,
+    }
+}
+
+/// Stores a new programme.
+pub fn create(conn: &mut DbConnection, data: NewProgramme) -> Result<Programme, PersistenceError> {
+    let now = storable_now();
+    let programme = Programme {
+        id: ProgrammeId::generate(),
+        data,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let row = ProgrammeRow::new(&programme)?;
+    write_transaction(conn, |conn| {
+        diesel::insert_into(programmes::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(|e| code_taken(e.into()))
+    })?;
+    Ok(programme)
+}
+
+pub fn find(conn: &mut DbConnection, id: ProgrammeId) -> Result<Programme, PersistenceError> {
+    programmes::table
+        .find(id.to_string())
+        .select(ProgrammeRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// Replaces a programme's data if it is still at its version; returns the new state.
+pub fn update(
+    conn: &mut DbConnection,
+    current: &Programme,
+    data: NewProgramme,
+) -> Result<Programme, PersistenceError> {
+    let updated = Programme {
+        data,
+        updated_at: storable_now(),
+        version: current.version + 1,
+        ..current.clone()
+    };
+    let row = ProgrammeRow::new(&updated)?;
+    let id = current.id.to_string();
+    write_transaction(conn, |conn| {
+        let changed = diesel::update(
+            programmes::table
+                .filter(programmes::id.eq(&id))
+                .filter(programmes::version.eq(current.version)),
+        )
+        .set(&row)
+        .execute(conn)
+        .map_err(|e| code_taken(e.into()))?;
+        if changed == 0 {
+            let version = programmes::table
+                .find(&id)
+                .select(programmes::version)
+                .first(conn)
+                .optional()?;
+            return Err(stale(version));
+        }
+        Ok(())
+    })?;
+    Ok(updated)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Unpublished programmes too (agency staff).
+    pub unpublished: bool,
+    /// Id of the last programme of the previous page.
+    pub after: Option<ProgrammeId>,
+    pub limit: i64,
+}
+
+/// One page of programmes, in creation order, by keyset on the id.
+pub fn list(
+    conn: &mut DbConnection,
+    query: &ListQuery,
+) -> Result<page::Page<Programme>, PersistenceError> {
+    use programmes::dsl as p;
+    let mut select = p::programmes
+        .select(ProgrammeRow::as_select())
+        .into_boxed::<MultiBackend>();
+    if !query.unpublished {
+        select = select.filter(p::published.eq(true));
+    }
+    if let Some(after) = query.after {
+        select = select.filter(p::id.gt(after.to_string()));
+    }
+    let select = select.order(p::id.asc());
+    page::fetch(query.limit, |limit| select.limit(limit).load(conn))?.try_map(Programme::try_from)
+}
