@@ -584,6 +584,9 @@ bench_backend() {
 
     log "$backend: serve on $BASE"
     start_server
+    # Idle once settled: the server gives back what start-up freed 2 s after it starts
+    # (api::memory); read before that, idle is start-up's high-water mark.
+    sleep 3
     IDLE_RSS=$(rss_mb)
     make_callers "$backend"
     collect_inputs
