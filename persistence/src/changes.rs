@@ -41,7 +41,7 @@ use domain::StructureId;
 use domain::access::AccountId;
 use domain::changes::{ChangeAction, ChangedObject, Seen};
 
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend};
 use crate::error::PersistenceError;
 use crate::schema::{change_structures, changes, memberships};
@@ -82,6 +82,7 @@ struct ChangeRow {
     version: i64,
     actor_kind: String,
     actor_id: Option<String>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     occurred_at: NaiveDateTime,
     snapshot: Option<String>,
     is_public: bool,

@@ -16,7 +16,8 @@ pub fn storable_now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
-/// An instant read from a `Timestamp` column, for rows that are read by the page.
+/// An instant read from a `Timestamp` column, for the rows read by the page (structures,
+/// productions, tours, performances, the change log).
 ///
 /// SQLite keeps timestamps as text (`2026-12-03 10:47:38.123456`, as diesel writes
 /// them), which diesel reads by trying chrono format strings one after another: 6 % of

@@ -7,7 +7,7 @@ use domain::programming::{Audience, NewProduction, Production, Space};
 use domain::{Discipline, ProductionId, StructureId};
 
 use super::{Reader, corrupt, framed, referenced, unframed};
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, on_backend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
@@ -31,7 +31,9 @@ struct ProductionRow {
     description: Option<String>,
     links: String,
     published: bool,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }

@@ -6,7 +6,7 @@ use domain::programming::{NewTour, Tour};
 use domain::{ProductionId, TourId};
 
 use super::{Reader, corrupt, referenced};
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
@@ -21,7 +21,9 @@ struct TourRow {
     name: String,
     starts_on: NaiveDate,
     ends_on: NaiveDate,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
