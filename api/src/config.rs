@@ -147,7 +147,29 @@ pub struct Settings {
         global = true
     )]
     pub batch_body_limit: usize,
+    /// The agency's official name, as its awarded grants are published (SCDL
+    /// `nomAttribuant`).
+    #[arg(
+        long,
+        env = "OES_AGENCY_NAME",
+        default_value = "Occitanie en scène",
+        global = true
+    )]
+    pub agency_name: String,
+    /// The agency's SIRET, as its awarded grants are published (SCDL `idAttribuant`).
+    /// The default is a placeholder that passes the checksum: set the real one in
+    /// production.
+    #[arg(
+        long,
+        env = "OES_AGENCY_SIRET",
+        default_value = DEFAULT_AGENCY_SIRET,
+        global = true
+    )]
+    pub agency_siret: String,
 }
+
+/// A placeholder SIRET (it passes the Luhn checksum) until `OES_AGENCY_SIRET` is set.
+pub const DEFAULT_AGENCY_SIRET: &str = "00000000000000";
 
 impl Settings {
     /// Settings for a given database with every other value at its default.
@@ -175,6 +197,8 @@ impl Settings {
             sign_up_limit_per_ip: 0,
             password_reset_limit_per_ip: 0,
             rate_limit_per_caller: 0,
+            agency_name: "Occitanie en scène".into(),
+            agency_siret: DEFAULT_AGENCY_SIRET.into(),
         }
     }
 }

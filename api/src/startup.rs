@@ -36,6 +36,8 @@ pub enum StartupError {
     Spec(String),
     #[error("token signing secret: {0}")]
     Secret(String),
+    #[error("the agency's identity: {0}")]
+    Agency(String),
 }
 
 /// What every handler shares.
@@ -147,6 +149,9 @@ impl Application {
         let geography = web::Data::new(state.geography);
         let keys = web::Data::new(state.keys);
         let limits = web::Data::new(Limits::from_settings(settings));
+        let agency = web::Data::new(
+            crate::routes::grants::Agency::from_settings(settings).map_err(StartupError::Agency)?,
+        );
         {
             // Keyed limiters remember every key; forget the idle ones now and then. And
             // give back what the workers freed: first once they have built their
@@ -178,6 +183,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(metrics.clone())
                 .app_data(routes.clone())
+                .app_data(agency.clone())
                 .app_data(body_limit)
                 .app_data(batch_body_limit)
                 .service(

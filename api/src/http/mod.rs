@@ -16,3 +16,4 @@ pub mod negotiate;
 pub mod observe;
 pub mod pagination;
 pub mod problem;
+pub mod streaming;

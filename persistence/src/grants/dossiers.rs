@@ -335,6 +335,10 @@ pub struct ListQuery {
     pub reader: Reader,
     pub status: Option<DossierStatus>,
     pub call: Option<CallId>,
+    /// Only the dossiers holding an award (approved or closed).
+    pub awarded: bool,
+    /// Only those decided in `[from, to)`.
+    pub decided: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Id of the last dossier of the previous page.
     pub after: Option<DossierId>,
     pub limit: i64,
@@ -378,6 +382,16 @@ pub fn list(
     }
     if let Some(call) = query.call {
         select = select.filter(d::call_id.eq(call.to_string()));
+    }
+    if query.awarded {
+        select = select.filter(d::awarded_cents.is_not_null());
+    }
+    if let Some((from, to)) = query.decided {
+        select = select.filter(
+            d::decided_at
+                .ge(from.naive_utc())
+                .and(d::decided_at.lt(to.naive_utc())),
+        );
     }
     if let Some(after) = query.after {
         select = select.filter(d::id.gt(after.to_string()));

@@ -85,6 +85,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "POST /v1/productions" | "POST /v1/tours" | "POST /v1/performances" => 422,
             // Published programmes and their calls are everyone's; the rest is staff's.
             _ if is_grants_read(operation) => 200,
+            "GET /v1/awarded-grants.csv" => 200,
             // Dossiers: its `read` makes it a reader of its structure's; filing needs
             // `dossiers:write`.
             "GET /v1/dossiers" => 200,
@@ -151,6 +152,11 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/programmes" | "POST /v1/calls" if staff => 201,
         "PATCH /v1/programmes/{id}" if staff => 200,
         "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls" => 403,
+        // Awarded grants are open data; the committee's file is the agency's.
+        "GET /v1/awarded-grants.csv" => 200,
+        "GET /v1/calls/{id}/dossiers.csv" if actor == Anonymous => 401,
+        "GET /v1/calls/{id}/dossiers.csv" if staff => 200,
+        "GET /v1/calls/{id}/dossiers.csv" => 403,
         // Dossiers are their applicant's and the agency's: others do not see them.
         _ if path.starts_with("/v1/dossiers") && actor == Anonymous => 401,
         "GET /v1/dossiers" => 200,

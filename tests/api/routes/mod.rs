@@ -6,6 +6,7 @@ mod calls;
 mod changes;
 mod dossiers;
 mod exports;
+mod grant_exports;
 mod invitations;
 mod jwks;
 mod me;

@@ -376,6 +376,7 @@ pub async fn list_dossiers(
             call: params.call_id.map(Into::into),
             after,
             limit,
+            ..ListQuery::default()
         };
         Ok::<_, ApiError>(dossiers::list(conn, &query)?)
     })

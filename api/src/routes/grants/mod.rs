@@ -10,6 +10,7 @@ mod calls;
 mod dossier_dto;
 mod dossiers;
 mod dto;
+mod exports;
 mod problems;
 mod programmes;
 mod transitions;
@@ -21,6 +22,7 @@ pub use calls::*;
 pub use dossier_dto::*;
 pub use dossiers::*;
 pub use dto::*;
+pub use exports::*;
 pub use problems::GrantsProblem;
 pub use programmes::*;
 pub use transitions::*;
@@ -50,7 +52,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(dismiss_dossier)
         .service(reopen_dossier)
         .service(close_dossier)
-        .service(get_dossier_history);
+        .service(get_dossier_history)
+        .service(export_call_dossiers_csv)
+        .service(export_awarded_grants_scdl);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.

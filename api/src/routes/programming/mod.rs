@@ -10,7 +10,7 @@
 //! field (`not_editable`), so that the body of a refused request is never judged apart
 //! from it.
 
-mod exports;
+pub(crate) mod exports;
 mod performances;
 mod problems;
 mod productions;

@@ -37,13 +37,13 @@ pub const COLUMNS: [&str; 28] = [
     "version",
 ];
 
-fn writer() -> csv::Writer<Vec<u8>> {
+pub(crate) fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(64 * 1024))
 }
 
-fn done(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+pub(crate) fn done(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
     writer
         .into_inner()
         .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
@@ -68,7 +68,7 @@ pub fn rows(listings: &[Listing]) -> Result<Vec<u8>, csv::Error> {
 /// Text a person or a partner wrote, made inert for spreadsheets: a cell that starts
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return is run as a formula by Excel,
 /// LibreOffice and Google Sheets (CSV injection); a leading `'` keeps it text.
-fn inert(value: &Option<String>) -> String {
+pub(crate) fn inert(value: &Option<String>) -> String {
     match value.as_deref() {
         Some(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{text}"),
         Some(text) => text.to_owned(),

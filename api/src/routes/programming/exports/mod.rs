@@ -5,10 +5,9 @@
 //! The files are paths of their own rather than other `Accept`s of the list: a calendar
 //! subscription or a spreadsheet's link cannot choose its `Accept` header. Both take the
 //! list's filters and hold every matching performance, read in keyset pages of
-//! [`PAGE_SIZE`], each in a blocking task of its own, and sent as a streaming body as
-//! they come: however many rows match, one page sits in memory at a time.
+//! [`PAGE_SIZE`] and streamed (`crate::http::streaming`).
 
-mod csv;
+pub(crate) mod csv;
 mod ical;
 mod jsonld;
 mod listing;
@@ -19,9 +18,9 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use domain::access::Principal;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
 use persistence::DbConnection;
-use persistence::programming::performances::{self, ListQuery, Position};
+use persistence::programming::performances::{self, ListQuery};
 use persistence::reference::ReferenceGeography;
 
 pub use jsonld::{
@@ -36,115 +35,32 @@ use crate::db::{self, Db};
 use crate::http::caching;
 use crate::http::error::ApiError;
 use crate::http::extract::QueryParams;
+use crate::http::streaming::{self, Rendered};
 
 /// Rows per page read from the database.
 pub const PAGE_SIZE: i64 = 1_000;
 
-/// One page of an export, with what the exports say of each performance.
-struct Batch {
-    listings: Vec<Listing>,
-    next: Option<Position>,
-}
-
-/// A page of `query` for `principal`, in the caller's database trip.
-fn batch(
+/// A page of `query` for `principal`, rendered, with the query of the next page.
+fn page(
     conn: &mut DbConnection,
     principal: &Principal,
     geography: &ReferenceGeography,
-    query: &ListQuery,
-) -> Result<Batch, ApiError> {
-    let page = performances::list(conn, query)?;
+    render: Render,
+    mut query: ListQuery,
+) -> Result<Rendered<ListQuery>, ApiError> {
+    let page = performances::list(conn, &query)?;
     let roles = roles_among(conn, principal, &page.items)?;
     let listings = listings(conn, principal, &roles, geography, page.items)?;
-    Ok(Batch {
-        listings,
-        next: page.next,
-    })
+    let bytes = render(&listings)?;
+    let next = page.next.map(|position| {
+        query.after = Some(position);
+        query
+    });
+    Ok(Rendered { bytes, next })
 }
 
 /// Renders a page into the body's bytes.
 type Render = fn(&[Listing]) -> Result<Vec<u8>, ApiError>;
-
-/// What the pages after the first need, shared by the stream's steps.
-#[derive(Clone)]
-struct Export {
-    pool: Db,
-    principal: Principal,
-    geography: Arc<ReferenceGeography>,
-    render: Render,
-    tail: &'static [u8],
-}
-
-enum Step {
-    /// The first page, read before the answer started (so that its errors are problems).
-    First(Vec<u8>, Batch),
-    Fetch(ListQuery),
-    Tail,
-    Done,
-}
-
-/// The body: `head`, the pages of `query` from `first` on, each read when the client
-/// has taken the previous one, then the export's tail. A failure after the first page
-/// can only cut the body short (the status is sent): it is logged.
-fn body(
-    export: Export,
-    query: ListQuery,
-    head: Vec<u8>,
-    first: Batch,
-) -> impl Stream<Item = Result<Bytes, ApiError>> {
-    let after = move |mut query: ListQuery, next: Option<Position>| match next {
-        Some(position) => {
-            query.after = Some(position);
-            Step::Fetch(query)
-        }
-        None => Step::Tail,
-    };
-    stream::unfold(
-        (export, Step::First(head, first), query),
-        move |(export, step, query)| async move {
-            match step {
-                Step::First(mut head, batch) => {
-                    let chunk = (export.render)(&batch.listings).map(|rows| {
-                        head.extend_from_slice(&rows);
-                        Bytes::from(head)
-                    });
-                    let next = after(query.clone(), batch.next);
-                    Some((chunk, (export, next, query)))
-                }
-                Step::Fetch(query) => {
-                    let (pool, principal, geography) = (
-                        export.pool.clone(),
-                        export.principal.clone(),
-                        Arc::clone(&export.geography),
-                    );
-                    let read = query.clone();
-                    let fetched = db::run(&pool, move |conn| {
-                        batch(conn, &principal, &geography, &read)
-                    })
-                    .await;
-                    match fetched.and_then(|batch| {
-                        let rows = (export.render)(&batch.listings)?;
-                        Ok((rows, batch.next))
-                    }) {
-                        Ok((rows, next)) => {
-                            let next = after(query.clone(), next);
-                            Some((Ok(Bytes::from(rows)), (export, next, query)))
-                        }
-                        Err(error) => {
-                            tracing::error!(error = %error, "export cut short");
-                            Some((Err(error), (export, Step::Done, query)))
-                        }
-                    }
-                }
-                Step::Tail => Some((
-                    Ok(Bytes::from_static(export.tail)),
-                    (export, Step::Done, query),
-                )),
-                Step::Done => None,
-            }
-        },
-    )
-}
 
 /// Starts an export: the caller and the first page in one trip, then the stream.
 #[allow(clippy::too_many_arguments)]
@@ -159,7 +75,7 @@ async fn start(
     tail: &'static [u8],
 ) -> Result<impl Stream<Item = Result<Bytes, ApiError>> + use<>, ApiError> {
     query.limit = PAGE_SIZE;
-    let (read, geo) = (query.clone(), Arc::clone(geography));
+    let geo = Arc::clone(geography);
     let (principal, first) = db::run(pool, move |conn| {
         let principal = caller.principal(conn)?;
         // A public export shows what everyone sees, whoever asks.
@@ -168,21 +84,22 @@ async fn start(
         } else {
             principal
         };
-        let mut read = read;
-        read.reader = reader(&shown_as);
-        let first = batch(conn, &shown_as, &geo, &read)?;
+        query.reader = reader(&shown_as);
+        let first = page(conn, &shown_as, &geo, render, query)?;
         Ok::<_, ApiError>((shown_as, first))
     })
     .await?;
-    query.reader = reader(&principal);
-    let export = Export {
-        pool: pool.clone(),
-        principal,
-        geography: Arc::clone(geography),
-        render,
-        tail,
+    let geography = Arc::clone(geography);
+    let fetch = move |conn: &mut DbConnection, query: ListQuery| {
+        page(conn, &principal, &geography, render, query)
     };
-    Ok(body(export, query, head, first))
+    Ok(streaming::keyset_body(
+        pool.clone(),
+        head,
+        first,
+        fetch,
+        tail,
+    ))
 }
 
 fn render_ical(listings: &[Listing]) -> Result<Vec<u8>, ApiError> {
