@@ -64,6 +64,10 @@ enum Command {
         /// venues seeded before or with --scale.
         #[arg(long, value_name = "M")]
         performances: Option<u64>,
+        /// Grant dossiers to add (in a call of their own, in a mix of states) for the
+        /// companies seeded before or with --scale, with their performances.
+        #[arg(long, value_name = "D")]
+        dossiers: Option<u64>,
     },
 }
 
@@ -178,6 +182,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             demo,
             scale,
             performances,
+            dossiers,
         }) => {
             let mut conn = state.pool.get()?;
             if demo {
@@ -198,8 +203,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 })?;
                 bar.finish();
             }
-            if !demo && scale.is_none() && performances.is_none() {
-                return Err("say --demo, --scale N or --performances M".into());
+            if let Some(count) = dossiers {
+                let bar = progress_bar(count, "dossiers")?;
+                api::seed::scale_dossiers(&mut conn, &state.geography, count, |done| {
+                    bar.advance_to(done)
+                })?;
+                bar.finish();
+            }
+            if !demo && scale.is_none() && performances.is_none() && dossiers.is_none() {
+                return Err("say --demo, --scale N, --performances M or --dossiers D".into());
             }
             Ok(())
         }

@@ -3,7 +3,8 @@
 //! `--demo` fills an empty database with a season's directory of Occitanie: in each of
 //! its 13 départements the département's council, a town, venues, companies, festivals
 //! and a network, in real communes (the largest, and villages among the next fifty).
-//! `--scale N` adds N structures made the same way, for benchmarks.
+//! `--scale N` adds N structures made the same way, `--performances M` a season's worth
+//! of performances for them and `--dossiers D` grant dossiers, for benchmarks.
 //!
 //! Names come from [`names`], numbers from [`numbers`], all drawn from seeded
 //! generators: the demo is the same on every run. Web sites and e-mails live under the
@@ -306,7 +307,7 @@ pub fn demo(
     };
     let mut rng = SmallRng::seed_from_u64(2027);
     programming::season(conn, &cast, companies.len() * 2, 600, &mut rng, |_| {})?;
-    grants::demo(conn)?;
+    grants::demo(conn, geography, &companies)?;
     Ok(batch.len())
 }
 
@@ -341,6 +342,17 @@ pub fn scale_performances(
     let productions = usize::try_from(count / 10).unwrap_or(usize::MAX).max(1);
     programming::season(conn, &cast, productions, count, &mut rng, progress)?;
     persistence::db::analyze(conn)
+}
+
+/// Adds `count` dossiers of the companies already in the database (with their
+/// performances), in a call of their own, for benchmarks.
+pub fn scale_dossiers(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    count: u64,
+    progress: impl FnMut(u64),
+) -> Result<(), PersistenceError> {
+    grants::scale(conn, geography, count, progress)
 }
 
 /// A structure of any kind in `commune`, for benchmarks.

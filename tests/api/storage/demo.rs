@@ -250,3 +250,158 @@ async fn the_demo_season_plays_across_the_region_and_beyond() {
         assert_eq!(performance["published"], true, "{performance}");
     }
 }
+
+/// The demo's grants: the Occitanie scheme, its open call, and dossiers in every state
+/// of their life, consistent with what the API would have done: approvals within what
+/// the rules compute and the envelope, each step in the history, each dossier in the
+/// change feed.
+#[tokio::test]
+async fn the_demo_files_dossiers_in_every_state_of_their_life() {
+    let app = crate::helpers::spawn_app().await;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        let geography = persistence::reference::ReferenceGeography::read(&mut conn).unwrap();
+        api::seed::demo(&mut conn, &geography).unwrap();
+    })
+    .await
+    .unwrap();
+    let staff = app.staff("staff@agency.example").await;
+    let programmes = app.get("/v1/programmes").await.json();
+    assert!(
+        programmes["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "DIFF-PROX"),
+        "{programmes}"
+    );
+    let dossiers = app
+        .send(staff.get(app.url("/v1/dossiers?limit=200")))
+        .await
+        .json();
+    let dossiers = dossiers["data"].as_array().unwrap();
+    let states: HashSet<&str> = dossiers
+        .iter()
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    for state in [
+        "draft",
+        "submitted",
+        "changes_requested",
+        "in_review",
+        "approved",
+        "rejected",
+        "withdrawn",
+        "dismissed",
+    ] {
+        assert!(states.contains(state), "no {state} dossier: {states:?}");
+    }
+    let mut awarded = 0;
+    for dossier in dossiers {
+        let id = dossier["id"].as_str().unwrap();
+        assert!(
+            dossier["reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("DIFF-PROX-"),
+            "{dossier}"
+        );
+        let history = app
+            .send(staff.get(app.url(&format!("/v1/dossiers/{id}/history"))))
+            .await
+            .json();
+        let last = history["data"].as_array().unwrap().last().cloned();
+        match dossier["status"].as_str().unwrap() {
+            "draft" => assert!(last.is_none(), "{history}"),
+            status => assert_eq!(last.unwrap()["to_status"], status, "{history}"),
+        }
+        if let Some(cents) = dossier["awarded_cents"].as_i64() {
+            let check = app
+                .send(staff.post(app.url(&format!("/v1/dossiers/{id}/check"))))
+                .await
+                .json();
+            assert!(
+                cents <= check["maximum"]["total_cents"].as_i64().unwrap(),
+                "{dossier} {check}"
+            );
+            awarded += cents;
+        }
+    }
+    assert!(awarded > 0);
+    let call = app
+        .get(&format!(
+            "/v1/calls/{}",
+            dossiers[0]["call_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(call["awarded_cents"], awarded);
+    let mut followed = 0;
+    let mut path = "/v1/changes?limit=200".to_owned();
+    loop {
+        let feed = app.send(staff.get(app.url(&path))).await.json();
+        let page = feed["data"].as_array().unwrap();
+        followed += page
+            .iter()
+            .filter(|c| c["object_type"] == "dossier")
+            .count();
+        if page.len() < 200 {
+            break;
+        }
+        path = format!(
+            "/v1/changes?limit=200&after={}",
+            feed["next_cursor"].as_str().unwrap()
+        );
+    }
+    assert_eq!(followed, dossiers.len());
+}
+
+/// `oes seed --dossiers D`: the benchmark's dossiers, in its mix of states, each with
+/// its reference, numbered without a gap.
+#[test]
+fn the_benchmark_seed_files_dossiers_in_its_mix_of_states() {
+    let database = TestDatabase::new();
+    let state = startup::prepare(&Settings::for_database(database.url())).unwrap();
+    let mut conn = state.pool.get().unwrap();
+    api::seed::scale(&mut conn, &state.geography, 300, |_| {}).unwrap();
+    api::seed::scale_performances(&mut conn, &state.geography, 600, |_| {}).unwrap();
+    let mut reported = Vec::new();
+    api::seed::scale_dossiers(&mut conn, &state.geography, 1_040, |done| {
+        reported.push(done)
+    })
+    .unwrap();
+    assert_eq!(reported, vec![1_000, 1_040]);
+    let page = persistence::grants::dossiers::list(
+        &mut conn,
+        &persistence::grants::dossiers::ListQuery {
+            reader: persistence::grants::dossiers::Reader::Everything,
+            limit: 2_000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(page.items.len(), 1_040);
+    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut numbers = Vec::new();
+    for dossier in &page.items {
+        *by_status.entry(dossier.status.as_str()).or_default() += 1;
+        numbers.push(dossier.reference.number());
+        if dossier.status.as_str() == "approved" {
+            assert!(dossier.awarded_cents.unwrap() > 0);
+        }
+    }
+    assert_eq!(
+        by_status,
+        BTreeMap::from([
+            ("approved", 104),
+            ("draft", 416),
+            ("in_review", 104),
+            ("rejected", 52),
+            ("submitted", 312),
+            ("withdrawn", 52),
+        ])
+    );
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=1_040).collect::<Vec<u32>>());
+}
