@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--backend sqlite|postgres|both] [--scale N] [--duration SECONDS]
 #                [--connections C] [--rounds R] [--members M] [--performances P]
-#                [--binary PATH]
+#                [--dossiers D] [--binary PATH]
 #
 # For each backend: a fresh database, `oes migrate`, `oes seed --scale N`, `oes serve`,
 # an account that creates M structures through the API (and so belongs to M), then one
@@ -11,7 +11,8 @@
 # a table per backend (with P performances seeded, 0 to leave them out: GET by id, the
 # list of one département by date and its deep page, the iCalendar feed of the venue
 # with the most published performances, the change feed read from the start, a sync
-# batch) and writes the same as Markdown to bench/results-<backend>.md, with the
+# batch; with D grant dossiers seeded, 0 to leave them out: GET a dossier, the list of
+# submitted ones, a /check and a POST by an API client) and writes the same as Markdown to bench/results-<backend>.md, with the
 # machine's load average: on a shared machine, compare the shares of /healthz
 # in one run, not req/s between runs. --binary measures a binary built before (another
 # commit's) instead of building this tree. Everything runs on 127.0.0.1 only.
@@ -26,6 +27,7 @@ CONNECTIONS=64
 ROUNDS=1
 MEMBERS=20000     # structures the "member" account creates, and so belongs to
 PERFORMANCES=1000000  # performances seeded for the programming scenarios (0: none)
+DOSSIERS=20000    # grant dossiers seeded for the grants scenarios (0: none)
 BIN=""
 WRK_THREADS=2     # the machine has 2 cores; more threads would only fight the server
 PAGE_SIZE=50
@@ -46,7 +48,7 @@ SERVER_PID=""
 
 usage() {
     sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS --rounds $ROUNDS --members $MEMBERS --performances $PERFORMANCES"
+    echo "Defaults: --backend $BACKENDS --scale $SCALE --duration $DURATION --connections $CONNECTIONS --rounds $ROUNDS --members $MEMBERS --performances $PERFORMANCES --dossiers $DOSSIERS"
 }
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -62,6 +64,7 @@ parse_args() {
             --rounds) ROUNDS=${2:?}; shift 2 ;;
             --members) MEMBERS=${2:?}; shift 2 ;;
             --performances) PERFORMANCES=${2:?}; shift 2 ;;
+            --dossiers) DOSSIERS=${2:?}; shift 2 ;;
             --binary) BIN=${2:?}; shift 2 ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
@@ -73,6 +76,7 @@ parse_args() {
         *) die "--backend must be sqlite, postgres or both" ;;
     esac
     [[ $PERFORMANCES =~ ^[0-9]+$ ]] || die "not a number: $PERFORMANCES"
+    [[ $DOSSIERS =~ ^[0-9]+$ ]] || die "not a number: $DOSSIERS"
     for number in "$SCALE" "$DURATION" "$CONNECTIONS" "$ROUNDS" "$MEMBERS"; do
         [[ $number =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $number"
     done
@@ -257,6 +261,56 @@ with open(f"{work}/performances-deep-page", "w") as f:
 PY
 }
 
+# The grants scenarios' inputs, as staff see them: ids of ID_COUNT dossiers
+# (dossiers-ids.txt), the benchmark's call (dossier-call) and, for the POST, the token
+# of an API client with `dossiers:write` for member's first structure (filer-token).
+collect_dossier_inputs() {
+    python3 - "$BASE" "$ID_COUNT" "$WORK" "$STAFF_TOKEN" "$MEMBER_TOKEN" "$MEMBER_STRUCTURE" <<'PY'
+import json, sys, urllib.parse, urllib.request
+
+base, id_count, work, staff, member, structure = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+
+def call(method, path, token=None, body=None, form=None):
+    headers = {}
+    data = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request) as r:
+        return json.load(r)
+
+ids, cursor = [], None
+while len(ids) < id_count:
+    query = {"limit": 200}
+    if cursor:
+        query["cursor"] = cursor
+    page = call("GET", f"/v1/dossiers?{urllib.parse.urlencode(query)}", staff)
+    ids.extend(d["id"] for d in page["data"])
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+if not ids:
+    sys.exit("no dossier: seed some with --dossiers")
+with open(f"{work}/dossiers-ids.txt", "w") as f:
+    f.write("\n".join(ids[:id_count]) + "\n")
+call_id = call("GET", f"/v1/dossiers/{ids[0]}", staff)["call_id"]
+made = call("POST", "/v1/api-clients", member, body={
+    "name": "Bench filer", "structure_ids": [structure], "scopes": ["dossiers:write"]})
+token = call("POST", "/v1/auth/token", form={
+    "grant_type": "client_credentials", "client_id": made["client"]["id"],
+    "client_secret": made["client_secret"]})["access_token"]
+with open(f"{work}/dossier-call", "w") as f:
+    f.write(call_id + "\n")
+with open(f"{work}/filer-token", "w") as f:
+    f.write(token + "\n")
+PY
+}
+
 # Follows the change feed from the start for DURATION seconds, as a partner's follower
 # would (pages of 200, one after another): prints entries per second.
 follow_changes() {
@@ -390,6 +444,7 @@ make_callers() {
     MEMBER_TOKEN=$(sign_in member)
     check_ok -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $MEMBER_TOKEN" \
         -d "$POST_BODY" "$BASE/v1/structures"
+    MEMBER_STRUCTURE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/check.out")
     log "$backend: member creates $MEMBERS structures"
     count=$(memberships_of "$backend" member)
     # wrk runs for its whole duration even when every thread has stopped: short runs
@@ -402,6 +457,14 @@ make_callers() {
         ((count > before)) || { cat "$WORK/create-many.txt" >&2; die "member stays at $count structures"; }
     done
     MEMBER_COUNT=$count
+    if ((DOSSIERS > 0)); then
+        local password=benchmark-password-long-enough
+        printf '%s\n' "$password" | "$BIN" admin create --email staff@example.org --role staff \
+            --name Staff --password-stdin >/dev/null
+        STAFF_TOKEN=$(curl -sf "$BASE/v1/auth/token" -d grant_type=password \
+            -d username=staff@example.org -d "password=$password" |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+    fi
 }
 
 run_scenarios() {
@@ -462,6 +525,29 @@ run_scenarios() {
         python3 "$BENCH_DIR/sync-batch.py" "$BASE" >"$WORK/sync-batch.txt"
         SYNC_BATCH=$(paste -sd';' "$WORK/sync-batch.txt")
     fi
+    if ((DOSSIERS > 0)); then
+        local did call filer dossier_body
+        did=$(head -n1 "$WORK/dossiers-ids.txt")
+        call=$(cat "$WORK/dossier-call")
+        filer=$(cat "$WORK/filer-token")
+        dossier_body="{\"call_id\":\"$call\",\"applicant_id\":\"$MEMBER_STRUCTURE\",\"title\":\"Tournée d'hiver\",\"answers\":{\"audience\":\"tout public\"},\"budget\":{\"expenses\":[{\"category\":\"artistic_pay\",\"amount_cents\":300000}],\"incomes\":[{\"category\":\"fees\",\"amount_cents\":200000},{\"category\":\"agency_request\",\"amount_cents\":100000}]}}"
+        check_ok -H "Authorization: Bearer $STAFF_TOKEN" "$BASE/v1/dossiers/$did"
+        check_ok -H "Authorization: Bearer $STAFF_TOKEN" "$BASE/v1/dossiers?limit=$PAGE_SIZE&status=submitted"
+        check_ok -X POST -H "Authorization: Bearer $STAFF_TOKEN" "$BASE/v1/dossiers/$did/check"
+        check_ok -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $filer" \
+            -d "$dossier_body" "$BASE/v1/dossiers"
+        for round in $(seq "$ROUNDS"); do
+            ROUND=$round
+            measure "dossier by id, staff" / "$BENCH_DIR/by-id.lua" \
+                "$WORK/dossiers-ids.txt" "$STAFF_TOKEN" /v1/dossiers
+            measure "dossiers, status=submitted" "/v1/dossiers?limit=$PAGE_SIZE&status=submitted" \
+                "$BENCH_DIR/get.lua" "$STAFF_TOKEN"
+            measure "dossier /check, staff" / "$BENCH_DIR/check.lua" \
+                "$WORK/dossiers-ids.txt" "$STAFF_TOKEN"
+        done
+        ROUND=1
+        measure "POST dossier, API client" /v1/dossiers "$BENCH_DIR/post.lua" "$dossier_body" "$filer"
+    fi
     # POST last, once: the rows it adds would otherwise change what the reads see. As
     # "reader", so that "member" keeps its count.
     ROUND=1
@@ -520,6 +606,9 @@ report() {
         printf 'sync: %s\n' "$SYNC_BATCH"
         printf 'iCalendar feed: %s\n' "$VENUE_FEED"
     fi
+    if ((DOSSIERS > 0)); then
+        printf 'dossiers: %s seeded in %ss\n' "$DOSSIERS" "$DOSSIER_SEED_SECONDS"
+    fi
     printf 'peak RSS: %s MB; idle after start: %s MB\n\n' "$rss" "$IDLE_RSS"
 
     {
@@ -545,6 +634,10 @@ report() {
             echo "sync: $SYNC_BATCH"
             echo
             echo "iCalendar feed of a venue: $VENUE_FEED"
+        fi
+        if ((DOSSIERS > 0)); then
+            echo
+            echo "dossiers: $DOSSIERS seeded in ${DOSSIER_SEED_SECONDS}s"
         fi
         echo
         echo "peak RSS: $rss MB; idle after start: $IDLE_RSS MB"
@@ -580,6 +673,13 @@ bench_backend() {
         OES_LOG=info "$BIN" seed --performances "$PERFORMANCES"
         PERFORMANCE_SEED_SECONDS=$((SECONDS - started))
     fi
+    DOSSIER_SEED_SECONDS=0
+    if ((DOSSIERS > 0)); then
+        log "$backend: seed --dossiers $DOSSIERS"
+        started=$SECONDS
+        OES_LOG=info "$BIN" seed --dossiers "$DOSSIERS"
+        DOSSIER_SEED_SECONDS=$((SECONDS - started))
+    fi
     analyze "$backend"
 
     log "$backend: serve on $BASE"
@@ -594,6 +694,9 @@ bench_backend() {
         collect_performance_inputs
         busiest_venue "$backend" >"$WORK/venue"
         [[ -s $WORK/venue ]] || die "no venue with published performances"
+    fi
+    if ((DOSSIERS > 0)); then
+        collect_dossier_inputs
     fi
     FEED_RATE="" SYNC_BATCH="" VENUE_FEED=""
     run_scenarios
