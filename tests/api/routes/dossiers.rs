@@ -297,6 +297,65 @@ async fn a_closed_call_takes_no_dossier() {
     assert_eq!(reply.json()["code"], "call_not_open");
 }
 
+/// A deadline is Paris wall-clock time: a call that closed half an hour ago in Paris
+/// takes nothing, one that closes in half an hour still does. Read as UTC, either
+/// deadline would be off by Paris's offset (one or two hours) and the answers swapped.
+#[tokio::test]
+async fn a_deadline_is_read_on_the_paris_clock() {
+    let app = spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    let (programme_id, _) = test_call(&app, &staff, "DIFF", 10_000_000).await;
+    let (structure, _) = company_with_performance(&app, &app.client, 300_000).await;
+    let paris = |minutes: i64| {
+        (chrono::Utc::now() + chrono::TimeDelta::minutes(minutes))
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let call_closing = |minutes: i64| {
+        let mut body = open_call(&programme_id, 1_000_000);
+        body["opens_at"] = json!(paris(-3 * 24 * 60));
+        body["closes_at"] = json!(paris(minutes));
+        body
+    };
+    let closed = app
+        .create_with(&staff, "/v1/calls", &call_closing(-30))
+        .await;
+    assert_eq!(closed["state"], "closed", "{closed}");
+    let reply = app
+        .post_json(
+            "/v1/dossiers",
+            &dossier(closed["id"].as_str().unwrap(), &structure, &[], 100_000),
+        )
+        .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.json()["code"], "call_not_open");
+
+    let closing = app
+        .create_with(&staff, "/v1/calls", &call_closing(30))
+        .await;
+    assert_eq!(closing["state"], "open", "{closing}");
+    let made = app
+        .create_with(
+            &app.client,
+            "/v1/dossiers",
+            &dossier(closing["id"].as_str().unwrap(), &structure, &[], 100_000),
+        )
+        .await;
+    let id = made["id"].as_str().unwrap();
+    let check = app
+        .post_json(&format!("/v1/dossiers/{id}/check"), &json!({}))
+        .await
+        .json();
+    let codes: Vec<&str> = check["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"call_closed"), "{check}");
+}
+
 #[tokio::test]
 async fn a_draft_is_edited_as_a_merge_patch_with_if_match() {
     let app = spawn_app().await;
