@@ -139,6 +139,7 @@ PATHS = {
     "GET /v1/programmes/{id}/form-schema": _lasting(id="OES_FUZZ_PROGRAMME"),
     "GET /v1/calls/{id}": _lasting(id="OES_FUZZ_CALL"),
     "GET /v1/calls/{id}/dossiers.csv": _lasting(id="OES_FUZZ_CALL"),
+    "PATCH /v1/calls/{id}": _lasting(id="OES_FUZZ_CALL"),
     "GET /v1/dossiers/{id}": _lasting(id="OES_FUZZ_DOSSIER"),
     "PATCH /v1/dossiers/{id}": _lasting(id="OES_FUZZ_DOSSIER"),
     "POST /v1/dossiers/{id}/check": _lasting(id="OES_FUZZ_DOSSIER"),

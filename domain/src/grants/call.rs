@@ -174,6 +174,87 @@ impl NewCall {
     }
 }
 
+/// Changes to a call, as staff send them: absent fields stay; `committee_date:
+/// Some(None)` clears the date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallPatch {
+    pub title: Option<String>,
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    pub committee_date: Option<Option<String>>,
+    pub envelope_cents: Option<i64>,
+}
+
+impl NewCall {
+    /// The call with `patch` applied, every field checked at once. A time not given
+    /// keeps its instant (re-reading its wall-clock time could move it in the autumn's
+    /// repeated hour); the envelope never goes below what was already awarded.
+    pub fn patched(&self, patch: &CallPatch, awarded_cents: i64) -> Result<Self, ValidationError> {
+        let mut errors = ValidationError::default();
+        let title = match &patch.title {
+            Some(title) => errors.check("title", text::single_line(title, CALL_TITLE_MAX)),
+            None => Some(self.title.clone()),
+        };
+        let instant =
+            |field: &str, value: &Option<String>, end, current, errors: &mut ValidationError| {
+                match value {
+                    Some(value) => errors.check(
+                        field,
+                        paris_wall_clock(value).map(|local| paris_instant(local, end)),
+                    ),
+                    None => Some(current),
+                }
+            };
+        let opens = instant(
+            "opens_at",
+            &patch.opens_at,
+            End::Opening,
+            self.window.opens_at(),
+            &mut errors,
+        );
+        let closes = instant(
+            "closes_at",
+            &patch.closes_at,
+            End::Closing,
+            self.window.closes_at(),
+            &mut errors,
+        );
+        let committee_date = match &patch.committee_date {
+            None => self.committee_date,
+            Some(None) => None,
+            Some(Some(date)) => errors.check("committee_date", crate::programming::date(date)),
+        };
+        let envelope = match patch.envelope_cents {
+            Some(cents) => errors.check(
+                "envelope_cents",
+                crate::programming::within(cents, awarded_cents.max(0), FEE_MAX),
+            ),
+            None => Some(self.envelope_cents),
+        };
+        let window = match (opens, closes) {
+            (Some(opens), Some(closes)) => match CallWindow::new(opens, closes) {
+                Ok(window) => Some(window),
+                Err(problems) => {
+                    errors.errors.extend(problems.errors);
+                    None
+                }
+            },
+            _ => None,
+        };
+        errors.into_result()?;
+        match (title, window, envelope) {
+            (Some(title), Some(window), Some(envelope_cents)) => Ok(Self {
+                programme_id: self.programme_id,
+                title,
+                window,
+                committee_date,
+                envelope_cents,
+            }),
+            _ => Err(ValidationError::single("title", FieldProblem::Required)),
+        }
+    }
+}
+
 /// A call as stored: its data, what its approved dossiers were awarded so far, and its
 /// version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +278,81 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn a_call() -> NewCall {
+        NewCall::parse(
+            ProgrammeId::generate(),
+            &CallInput {
+                title: "Session d'automne".into(),
+                opens_at: "2026-09-01T00:00".into(),
+                closes_at: "2026-10-25T02:30".into(),
+                committee_date: Some("2026-11-15".into()),
+                envelope_cents: 1_000_000,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_patch_changes_what_it_names_and_keeps_the_rest_to_the_instant() {
+        let call = a_call();
+        // Unchanged, the autumn deadline keeps its later 02:30 (CET).
+        let same = call.patched(&CallPatch::default(), 0).unwrap();
+        assert_eq!(same, call);
+        assert_eq!(
+            same.window.closes_at().to_rfc3339(),
+            "2026-10-25T01:30:00+00:00"
+        );
+        let moved = call
+            .patched(
+                &CallPatch {
+                    closes_at: Some("2026-11-01T00:00".into()),
+                    committee_date: Some(None),
+                    ..Default::default()
+                },
+                0,
+            )
+            .unwrap();
+        assert_eq!(
+            moved.window.closes_at().to_rfc3339(),
+            "2026-10-31T23:00:00+00:00"
+        );
+        assert_eq!(moved.window.opens_at(), call.window.opens_at());
+        assert_eq!(moved.committee_date, None);
+        assert_eq!(moved.title, call.title);
+    }
+
+    #[test]
+    fn a_patch_names_every_bad_field_and_never_shrinks_the_envelope_below_the_awards() {
+        let call = a_call();
+        let refused = call
+            .patched(
+                &CallPatch {
+                    title: Some(" ".into()),
+                    closes_at: Some("2026-08-01T00:00".into()),
+                    committee_date: Some(Some("demain".into())),
+                    envelope_cents: Some(400_000),
+                    ..Default::default()
+                },
+                500_000,
+            )
+            .unwrap_err();
+        let fields: Vec<&str> = refused.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["title", "committee_date", "envelope_cents", "closes_at"]
+        );
+        let shrunk = call
+            .patched(
+                &CallPatch {
+                    envelope_cents: Some(500_000),
+                    ..Default::default()
+                },
+                500_000,
+            )
+            .unwrap();
+        assert_eq!(shrunk.envelope_cents, 500_000);
+    }
 
     fn local(value: &str) -> NaiveDateTime {
         paris_wall_clock(value).unwrap()

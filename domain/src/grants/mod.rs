@@ -20,7 +20,8 @@ pub mod submission;
 pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
 pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
 pub use call::{
-    Call, CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock,
+    Call, CallInput, CallPatch, CallState, CallWindow, End, NewCall, paris_instant,
+    paris_wall_clock,
 };
 pub use dossier::{
     Dossier, DossierAction, DossierActor, DossierContent, DossierContentInput, DossierStatus,

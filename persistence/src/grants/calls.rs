@@ -107,6 +107,42 @@ pub fn find(conn: &mut DbConnection, id: CallId) -> Result<Call, PersistenceErro
         .try_into()
 }
 
+/// Writes `data` over the call if it is still at `current`'s version (the caller has
+/// locked it, so that no approval reads the envelope meanwhile).
+pub fn update(
+    conn: &mut DbConnection,
+    current: &Call,
+    data: NewCall,
+) -> Result<Call, PersistenceError> {
+    let updated = Call {
+        data,
+        updated_at: storable_now(),
+        version: current.version + 1,
+        ..current.clone()
+    };
+    let changed = diesel::update(
+        calls::table
+            .filter(calls::id.eq(current.id.to_string()))
+            .filter(calls::version.eq(current.version)),
+    )
+    .set((
+        calls::title.eq(&updated.data.title),
+        calls::opens_at.eq(updated.data.window.opens_at().naive_utc()),
+        calls::closes_at.eq(updated.data.window.closes_at().naive_utc()),
+        calls::committee_date.eq(updated.data.committee_date),
+        calls::envelope_cents.eq(updated.data.envelope_cents),
+        calls::updated_at.eq(updated.updated_at.naive_utc()),
+        calls::version.eq(updated.version),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(PersistenceError::VersionMismatch {
+            current: current.version,
+        });
+    }
+    Ok(updated)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     /// Calls of unpublished programmes too (agency staff).

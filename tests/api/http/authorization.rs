@@ -144,14 +144,20 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "POST /v1/auth/password-reset" => 400,
         // Grants: published programmes and their calls are everyone's; staff define them.
         _ if is_grants_read(operation) => 200,
-        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls"
+        "POST /v1/programmes"
+        | "PATCH /v1/programmes/{id}"
+        | "POST /v1/calls"
+        | "PATCH /v1/calls/{id}"
             if actor == Anonymous =>
         {
             401
         }
         "POST /v1/programmes" | "POST /v1/calls" if staff => 201,
-        "PATCH /v1/programmes/{id}" if staff => 200,
-        "POST /v1/programmes" | "PATCH /v1/programmes/{id}" | "POST /v1/calls" => 403,
+        "PATCH /v1/programmes/{id}" | "PATCH /v1/calls/{id}" if staff => 200,
+        "POST /v1/programmes"
+        | "PATCH /v1/programmes/{id}"
+        | "POST /v1/calls"
+        | "PATCH /v1/calls/{id}" => 403,
         // Awarded grants are open data; the committee's file is the agency's.
         "GET /v1/awarded-grants.csv" => 200,
         "GET /v1/calls/{id}/dossiers.csv" if actor == Anonymous => 401,
@@ -791,6 +797,9 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     }
                     ("POST", "/v1/sync/performances/batch") => {
                         client.post(&url).json(&json!({"items": []}))
+                    }
+                    ("PATCH", "/v1/calls/{id}") => {
+                        client.patch(&url).json(&json!({"title": "Renamed"}))
                     }
                     ("PATCH", "/v1/productions/{id}") => {
                         client.patch(&url).json(&json!({"title": "Renamed"}))

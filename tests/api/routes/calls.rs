@@ -138,3 +138,118 @@ async fn a_bad_call_names_its_fields_and_only_staff_open_calls() {
         .await;
     assert_eq!(refused.status, 403);
 }
+
+#[tokio::test]
+async fn staff_move_a_deadline_and_the_envelope_never_below_what_is_awarded() {
+    let app = spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    let (_, call) = super::dossiers::test_call(&app, &staff, "MOVE", 1_000_000).await;
+    let path = format!("/v1/calls/{call}");
+    let read = app.send(staff.get(app.url(&path))).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let moved = app
+        .send(
+            staff
+                .patch(app.url(&path))
+                .header("If-Match", &etag)
+                .json(&json!({"closes_at": "2031-04-01T00:00", "committee_date": null, "title": "Session prolongée"})),
+        )
+        .await;
+    assert_eq!(
+        moved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&moved.bytes)
+    );
+    let moved = moved.json();
+    assert_eq!(moved["closes_at_utc"], "2031-03-31T22:00:00Z");
+    assert_eq!(moved["closes_at"], "2031-04-01T00:00:00");
+    assert_eq!(moved["committee_date"], json!(null));
+    assert_eq!(moved["title"], "Session prolongée");
+    // The opening instant did not move.
+    assert_eq!(moved["opens_at_utc"], read.json()["opens_at_utc"]);
+    let stale = app
+        .send(
+            staff
+                .patch(app.url(&path))
+                .header("If-Match", &etag)
+                .json(&json!({"title": "Encore"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+
+    let bad = app
+        .send(staff.patch(app.url(&path)).json(&json!({
+            "closes_at": "2000-01-01T00:00", "envelope_cents": -5, "title": " "
+        })))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.error_fields(), ["title", "envelope_cents", "closes_at"]);
+    let nul = app
+        .send(
+            staff
+                .patch(app.url(&path))
+                .json(&json!({"title": "a\u{0}b"})),
+        )
+        .await;
+    assert_eq!(nul.status, 422);
+    assert_eq!(nul.error_fields(), ["title"]);
+    let refused = app.patch_json(&path, &json!({"title": "À moi"})).await;
+    assert_eq!(refused.status, 403);
+    let anonymous = app
+        .send(
+            reqwest::Client::new()
+                .patch(app.url(&path))
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+    let unknown = app
+        .send(
+            staff
+                .patch(app.url(&format!("/v1/calls/{}", uuid::Uuid::now_v7())))
+                .json(&json!({"title": "Nulle part"})),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    // Shrinking the envelope while approvals run: never below what is awarded.
+    let (structure, performance) =
+        super::dossiers::company_with_performance(&app, &app.client, 300_000).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(
+            super::dossiers::in_review(&app, &staff, &call, &structure, &performance, 100_000)
+                .await,
+        );
+    }
+    let approvals = futures_util::future::join_all(ids.iter().map(|id| {
+        app.send(
+            staff
+                .post(app.url(&format!("/v1/dossiers/{id}/approve")))
+                .json(&json!({"awarded_cents": 100_000})),
+        )
+    }));
+    let shrink = app.send(
+        staff
+            .patch(app.url(&path))
+            .json(&json!({"envelope_cents": 500_000})),
+    );
+    let (approvals, shrink) = tokio::join!(approvals, shrink);
+    assert!(
+        matches!(shrink.status, 200 | 422),
+        "{}",
+        String::from_utf8_lossy(&shrink.bytes)
+    );
+    if shrink.status == 422 {
+        assert_eq!(shrink.error_fields(), ["envelope_cents"]);
+    }
+    for reply in &approvals {
+        assert!(matches!(reply.status, 200 | 409), "{}", reply.status);
+    }
+    let now = app.send(staff.get(app.url(&path))).await.json();
+    let awarded = now["awarded_cents"].as_i64().unwrap();
+    let approved = approvals.iter().filter(|r| r.status == 200).count() as i64;
+    assert_eq!(awarded, approved * 100_000);
+    assert!(awarded <= now["envelope_cents"].as_i64().unwrap(), "{now}");
+}

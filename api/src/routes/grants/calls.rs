@@ -2,12 +2,13 @@
 //! programme is.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use domain::CallId;
 use domain::access::Principal;
-use domain::grants::{Call, CallInput, NewCall};
+use domain::grants::{Call, CallInput, CallPatch, NewCall};
 use persistence::DbConnection;
+use persistence::db::write_transaction;
 use persistence::grants::calls::{self, ListQuery};
 
 use super::dto::*;
@@ -17,12 +18,12 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::caching;
-use crate::http::conditional::etag;
+use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
-use crate::routes::programming::{not_editable, read_item};
+use crate::routes::programming::{item_response, not_editable, read_item};
 
 /// The call, if the caller may see its programme (404 otherwise).
 pub(crate) fn visible_call(
@@ -231,4 +232,113 @@ pub async fn get_call(
         call.version,
         &CallView::of(call, Utc::now()),
     )
+}
+
+/// Update a call.
+///
+/// For agency staff. A JSON merge patch: absent fields stay, `null` clears the committee
+/// date; times are Paris wall-clock, as at creation (a deadline may be moved, or brought
+/// forward to close the call early). The envelope never goes below what the call has
+/// already awarded (422 naming `envelope_cents`), even while approvals run: the call is
+/// locked while it changes. Send `If-Match` with the `ETag` you read to refuse lost
+/// updates (412).
+#[utoipa::path(
+    tag = "grants",
+    security(("oauth2" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Call id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read: 412 if the call changed since."),
+    ),
+    request_body = UpdateCall,
+    responses(
+        (status = 200, description = "The updated call.", body = CallView,
+            headers(("ETag" = String, description = "New version."))),
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PreconditionFailed,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+    )
+)]
+#[patch("/calls/{id}")]
+pub async fn update_call(
+    caller: Caller,
+    pool: web::Data<Db>,
+    req: HttpRequest,
+    PathId(id): PathId<CallId>,
+    body: JsonBody<UpdateCall>,
+) -> Result<HttpResponse, ApiError> {
+    caller.signed_in()?;
+    let condition = if_match(&req)?;
+    let patch = match body.open() {
+        Ok(opened) => CallPatch::from(opened.value),
+        Err(problem) => {
+            db::run(&pool, move |conn| {
+                let principal = caller.principal(conn)?;
+                visible_call(conn, &principal, id)?;
+                manage(&principal)
+            })
+            .await?;
+            return Err(problem);
+        }
+    };
+    let result = conditional::merging(condition.as_ref(), || {
+        let (precondition, patch) = (condition.clone(), patch.clone());
+        let mut event = audit::event(&caller, "call.update", "call", id, &[]);
+        db::run(&pool, move |conn| {
+            write_transaction::<_, ApiError>(conn, |conn| {
+                let principal = caller.principal(conn)?;
+                visible_call(conn, &principal, id)?;
+                manage(&principal)?;
+                // Locked before the envelope is read: an approval waits, or is waited for.
+                let current = calls::lock(conn, id)?;
+                let data = current.data.patched(&patch, current.awarded_cents)?;
+                check_if_match(precondition.as_ref(), current.version)?;
+                if data == current.data {
+                    return Ok(current);
+                }
+                event.changed_fields = changed_fields(&current.data, &data);
+                Ok(persistence::audit::recorded(
+                    conn,
+                    |conn| calls::update(conn, &current, data),
+                    |_| event,
+                )?)
+            })
+        })
+    })
+    .await;
+    let updated = result?;
+    Ok(item_response(
+        HttpResponse::Ok(),
+        updated.version,
+        &CallView::of(updated, Utc::now()),
+    ))
+}
+
+fn changed_fields(before: &NewCall, after: &NewCall) -> Vec<String> {
+    [
+        ("title", before.title != after.title),
+        (
+            "opens_at",
+            before.window.opens_at() != after.window.opens_at(),
+        ),
+        (
+            "closes_at",
+            before.window.closes_at() != after.window.closes_at(),
+        ),
+        (
+            "committee_date",
+            before.committee_date != after.committee_date,
+        ),
+        (
+            "envelope_cents",
+            before.envelope_cents != after.envelope_cents,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(field, _)| field.to_owned())
+    .collect()
 }

@@ -237,6 +237,43 @@ pub struct CreateCall {
     pub envelope_cents: i64,
 }
 
+/// Changes to a call, as a JSON merge patch: absent fields stay, `null` clears the
+/// committee date. Times are Paris wall-clock, as at creation; the envelope never goes
+/// below what the call has already awarded.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"closes_at": "2027-04-01T00:00", "envelope_cents": 40000000}))]
+pub struct UpdateCall {
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[schema(value_type = String, pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$", max_length = 200)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[schema(value_type = String, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")]
+    pub opens_at: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[schema(value_type = String, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")]
+    pub closes_at: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub committee_date: Option<Option<String>>,
+    /// In euro cents.
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[schema(value_type = i64, minimum = 0, maximum = 10_000_000_000i64)]
+    pub envelope_cents: Option<i64>,
+}
+
+impl From<UpdateCall> for domain::grants::CallPatch {
+    fn from(dto: UpdateCall) -> Self {
+        Self {
+            title: dto.title,
+            opens_at: dto.opens_at,
+            closes_at: dto.closes_at,
+            committee_date: dto.committee_date,
+            envelope_cents: dto.envelope_cents,
+        }
+    }
+}
+
 impl From<CreateCall> for domain::grants::CallInput {
     fn from(dto: CreateCall) -> Self {
         Self {

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_calls)
         .service(create_call)
         .service(get_call)
+        .service(update_call)
         .service(list_dossiers)
         .service(create_dossier)
         .service(get_dossier)
