@@ -408,7 +408,7 @@ async fn a_draft_is_edited_as_a_merge_patch_with_if_match() {
 }
 
 /// A submitted dossier of `structure` in review, asking `requested`: its id.
-async fn in_review(
+pub async fn in_review(
     app: &TestApp,
     staff: &reqwest::Client,
     call: &str,
