@@ -190,48 +190,51 @@ pub fn record_event(
     Ok(())
 }
 
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = final_report_events)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EventRow {
+    id: String,
+    dossier_id: String,
+    action: String,
+    actor_kind: String,
+    actor_id: Option<String>,
+    reason: Option<String>,
+    occurred_at: NaiveDateTime,
+}
+
+impl TryFrom<EventRow> for FinalReportEvent {
+    type Error = PersistenceError;
+
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        let id = row.id.as_str();
+        Ok(Self {
+            dossier_id: row
+                .dossier_id
+                .parse()
+                .map_err(|e| corrupt("final report event dossier", id, e))?,
+            action: FinalReportAction::parse(&row.action)
+                .map_err(|e| corrupt("final report event action", id, e))?,
+            id: row.id,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            reason: row.reason,
+            occurred_at: row.occurred_at.and_utc(),
+        })
+    }
+}
+
 /// The actions on a dossier's final report, oldest first (for the dossier's history).
 pub fn history(
     conn: &mut DbConnection,
     dossier: DossierId,
 ) -> Result<Vec<FinalReportEvent>, PersistenceError> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        NaiveDateTime,
-    )> = final_report_events::table
+    final_report_events::table
         .filter(final_report_events::dossier_id.eq(dossier.to_string()))
         .order(final_report_events::id.asc())
-        .select((
-            final_report_events::id,
-            final_report_events::dossier_id,
-            final_report_events::action,
-            final_report_events::actor_kind,
-            final_report_events::actor_id,
-            final_report_events::reason,
-            final_report_events::occurred_at,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(
-            |(id, dossier_id, action, actor_kind, actor_id, reason, at)| {
-                Ok(FinalReportEvent {
-                    dossier_id: dossier_id
-                        .parse()
-                        .map_err(|e| corrupt("final report event dossier", &id, e))?,
-                    action: FinalReportAction::parse(&action)
-                        .map_err(|e| corrupt("final report event action", &id, e))?,
-                    id,
-                    actor_kind,
-                    actor_id,
-                    reason,
-                    occurred_at: at.and_utc(),
-                })
-            },
-        )
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(FinalReportEvent::try_from)
         .collect()
 }
