@@ -19,7 +19,10 @@ pub mod programme;
 pub mod rules;
 pub mod submission;
 
-pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
+pub use aid::{
+    AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, awarded_per_performance,
+    compute_aid,
+};
 pub use attention::{AttentionKind, is_cancellation};
 pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
 pub use call::{

@@ -17,7 +17,7 @@ use domain::changes::{ChangeAction, ChangedObject};
 use domain::grants::{
     AidComputation, ApprovalError, DEFAULT_ADVANCE, Dossier, DossierAction, DossierActor,
     DossierStatus, FundedPerformance, Rate, SubmissionCheck, TRANSITIONS, TransitionContext,
-    TransitionError, check_award, payments_complete, transition,
+    TransitionError, awarded_per_performance, check_award, payments_complete, transition,
 };
 use domain::{FieldProblem, ValidationError};
 use persistence::clock::storable_now;
@@ -195,24 +195,19 @@ fn audit_action(action: DossierAction) -> &'static str {
     }
 }
 
-/// What an award of `awarded` gives each performance, as the yearly caps count it: the
-/// computed aid of each in turn, in the dossier's order, until the award is spent (an
-/// award below the maximum funds the first performances first).
-fn awarded_per_performance(
+/// What an award of `awarded` gives each of `performances`, where and when, for the
+/// yearly caps ([`awarded_per_performance`]).
+fn awards_of(
     maximum: &AidComputation,
     performances: &[FundedPerformance],
     awarded: i64,
 ) -> Vec<Award> {
-    let mut left = awarded;
-    maximum
-        .performances
-        .iter()
-        .filter_map(|aid| {
-            let cents = aid.aid_cents.min(left);
-            left -= cents;
-            let performance = performances.iter().find(|p| p.id == aid.performance)?;
-            (cents > 0).then_some(Award {
-                performance_id: aid.performance,
+    awarded_per_performance(maximum, awarded)
+        .into_iter()
+        .filter_map(|(id, cents)| {
+            let performance = performances.iter().find(|p| p.id == id)?;
+            Some(Award {
+                performance_id: id,
                 presenter_id: performance.presenter,
                 year: performance.year(),
                 aid_cents: cents,
@@ -301,7 +296,7 @@ async fn transit(
                     awards::record(
                         conn,
                         &current,
-                        &awarded_per_performance(&check.maximum, &performances, cents),
+                        &awards_of(&check.maximum, &performances, cents),
                     )?;
                     let advance = asked.advance.unwrap_or(DEFAULT_ADVANCE);
                     payments::set_plan(conn, id, advance, now)?;
