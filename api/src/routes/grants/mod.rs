@@ -1,6 +1,7 @@
 //! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
 //! and their calls (appels à candidatures); `/v1/dossiers`: the applications filed for
-//! them.
+//! them, and after the decision their payments (versements), final report (bilan) and
+//! the flags staff should look at (à examiner).
 //!
 //! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
 //! published programmes and their calls are everyone's, an unpublished one is a 404

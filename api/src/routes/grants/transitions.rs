@@ -4,9 +4,15 @@
 //! records who, when and why (`GET /v1/dossiers/{id}/history`), its audit event, and a
 //! change in the change log as its last statement.
 //!
-//! An approval locks the call's row (`persistence::grants::calls::lock`) before it reads
+//! An approval locks the programme's row, then the call's (`persistence::grants::
+//! programmes::lock`, `calls::lock`), before it reads what the yearly caps count and
 //! what is left of the envelope, so that concurrent approvals on any number of
-//! instances never award more than the envelope holds.
+//! instances never award more than the envelope holds nor than a presenter's or an
+//! applicant's yearly cap allows, even across the programme's calls. Closing reads the
+//! final report and the payments: both only move towards closing (an accepted report is
+//! final, a complete award takes no more payment), and a payment written meanwhile
+//! takes the dossier a version on, so that the close's write fails rather than close
+//! over it.
 
 use std::sync::Arc;
 
