@@ -31,6 +31,17 @@ async fn cancelling_a_funded_performance_flags_its_dossier_for_staff() {
         .await;
     assert_eq!(patched.status, 200, "{}", text(&patched));
     assert!(flags(&app, &staff, &id).await.is_empty());
+    // A cancellation refused (a stale If-Match) leaves no flag: one transaction.
+    let stale = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/v1/performances/{performance}")))
+                .header("If-Match", "\"999\"")
+                .json(&json!({"status": "cancelled"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", text(&stale));
+    assert!(flags(&app, &staff, &id).await.is_empty());
     let cancelled = app
         .patch_json(
             &format!("/v1/performances/{performance}"),

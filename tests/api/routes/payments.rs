@@ -97,9 +97,21 @@ async fn payments_follow_the_schedule_and_never_go_beyond_the_award() {
     assert_eq!(paid["schedule"][0]["paid_cents"], 50_000);
     assert_eq!(paid["payments"][0]["reference"], "MANDAT-2027-0042");
     assert_eq!(paid["payments"][0]["paid_on"], "2027-03-01");
-    // A payment is a change of the dossier.
+    // A payment is a change of the dossier, in the change log.
     let now = app.get(&format!("/v1/dossiers/{id}")).await.json();
     assert_eq!(now["version"], version.as_i64().unwrap() + 1);
+    let feed = app
+        .send(staff.get(app.url("/v1/changes?limit=200")))
+        .await
+        .json();
+    assert!(
+        feed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["object_id"] == json!(id) && c["version"] == now["version"]),
+        "{feed}"
+    );
 
     // One cent beyond the award is refused, naming the award and what was paid.
     let beyond = pay(&app, &staff, &id, &payment(None, 50_001)).await;
