@@ -180,6 +180,30 @@ class Api:
             "call_id": call, "applicant_id": structure, "title": "Dossier de passage",
         })["id"]
 
+    def approved_dossier(self, token, call, structure):
+        """A dossier of `structure` for `call`, filed by `token`, approved by staff for
+        1,000 € (an advance and a balance), its final report sent, and a flag on it
+        (its performance cancelled): its id and the flag's."""
+        performance = self.performance(structure)
+        budget = {
+            "expenses": [{"category": "artistic_pay", "amount_cents": 250000}],
+            "incomes": [{"category": "fees", "amount_cents": 150000},
+                        {"category": "agency_request", "amount_cents": 100000}],
+        }
+        dossier = self.call("POST", "/v1/dossiers", token, body={
+            "call_id": call, "applicant_id": structure, "title": "Dossier accordé",
+            "performance_ids": [performance], "budget": budget,
+        })["id"]
+        self.call("POST", f"/v1/dossiers/{dossier}/submit", token, body={})
+        self.call("POST", f"/v1/dossiers/{dossier}/start-review", self.admin, body={})
+        self.call("POST", f"/v1/dossiers/{dossier}/approve", self.admin, body={"awarded_cents": 100000})
+        self.call("PUT", f"/v1/dossiers/{dossier}/final-report", token, body={
+            "held": [{"performance_id": performance, "attendance": 80}], "budget": budget,
+        })
+        self.call("PATCH", f"/v1/performances/{performance}", self.admin, body={"status": "cancelled"})
+        flag = self.call("GET", f"/v1/dossiers/{dossier}/attention", self.admin)["data"][0]["id"]
+        return dossier, flag
+
 
 def lasting(api):
     """What the operations that do not use their object up share for the whole run."""
@@ -195,6 +219,7 @@ def lasting(api):
     # change (it may unpublish the first one, hiding its calls from applicants).
     dossier_call = api.call_of(api.programme())
     filer_token = api.filer(structure)
+    approved, flag = api.approved_dossier(filer_token, dossier_call, structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -228,6 +253,10 @@ def lasting(api):
         "OES_FUZZ_FILER_TOKEN": filer_token,
         "OES_FUZZ_DOSSIER_CALL": dossier_call,
         "OES_FUZZ_DOSSIER": api.dossier(filer_token, dossier_call, structure),
+        # An approved dossier, paid, reported on and flagged for the run: its payments
+        # run out (409) and its report, once accepted, is final (409).
+        "OES_FUZZ_APPROVED": approved,
+        "OES_FUZZ_FLAG": flag,
     }
 
 
@@ -236,7 +265,8 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_CLIENT_STRUCTURE", "OES_FUZZ_CLIENT", "OES_FUZZ_MEMBER_STRUCTURE",
          "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
          "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
-         "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER")
+         "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
+         "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG")
 
 
 def from_environment():

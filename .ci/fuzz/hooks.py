@@ -144,6 +144,16 @@ PATHS = {
     "PATCH /v1/dossiers/{id}": _lasting(id="OES_FUZZ_DOSSIER"),
     "POST /v1/dossiers/{id}/check": _lasting(id="OES_FUZZ_DOSSIER"),
     "GET /v1/dossiers/{id}/history": _lasting(id="OES_FUZZ_DOSSIER"),
+    "GET /v1/dossiers/{id}/payments": _lasting(id="OES_FUZZ_APPROVED"),
+    "POST /v1/dossiers/{id}/payments": _lasting(id="OES_FUZZ_APPROVED"),
+    "PUT /v1/dossiers/{id}/payments/schedule": _lasting(id="OES_FUZZ_APPROVED"),
+    "GET /v1/dossiers/{id}/final-report": _lasting(id="OES_FUZZ_APPROVED"),
+    "PUT /v1/dossiers/{id}/final-report": _lasting(id="OES_FUZZ_APPROVED"),
+    "POST /v1/dossiers/{id}/final-report/accept": _lasting(id="OES_FUZZ_APPROVED"),
+    "POST /v1/dossiers/{id}/final-report/request-changes": _lasting(id="OES_FUZZ_APPROVED"),
+    "GET /v1/dossiers/{id}/attention": _lasting(id="OES_FUZZ_APPROVED"),
+    "POST /v1/dossiers/{id}/attention/{flag_id}/clear": _lasting(
+        id="OES_FUZZ_APPROVED", flag_id="OES_FUZZ_FLAG"),
 }
 
 

@@ -427,3 +427,75 @@ diesel::table! {
 
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_events, dossiers);
+
+diesel::table! {
+    dossier_payment_plans (dossier_id) {
+        dossier_id -> Text,
+        advance_basis_points -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_payments (id) {
+        id -> Text,
+        dossier_id -> Text,
+        kind -> Nullable<Text>,
+        amount_cents -> BigInt,
+        paid_on -> Date,
+        reference -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    final_reports (dossier_id) {
+        dossier_id -> Text,
+        status -> Text,
+        held -> Text,
+        budget -> Text,
+        comment -> Nullable<Text>,
+        submitted_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    final_report_events (id) {
+        id -> Text,
+        dossier_id -> Text,
+        action -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_awards (dossier_id, performance_id) {
+        dossier_id -> Text,
+        performance_id -> Text,
+        programme_id -> Text,
+        applicant_id -> Text,
+        presenter_id -> Nullable<Text>,
+        year -> Integer,
+        aid_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    dossier_attention (id) {
+        id -> Text,
+        dossier_id -> Text,
+        kind -> Text,
+        performance_id -> Text,
+        raised_at -> Timestamp,
+        cleared_at -> Nullable<Timestamp>,
+        cleared_by -> Nullable<Text>,
+    }
+}

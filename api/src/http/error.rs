@@ -573,6 +573,16 @@ mod tests {
                 maximum: 0,
             }
             .into(),
+            crate::routes::grants::GrantsProblem::DossierNotApproved.into(),
+            crate::routes::grants::GrantsProblem::PaymentAboveAwarded {
+                amount: 2,
+                paid: 0,
+                awarded: 1,
+            }
+            .into(),
+            crate::routes::grants::GrantsProblem::PaymentsRecorded.into(),
+            crate::routes::grants::GrantsProblem::FinalReportAccepted.into(),
+            crate::routes::grants::GrantsProblem::FinalReportNotSubmitted.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

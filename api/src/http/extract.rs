@@ -459,7 +459,8 @@ uuid_path_params!(
     domain::PerformanceId,
     domain::ProgrammeId,
     domain::CallId,
-    domain::DossierId
+    domain::DossierId,
+    domain::AttentionFlagId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see
@@ -561,6 +562,13 @@ impl<T: PathParams> FromRequest for PathId<T> {
         let params: Vec<(&str, &str)> = req.match_info().iter().collect();
         std::future::ready(T::from_path(&params).map(PathId))
     }
+}
+
+/// An optional [`integer`]: absent or `null` is `None` (with `#[serde(default)]`).
+pub fn optional_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Integer(#[serde(deserialize_with = "integer")] i64);
+    Ok(Option::<Integer>::deserialize(d)?.map(|Integer(value)| value))
 }
 
 /// An integer as JSON Schema counts them: `161` or `161.0` (a number whose fraction is

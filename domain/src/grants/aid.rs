@@ -85,6 +85,26 @@ impl AlreadyApproved {
     }
 }
 
+/// What an award of `awarded` cents gives each performance, as the yearly caps count
+/// it once approved: each performance's computed aid in turn, in the dossier's order,
+/// until the award is spent (an award below the maximum funds the first performances
+/// first). Performances left with nothing are not listed.
+pub fn awarded_per_performance(
+    maximum: &AidComputation,
+    awarded: i64,
+) -> Vec<(PerformanceId, i64)> {
+    let mut left = awarded.max(0);
+    maximum
+        .performances
+        .iter()
+        .filter_map(|aid| {
+            let cents = aid.aid_cents.min(left);
+            left -= cents;
+            (cents > 0).then_some((aid.performance, cents))
+        })
+        .collect()
+}
+
 /// The aid one performance may receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PerformanceAid {
@@ -245,5 +265,40 @@ pub fn compute_aid(
         performances,
         total_cents,
         limited_by,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aid(cents: i64) -> PerformanceAid {
+        PerformanceAid {
+            performance: PerformanceId::generate(),
+            base_cents: cents * 2,
+            aid_cents: cents,
+            limited_by: Limit::Rate,
+            cap_holder: None,
+        }
+    }
+
+    #[test]
+    fn an_award_below_the_maximum_funds_the_first_performances_first() {
+        let maximum = AidComputation {
+            performances: vec![aid(150_000), aid(0), aid(150_000), aid(100_000)],
+            total_cents: 400_000,
+            limited_by: Limit::Rate,
+        };
+        let ids: Vec<PerformanceId> = maximum.performances.iter().map(|p| p.performance).collect();
+        assert_eq!(
+            awarded_per_performance(&maximum, 200_000),
+            [(ids[0], 150_000), (ids[2], 50_000)]
+        );
+        assert_eq!(
+            awarded_per_performance(&maximum, 400_000),
+            [(ids[0], 150_000), (ids[2], 150_000), (ids[3], 100_000)]
+        );
+        assert!(awarded_per_performance(&maximum, 0).is_empty());
+        assert!(awarded_per_performance(&maximum, -5).is_empty());
     }
 }

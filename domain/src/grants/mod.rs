@@ -6,10 +6,12 @@
 //! already approved this year, what is left of the envelope) as plain input.
 
 pub mod aid;
+pub mod attention;
 pub mod budget;
 pub mod call;
 pub mod dossier;
 pub mod eligibility;
+pub mod final_report;
 pub mod form;
 pub mod occitanie;
 pub mod payment;
@@ -17,7 +19,11 @@ pub mod programme;
 pub mod rules;
 pub mod submission;
 
-pub use aid::{AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, compute_aid};
+pub use aid::{
+    AidComputation, AlreadyApproved, Limit, PerformanceAid, Tally, awarded_per_performance,
+    compute_aid,
+};
+pub use attention::{AttentionKind, is_cancellation};
 pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategory, LineInput};
 pub use call::{
     Call, CallInput, CallPatch, CallState, CallWindow, End, NewCall, paris_instant,
@@ -30,13 +36,18 @@ pub use dossier::{
 pub use eligibility::{
     Applicant, FundedPerformance, Ineligibility, ineligibilities, performance_ineligibilities,
 };
+pub use final_report::{
+    FinalReportAction, FinalReportContent, FinalReportError, FinalReportInput, FinalReportStatus,
+    Held, HeldInput, report_transition,
+};
 pub use form::{
     AnswerKind, Question, QuestionKey, answer_problems, form_schema, unanswered_optional,
     validate_answers,
 };
 pub use payment::{
-    ApprovalError, PaymentError, PaymentKind, PaymentSchedule, RecordedPayment, ScheduledPayment,
-    check_award, check_payment, payments_complete, total_paid,
+    ApprovalError, DEFAULT_ADVANCE, NewPayment, PaymentError, PaymentInput, PaymentKind,
+    PaymentSchedule, RecordedPayment, ScheduledPayment, check_award, check_payment,
+    check_scheduled_payment, payments_complete, total_paid,
 };
 pub use programme::{
     DossierReference, NewProgramme, Programme, ProgrammeCode, ProgrammeInput, ProgrammeKind,

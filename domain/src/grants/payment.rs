@@ -4,7 +4,14 @@
 use chrono::NaiveDate;
 
 use super::rules::Rate;
-use crate::validation::FieldProblem;
+use crate::programming::performance::FEE_MAX;
+use crate::text;
+use crate::validation::{FieldProblem, ValidationError};
+
+/// The advance's share of an award when the approval does not say: half now, half
+/// once the final report is in.
+pub const DEFAULT_ADVANCE: Rate = Rate::HALF;
+pub const PAYMENT_REFERENCE_MAX: usize = 100;
 
 string_enum!(
     /// A payment's place in the schedule.
@@ -95,9 +102,65 @@ impl PaymentSchedule {
 /// A payment made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordedPayment {
-    pub kind: PaymentKind,
+    /// The scheduled item it pays, when the agency says which.
+    pub kind: Option<PaymentKind>,
     pub amount_cents: i64,
     pub paid_on: NaiveDate,
+}
+
+/// A payment as staff write it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentInput {
+    pub kind: Option<String>,
+    pub amount_cents: i64,
+    pub paid_on: String,
+    pub reference: String,
+}
+
+/// A checked payment, not yet weighed against the award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub kind: Option<PaymentKind>,
+    pub amount_cents: i64,
+    pub paid_on: NaiveDate,
+    /// The transfer's reference (numéro de mandat), one line.
+    pub reference: String,
+}
+
+impl NewPayment {
+    /// Every bad field at once: `kind` one of the schedule's kinds, `amount_cents`
+    /// within 1..=[`FEE_MAX`], `paid_on` a date, `reference` one line.
+    pub fn parse(input: &PaymentInput) -> Result<Self, ValidationError> {
+        let mut errors = ValidationError::default();
+        let kind = match &input.kind {
+            None => Some(None),
+            Some(kind) => errors.check("kind", PaymentKind::parse(kind)).map(Some),
+        };
+        if !(1..=FEE_MAX).contains(&input.amount_cents) {
+            errors.push(
+                "amount_cents",
+                FieldProblem::OutOfRange {
+                    min: 1,
+                    max: FEE_MAX,
+                },
+            );
+        }
+        let paid_on = errors.check("paid_on", crate::programming::date(&input.paid_on));
+        let reference = errors.check(
+            "reference",
+            text::single_line(&input.reference, PAYMENT_REFERENCE_MAX),
+        );
+        errors.into_result()?;
+        match (kind, paid_on, reference) {
+            (Some(kind), Some(paid_on), Some(reference)) => Ok(Self {
+                kind,
+                amount_cents: input.amount_cents,
+                paid_on,
+                reference,
+            }),
+            _ => Err(ValidationError::single("reference", FieldProblem::Required)),
+        }
+    }
 }
 
 /// Why a payment cannot be recorded.
@@ -105,6 +168,8 @@ pub struct RecordedPayment {
 pub enum PaymentError {
     #[error("a payment must be positive ({amount} cents)")]
     NotPositive { amount: i64 },
+    #[error("the schedule has no {kind} payment")]
+    NotScheduled { kind: PaymentKind },
     #[error("{amount} cents would bring payments to more than the {awarded} awarded ({paid} paid)")]
     AboveAwarded {
         amount: i64,
@@ -117,13 +182,23 @@ impl PaymentError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotPositive { .. } => "payment_not_positive",
+            Self::NotScheduled { .. } => "payment_not_scheduled",
             Self::AboveAwarded { .. } => "payment_above_awarded",
         }
     }
 
-    /// The problem to report at the payment's `amount_cents`.
+    /// The field a refusal names: the scheduled item's `kind`, or `amount_cents`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotScheduled { .. } => "kind",
+            _ => "amount_cents",
+        }
+    }
+
+    /// The problem to report at [`Self::field`].
     pub fn problem(&self) -> FieldProblem {
         match self {
+            Self::NotScheduled { .. } => FieldProblem::NotAllowed,
             Self::NotPositive { .. } => FieldProblem::OutOfRange {
                 min: 1,
                 max: i64::MAX,
@@ -158,6 +233,24 @@ pub fn check_payment(
         });
     }
     Ok(())
+}
+
+/// A new payment of a scheduled item: the item is in the schedule, and the total paid
+/// stays within the award. An item may be paid in several parts; only the award bounds
+/// the total (the schedule is the plan, the award the promise).
+pub fn check_scheduled_payment(
+    schedule: &PaymentSchedule,
+    awarded: i64,
+    recorded: &[RecordedPayment],
+    kind: Option<PaymentKind>,
+    amount: i64,
+) -> Result<(), PaymentError> {
+    if let Some(kind) = kind
+        && !schedule.payments().iter().any(|p| p.kind == kind)
+    {
+        return Err(PaymentError::NotScheduled { kind });
+    }
+    check_payment(awarded, recorded, amount)
 }
 
 /// Every cent awarded has been paid: the guard of closing a dossier.
@@ -227,7 +320,7 @@ mod tests {
     fn payments_never_exceed_the_award() {
         let day = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
         let advance = RecordedPayment {
-            kind: PaymentKind::Advance,
+            kind: Some(PaymentKind::Advance),
             amount_cents: 150_000,
             paid_on: day,
         };
@@ -254,10 +347,90 @@ mod tests {
         );
         assert!(!payments_complete(300_000, &[advance]));
         let balance = RecordedPayment {
-            kind: PaymentKind::Balance,
+            kind: Some(PaymentKind::Balance),
             ..advance
         };
         assert!(payments_complete(300_000, &[advance, balance]));
         assert!(!payments_complete(0, &[]));
+    }
+
+    #[test]
+    fn a_payment_input_names_every_bad_field() {
+        let good = PaymentInput {
+            kind: Some("advance".into()),
+            amount_cents: 150_000,
+            paid_on: "2027-03-01".into(),
+            reference: "MANDAT-2027-0042".into(),
+        };
+        let payment = NewPayment::parse(&good).unwrap();
+        assert_eq!(payment.kind, Some(PaymentKind::Advance));
+        assert_eq!(
+            payment.paid_on,
+            NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()
+        );
+        assert!(
+            NewPayment::parse(&PaymentInput {
+                kind: None,
+                ..good.clone()
+            })
+            .is_ok()
+        );
+        let bad = PaymentInput {
+            kind: Some("bonus".into()),
+            amount_cents: 0,
+            paid_on: "01/03/2027".into(),
+            reference: "a\0b".into(),
+        };
+        let fields: Vec<(String, &str)> = NewPayment::parse(&bad)
+            .unwrap_err()
+            .errors
+            .into_iter()
+            .map(|e| (e.field, e.problem.code()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("kind".to_owned(), "not_one_of"),
+                ("amount_cents".to_owned(), "out_of_range"),
+                ("paid_on".to_owned(), "date_format"),
+                ("reference".to_owned(), "control_character"),
+            ]
+        );
+        let huge = PaymentInput {
+            amount_cents: FEE_MAX + 1,
+            reference: "x".repeat(PAYMENT_REFERENCE_MAX + 1),
+            ..good
+        };
+        assert_eq!(NewPayment::parse(&huge).unwrap_err().errors.len(), 2);
+    }
+
+    #[test]
+    fn a_payment_names_an_item_of_the_schedule_or_none() {
+        let single = PaymentSchedule::advance_and_balance(1000, Rate::FULL);
+        assert_eq!(
+            check_scheduled_payment(&single, 1000, &[], Some(PaymentKind::Balance), 10),
+            Err(PaymentError::NotScheduled {
+                kind: PaymentKind::Balance
+            })
+        );
+        assert_eq!(
+            PaymentError::NotScheduled {
+                kind: PaymentKind::Balance
+            }
+            .field(),
+            "kind"
+        );
+        assert_eq!(
+            check_scheduled_payment(&single, 1000, &[], Some(PaymentKind::Advance), 1000),
+            Ok(())
+        );
+        assert_eq!(
+            check_scheduled_payment(&single, 1000, &[], None, 1000),
+            Ok(())
+        );
+        assert_eq!(
+            check_scheduled_payment(&single, 1000, &[], None, 1001).map_err(|e| e.field()),
+            Err("amount_cents")
+        );
     }
 }

@@ -56,19 +56,31 @@ struct DossierRow {
 
 /// A budget line as stored.
 #[derive(Debug, Serialize, Deserialize)]
-struct StoredLine {
+pub(super) struct StoredLine {
     category: String,
     label: Option<String>,
     amount_cents: i64,
 }
 
+/// A budget as stored (a dossier's, a final report's).
 #[derive(Debug, Serialize, Deserialize)]
-struct StoredBudget {
+pub(super) struct StoredBudget {
     expenses: Vec<StoredLine>,
     incomes: Vec<StoredLine>,
 }
 
-fn stored_budget(budget: &Budget) -> StoredBudget {
+impl StoredBudget {
+    /// The stored budget checked again by the domain: a bad one is a corrupt row.
+    pub(super) fn parsed(self, what: &str, id: &str) -> Result<Budget, PersistenceError> {
+        Budget::parse(&BudgetInput {
+            expenses: lines(self.expenses),
+            incomes: lines(self.incomes),
+        })
+        .map_err(|e| corrupt(what, id, format!("{e:?}")))
+    }
+}
+
+pub(super) fn stored_budget(budget: &Budget) -> StoredBudget {
     StoredBudget {
         expenses: budget
             .expenses()
@@ -145,11 +157,7 @@ impl TryFrom<DossierRow> for Dossier {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(&what("performance"), id, e))?;
         let budget: StoredBudget = serde_json::from_str(&row.budget)?;
-        let budget = Budget::parse(&BudgetInput {
-            expenses: lines(budget.expenses),
-            incomes: lines(budget.incomes),
-        })
-        .map_err(|e| corrupt(&what("budget"), id, format!("{e:?}")))?;
+        let budget = budget.parsed(&what("budget"), id)?;
         Ok(Dossier {
             id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
             reference: DossierReference::parse(&row.reference)
@@ -294,6 +302,55 @@ pub fn replace(
         return Err(stale(version));
     }
     Ok(())
+}
+
+/// The dossier, its row locked until the end of the caller's write transaction: on
+/// PostgreSQL with `SELECT … FOR UPDATE`, so that concurrent writes that read what the
+/// dossier holds (its payments) read it one after the other on any number of
+/// instances; on SQLite the writing transaction holds the whole file already.
+pub fn lock(conn: &mut DbConnection, id: DossierId) -> Result<Dossier, PersistenceError> {
+    if !in_transaction(conn)? {
+        return Err(PersistenceError::Corrupt(
+            "a dossier is locked inside a write transaction".into(),
+        ));
+    }
+    let id = id.to_string();
+    let row: DossierRow = match conn {
+        DbConnection::Postgres(c) => dossiers::table
+            .find(&id)
+            .select(DossierRow::as_select())
+            .for_update()
+            .first(c)?,
+        DbConnection::Sqlite(c) => dossiers::table
+            .find(&id)
+            .select(DossierRow::as_select())
+            .first(c)?,
+    };
+    row.try_into()
+}
+
+/// The approved (or in review, or submitted) dossiers that name `performance`: those a
+/// cancellation concerns. Their performances are a JSON array of ids, so this is a
+/// `LIKE` on the quoted id within the dossiers of those statuses (a UUID never matches
+/// another's part).
+pub fn naming_performance(
+    conn: &mut DbConnection,
+    performance: PerformanceId,
+) -> Result<Vec<Dossier>, PersistenceError> {
+    let pattern = format!("%\"{performance}\"%");
+    dossiers::table
+        .filter(dossiers::status.eq_any([
+            DossierStatus::Submitted.as_str(),
+            DossierStatus::InReview.as_str(),
+            DossierStatus::Approved.as_str(),
+        ]))
+        .filter(dossiers::performance_ids.like(pattern))
+        .order(dossiers::id.asc())
+        .select(DossierRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Dossier::try_from)
+        .collect()
 }
 
 /// `current` with its content replaced, a version on, as [`replace`] stores it.

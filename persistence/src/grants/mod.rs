@@ -1,9 +1,13 @@
 //! Storage of grants: programmes (dispositifs d'aide) and their calls (appels à
 //! candidatures). The rules are the domain's; rows only carry them.
 
+pub mod attention;
+pub mod awards;
 pub mod calls;
 pub mod dossiers;
 pub mod events;
+pub mod final_reports;
+pub mod payments;
 pub mod programmes;
 
 use crate::error::PersistenceError;

@@ -173,3 +173,30 @@ pub fn list(
     let select = select.order(p::id.asc());
     page::fetch(query.limit, |limit| select.limit(limit).load(conn))?.try_map(Programme::try_from)
 }
+
+/// Locks the programme's row until the end of the caller's write transaction, on
+/// PostgreSQL with `SELECT … FOR UPDATE`: approvals under one programme then read what
+/// its yearly caps count (`dossier_awards`) one after the other, on any number of
+/// instances, even for dossiers of different calls. On SQLite the writing transaction
+/// holds the whole file already. Approvals take it before the call's lock, always in
+/// that order.
+pub fn lock(conn: &mut DbConnection, id: ProgrammeId) -> Result<(), PersistenceError> {
+    if !crate::db::in_transaction(conn)? {
+        return Err(PersistenceError::Corrupt(
+            "a programme is locked inside a write transaction".into(),
+        ));
+    }
+    let id = id.to_string();
+    match conn {
+        DbConnection::Postgres(c) => programmes::table
+            .find(&id)
+            .select(programmes::id)
+            .for_update()
+            .first::<String>(c)?,
+        DbConnection::Sqlite(c) => programmes::table
+            .find(&id)
+            .select(programmes::id)
+            .first::<String>(c)?,
+    };
+    Ok(())
+}

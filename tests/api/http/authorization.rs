@@ -93,7 +93,11 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             _ if path.starts_with("/v1/dossiers/{id}") && target == Target::Foreign => 404,
             "GET /v1/dossiers/{id}"
             | "POST /v1/dossiers/{id}/check"
-            | "GET /v1/dossiers/{id}/history" => 200,
+            | "GET /v1/dossiers/{id}/history"
+            | "GET /v1/dossiers/{id}/payments"
+            | "GET /v1/dossiers/{id}/attention" => 200,
+            // The prepared draft has no final report yet.
+            "GET /v1/dossiers/{id}/final-report" => 404,
             // Transitions of either side: a reader takes none.
             _ if path.starts_with("/v1/dossiers/{id}") => 403,
             // Syncing needs `programming:write`.
@@ -176,6 +180,21 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         // Staff instruct dossiers but do not write the applicant's part.
         "PATCH /v1/dossiers/{id}" if staff => 403,
         "GET /v1/dossiers/{id}/history" if member_of_target || staff => 200,
+        // Payments, the final report and flags of the prepared draft: readers see an
+        // empty schedule and no flag, and no final report yet.
+        "GET /v1/dossiers/{id}/payments" | "GET /v1/dossiers/{id}/attention"
+            if member_of_target || staff =>
+        {
+            200
+        }
+        "GET /v1/dossiers/{id}/final-report" if member_of_target || staff => 404,
+        // The applicant writes the final report, of an approved dossier only (409).
+        "PUT /v1/dossiers/{id}/final-report" if member_of_target => 409,
+        "PUT /v1/dossiers/{id}/final-report" if staff => 403,
+        // Staff pay and plan an approved dossier only (409), clear a flag it has (404).
+        "PUT /v1/dossiers/{id}/payments/schedule" if member_of_target => 403,
+        "PUT /v1/dossiers/{id}/payments/schedule" if staff => 409,
+        "POST /v1/dossiers/{id}/attention/{flag_id}/clear" if staff => 404,
         // Transitions of the prepared draft: the applicant submits (an incomplete draft:
         // 422) or withdraws it; the agency's actions are not the applicant's (403), and
         // none is open to staff from a draft (409), nor are the applicant's.
@@ -693,7 +712,8 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 let mut url = path
                     .replace("{external_id}", "SYNC-1")
                     .replace("{id}", id)
-                    .replace("{account_id}", &world.joiner_id);
+                    .replace("{account_id}", &world.joiner_id)
+                    .replace("{flag_id}", &uuid::Uuid::now_v7().to_string());
                 if let Some(invitation) = prepared.get(structure)
                     && path.contains("{invitation_id}")
                 {
@@ -771,6 +791,15 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ("POST", "/v1/dossiers/{id}/check") => client.post(&url),
                     ("POST", "/v1/dossiers/{id}/approve") => {
                         client.post(&url).json(&json!({"awarded_cents": 100}))
+                    }
+                    ("POST", "/v1/dossiers/{id}/payments") => client.post(&url).json(&json!({
+                        "amount_cents": 100, "paid_on": "2027-03-01", "reference": "MANDAT-1"
+                    })),
+                    ("PUT", "/v1/dossiers/{id}/payments/schedule") => {
+                        client.put(&url).json(&json!({"advance_basis_points": 5000}))
+                    }
+                    ("PUT", "/v1/dossiers/{id}/final-report") => {
+                        client.put(&url).json(&json!({"held": [], "budget": {}}))
                     }
                     ("POST", p) if is_dossier_transition(p) => client.post(&url).json(&json!({})),
                     ("PATCH", "/v1/dossiers/{id}") => {

@@ -1,5 +1,6 @@
 mod accounts;
 mod api_clients;
+mod attention;
 mod audit_events;
 mod auth;
 mod calls;
@@ -12,9 +13,11 @@ mod jwks;
 mod me;
 mod members;
 mod operations;
+mod payments;
 mod performances;
 mod productions;
 mod programmes;
 mod structures;
 mod sync;
 mod tours;
+mod yearly_caps;

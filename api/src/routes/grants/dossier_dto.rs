@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::grants::{
-    AidComputation, Budget, BudgetInput, Dossier, DossierStatus, Limit, LineInput, SubmissionCheck,
-    SubmissionProblem, SubmissionWarning,
+    AidComputation, Budget, BudgetInput, CapHolder, Dossier, DossierStatus, Limit, LineInput,
+    SubmissionCheck, SubmissionProblem, SubmissionWarning,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -201,6 +201,9 @@ pub struct PerformanceAidView {
     pub aid_cents: i64,
     #[schema(value_type = enums::AidLimit)]
     pub limited_by: Limit,
+    /// Whose yearly cap limited it (`presenter` or `applicant`), when a yearly cap did.
+    #[schema(value_type = Option<enums::CapHolder>)]
+    pub cap_holder: Option<CapHolder>,
 }
 
 /// The maximum aid the programme's rules compute for the dossier, and the rule that
@@ -226,6 +229,7 @@ impl From<&AidComputation> for AidView {
                     base_cents: p.base_cents,
                     aid_cents: p.aid_cents,
                     limited_by: p.limited_by,
+                    cap_holder: p.cap_holder,
                 })
                 .collect(),
         }

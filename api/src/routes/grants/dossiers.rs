@@ -104,21 +104,52 @@ pub(crate) fn judge(
     geography: &ReferenceGeography,
     dossier: &Dossier,
 ) -> Result<SubmissionCheck, ApiError> {
+    judged(conn, geography, dossier).map(|(check, _)| check)
+}
+
+/// [`judge`]'s check and the performances as the rules read them. The yearly caps
+/// count what the programme's other approved (or closed) dossiers gave the same
+/// presenters and the same applicant in the same calendar years.
+pub(crate) fn judged(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    dossier: &Dossier,
+) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
     let programme = programmes::find(conn, dossier.programme_id)?;
     let call = persistence::grants::calls::find(conn, dossier.call_id)?;
     let applicant = persistence::structures::find(conn, dossier.applicant_id)?;
     let performances = funded(conn, geography, &dossier.content.performance_ids)?;
-    Ok(submission_problems(&SubmissionInput {
+    let approved = if programme.data.rules.amounts().yearly_caps.is_empty() {
+        AlreadyApproved::none()
+    } else {
+        let mut presenters: Vec<StructureId> =
+            performances.iter().filter_map(|p| p.presenter).collect();
+        presenters.sort();
+        presenters.dedup();
+        let mut years: Vec<i32> = performances.iter().map(FundedPerformance::year).collect();
+        years.sort_unstable();
+        years.dedup();
+        persistence::grants::awards::already_approved(
+            conn,
+            dossier.programme_id,
+            dossier.applicant_id,
+            &presenters,
+            &years,
+            dossier.id,
+        )?
+    };
+    let check = submission_problems(&SubmissionInput {
         now: Utc::now(),
         window: &call.data.window,
         rules: &programme.data.rules,
         applicant: &Applicant::of(&applicant),
         performances: &performances,
-        approved: &AlreadyApproved::none(),
+        approved: &approved,
         answers: &dossier.content.answers,
         documents: &[],
         budget: &dossier.content.budget,
-    }))
+    });
+    Ok((check, performances))
 }
 
 /// The content, checked by the domain, and every named performance one of the

@@ -1,16 +1,21 @@
 //! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
 //! and their calls (appels à candidatures); `/v1/dossiers`: the applications filed for
-//! them.
+//! them, and after the decision their payments (versements), final report (bilan) and
+//! the flags staff should look at (à examiner).
 //!
 //! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
 //! published programmes and their calls are everyone's, an unpublished one is a 404
 //! but for staff. The rules are `domain::grants`'s: nothing here re-reads them.
 
+mod attention;
 mod calls;
 mod dossier_dto;
 mod dossiers;
 mod dto;
 mod exports;
+mod final_reports;
+mod money_dto;
+mod payments;
 mod problems;
 mod programmes;
 mod transitions;
@@ -18,11 +23,15 @@ mod transitions;
 use domain::access::{GrantsAction, Principal, may_grants};
 use persistence::PersistenceError;
 
+pub use attention::*;
 pub use calls::*;
 pub use dossier_dto::*;
 pub use dossiers::*;
 pub use dto::*;
 pub use exports::*;
+pub use final_reports::*;
+pub use money_dto::*;
+pub use payments::*;
 pub use problems::GrantsProblem;
 pub use programmes::*;
 pub use transitions::*;
@@ -55,7 +64,16 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(close_dossier)
         .service(get_dossier_history)
         .service(export_call_dossiers_csv)
-        .service(export_awarded_grants_scdl);
+        .service(export_awarded_grants_scdl)
+        .service(get_dossier_payments)
+        .service(record_dossier_payment)
+        .service(replace_dossier_payment_schedule)
+        .service(get_final_report)
+        .service(put_final_report)
+        .service(accept_final_report)
+        .service(request_final_report_changes)
+        .service(list_dossier_attention)
+        .service(clear_dossier_attention);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.

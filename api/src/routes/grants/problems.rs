@@ -29,6 +29,20 @@ pub enum GrantsProblem {
         awarded: i64,
         maximum: i64,
     },
+    /// Payments and final reports are for approved dossiers only.
+    DossierNotApproved,
+    /// The payment would bring what was paid beyond the award.
+    PaymentAboveAwarded {
+        amount: i64,
+        paid: i64,
+        awarded: i64,
+    },
+    /// A decision whose award was paid in part stays: reopening it would unpay it.
+    PaymentsRecorded,
+    /// An accepted final report is final.
+    FinalReportAccepted,
+    /// Staff decide on a submitted final report only.
+    FinalReportNotSubmitted,
 }
 
 impl GrantsProblem {
@@ -43,6 +57,11 @@ impl GrantsProblem {
         "payments_incomplete",
         "award_above_envelope",
         "award_above_maximum",
+        "dossier_not_approved",
+        "payment_above_awarded",
+        "payments_recorded",
+        "final_report_accepted",
+        "final_report_not_submitted",
     ];
 }
 
@@ -54,7 +73,12 @@ impl AreaProblem for GrantsProblem {
             | Self::TransitionNotFromStatus
             | Self::FinalReportNotAccepted
             | Self::PaymentsIncomplete
-            | Self::AwardAboveEnvelope { .. } => StatusCode::CONFLICT,
+            | Self::AwardAboveEnvelope { .. }
+            | Self::DossierNotApproved
+            | Self::PaymentAboveAwarded { .. }
+            | Self::PaymentsRecorded
+            | Self::FinalReportAccepted
+            | Self::FinalReportNotSubmitted => StatusCode::CONFLICT,
             Self::CallNotOpen | Self::AwardAboveMaximum { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TransitionNotPermitted => StatusCode::FORBIDDEN,
         }
@@ -71,6 +95,11 @@ impl AreaProblem for GrantsProblem {
             Self::PaymentsIncomplete => "payments_incomplete",
             Self::AwardAboveEnvelope { .. } => "award_above_envelope",
             Self::AwardAboveMaximum { .. } => "award_above_maximum",
+            Self::DossierNotApproved => "dossier_not_approved",
+            Self::PaymentAboveAwarded { .. } => "payment_above_awarded",
+            Self::PaymentsRecorded => "payments_recorded",
+            Self::FinalReportAccepted => "final_report_accepted",
+            Self::FinalReportNotSubmitted => "final_report_not_submitted",
         }
     }
 
@@ -137,6 +166,45 @@ impl AreaProblem for GrantsProblem {
                 lang.pick(
                     format!("{awarded} centimes attribués : les règles du dispositif permettent au plus {maximum} centimes."),
                     format!("{awarded} cents awarded: the programme's rules allow at most {maximum} cents."),
+                ),
+            ),
+            Self::DossierNotApproved => (
+                lang.pick("Dossier non accordé", "Dossier not approved"),
+                lang.pick(
+                    "Versements et bilan ne concernent qu'un dossier accordé.",
+                    "Payments and final reports concern an approved dossier only.",
+                ),
+            ),
+            Self::PaymentAboveAwarded {
+                amount,
+                paid,
+                awarded,
+            } => (
+                lang.pick("Au-delà de l'aide accordée", "Above the award"),
+                lang.pick(
+                    format!("Un versement de {amount} centimes dépasserait les {awarded} centimes accordés ({paid} centimes déjà versés)."),
+                    format!("A payment of {amount} cents would go beyond the {awarded} cents awarded ({paid} cents paid already)."),
+                ),
+            ),
+            Self::PaymentsRecorded => (
+                lang.pick("Versements enregistrés", "Payments recorded"),
+                lang.pick(
+                    "Des versements ont été faits sur cette aide : la décision ne se rouvre plus.",
+                    "Payments were made on this award: the decision can no longer be reopened.",
+                ),
+            ),
+            Self::FinalReportAccepted => (
+                lang.pick("Bilan accepté", "Final report accepted"),
+                lang.pick(
+                    "Le bilan a été accepté : il ne se modifie plus.",
+                    "The final report was accepted: it no longer changes.",
+                ),
+            ),
+            Self::FinalReportNotSubmitted => (
+                lang.pick("Bilan non transmis", "Final report not submitted"),
+                lang.pick(
+                    "L'agence statue sur un bilan transmis, en attente de sa décision.",
+                    "The agency decides on a submitted final report awaiting its decision.",
                 ),
             ),
         }

@@ -4,9 +4,15 @@
 //! records who, when and why (`GET /v1/dossiers/{id}/history`), its audit event, and a
 //! change in the change log as its last statement.
 //!
-//! An approval locks the call's row (`persistence::grants::calls::lock`) before it reads
+//! An approval locks the programme's row, then the call's (`persistence::grants::
+//! programmes::lock`, `calls::lock`), before it reads what the yearly caps count and
 //! what is left of the envelope, so that concurrent approvals on any number of
-//! instances never award more than the envelope holds.
+//! instances never award more than the envelope holds nor than a presenter's or an
+//! applicant's yearly cap allows, even across the programme's calls. Closing reads the
+//! final report and the payments: both only move towards closing (an accepted report is
+//! final, a complete award takes no more payment), and a payment written meanwhile
+//! takes the dossier a version on, so that the close's write fails rather than close
+//! over it.
 
 use std::sync::Arc;
 
@@ -15,21 +21,25 @@ use domain::DossierId;
 use domain::access::{GrantsAction, MembershipRole, Principal, may_grants};
 use domain::changes::{ChangeAction, ChangedObject};
 use domain::grants::{
-    ApprovalError, Dossier, DossierAction, DossierActor, DossierStatus, SubmissionCheck,
-    TRANSITIONS, TransitionContext, TransitionError, check_award, transition,
+    AidComputation, ApprovalError, DEFAULT_ADVANCE, Dossier, DossierAction, DossierActor,
+    DossierStatus, FundedPerformance, Rate, SubmissionCheck, TRANSITIONS, TransitionContext,
+    TransitionError, awarded_per_performance, check_award, payments_complete, transition,
 };
 use domain::{FieldProblem, ValidationError};
 use persistence::clock::storable_now;
 use persistence::db::write_transaction;
+use persistence::grants::awards::{self, Award};
 use persistence::grants::events::{self, DossierEvent};
-use persistence::grants::{calls, dossiers};
+use persistence::grants::payments::{self, Payment};
+use persistence::grants::{calls, dossiers, programmes};
 use persistence::reference::ReferenceGeography;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::GrantsProblem;
 use super::dossier_dto::{DossierView, problem_field};
-use super::dossiers::{judge, readable_dossier};
+use super::dossiers::{judge, judged, readable_dossier};
+use super::final_reports::final_report_accepted;
 use crate::audit;
 use crate::auth::Caller;
 use crate::changes;
@@ -52,15 +62,21 @@ pub struct TransitionBody {
 }
 
 /// An approval: the amount awarded, never above the computed maximum nor what is left
-/// of the call's envelope.
+/// of the call's envelope, and how it is to be paid.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"awarded_cents": 150000}))]
+#[schema(example = json!({"awarded_cents": 150000, "advance_basis_points": 5000}))]
 pub struct ApproveBody {
     /// In euro cents.
     #[serde(deserialize_with = "crate::http::extract::integer")]
     #[schema(minimum = 1, maximum = 10_000_000_000i64)]
     pub awarded_cents: i64,
+    /// The advance's share of the award in basis points (the balance is the rest): 5000
+    /// (half) when not given, 0 for a single payment of the balance, 10000 for a
+    /// single advance. Staff may replace it later (`PUT …/payments/schedule`).
+    #[serde(default, deserialize_with = "crate::http::extract::optional_integer")]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub advance_basis_points: Option<i64>,
     #[schema(
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$",
         max_length = 2000
@@ -185,10 +201,33 @@ fn audit_action(action: DossierAction) -> &'static str {
     }
 }
 
+/// What an award of `awarded` gives each of `performances`, where and when, for the
+/// yearly caps ([`awarded_per_performance`]).
+fn awards_of(
+    maximum: &AidComputation,
+    performances: &[FundedPerformance],
+    awarded: i64,
+) -> Vec<Award> {
+    awarded_per_performance(maximum, awarded)
+        .into_iter()
+        .filter_map(|(id, cents)| {
+            let performance = performances.iter().find(|p| p.id == id)?;
+            Some(Award {
+                performance_id: id,
+                presenter_id: performance.presenter,
+                year: performance.year(),
+                aid_cents: cents,
+            })
+        })
+        .collect()
+}
+
 /// What a transition request says.
 struct Asked {
     reason: Option<String>,
     awarded_cents: Option<i64>,
+    /// The advance's share of an award.
+    advance: Option<Rate>,
 }
 
 /// Runs a transition: authorization, the table, the action's own rules and the write,
@@ -223,11 +262,18 @@ async fn transit(
             let principal = caller.principal(conn)?;
             let (current, role) = readable_dossier(conn, &principal, id)?;
             let actor = actor_for(&principal, role, action)?;
+            let closing = action == DossierAction::Close;
             let context = TransitionContext {
                 reason: asked.reason.clone(),
-                // Final reports and payments are not recorded yet: nothing closes.
-                final_report_accepted: false,
-                payments_complete: false,
+                // What closing asks, read only then.
+                final_report_accepted: closing && final_report_accepted(conn, id)?,
+                payments_complete: closing && {
+                    let recorded: Vec<_> = payments::list(conn, id)?
+                        .iter()
+                        .map(Payment::recorded)
+                        .collect();
+                    payments_complete(current.awarded_cents.unwrap_or(0), &recorded)
+                },
             };
             let to =
                 transition(current.status, action, actor, &context).map_err(transition_error)?;
@@ -243,13 +289,23 @@ async fn transit(
                     updated.submitted_at = Some(now);
                 }
                 DossierAction::Approve => {
-                    // Locked first: what is left of the envelope is read by one
-                    // approval at a time.
+                    // Locked first, always the programme before the call: what the
+                    // programme's yearly caps count and what is left of the envelope
+                    // are read by one approval at a time.
+                    programmes::lock(conn, current.programme_id)?;
                     let call = calls::lock(conn, current.call_id)?;
                     let cents = asked.awarded_cents.unwrap_or(0);
-                    let maximum = judge(conn, &geography, &current)?.maximum.total_cents;
+                    let (check, performances) = judged(conn, &geography, &current)?;
+                    let maximum = check.maximum.total_cents;
                     check_award(cents, maximum, call.remaining_cents()).map_err(award_error)?;
                     calls::award(conn, &call, cents)?;
+                    awards::record(
+                        conn,
+                        &current,
+                        &awards_of(&check.maximum, &performances, cents),
+                    )?;
+                    let advance = asked.advance.unwrap_or(DEFAULT_ADVANCE);
+                    payments::set_plan(conn, id, advance, now)?;
                     updated.awarded_cents = Some(cents);
                     updated.decided_at = Some(now);
                     awarded = Some(cents);
@@ -257,7 +313,13 @@ async fn transit(
                 }
                 DossierAction::Reject | DossierAction::Dismiss => updated.decided_at = Some(now),
                 DossierAction::Reopen => {
-                    // A reopened approval gives its award back to the envelope.
+                    // A decision paid in part stays: reopening it would unpay it.
+                    if payments::any(conn, id)? {
+                        return Err(GrantsProblem::PaymentsRecorded.into());
+                    }
+                    // A reopened approval gives its award back to the envelope, and
+                    // no longer counts towards the yearly caps.
+                    awards::remove(conn, id)?;
                     if let Some(cents) = current.awarded_cents {
                         let call = calls::lock(conn, current.call_id)?;
                         calls::award(conn, &call, -cents)?;
@@ -359,6 +421,7 @@ macro_rules! transition_handler {
             let asked = body.open().map(|opened| Asked {
                 reason: opened.value.reason,
                 awarded_cents: None,
+                advance: None,
             });
             transit(caller, pool, geography, id, $action, asked).await
         }
@@ -412,21 +475,23 @@ transition_handler!(
     "/dossiers/{id}/reopen",
     DossierAction::Reopen,
     "Reopen a decision.",
-    "By agency staff, with a `reason`: the dossier goes back to review, and an approval's award back to the call's envelope."
+    "By agency staff, with a `reason`: the dossier goes back to review, and an approval's award back to the call's envelope and out of the yearly caps. A decision with payments recorded stays (409 `payments_recorded`)."
 );
 transition_handler!(
     close_dossier,
     "/dossiers/{id}/close",
     DossierAction::Close,
     "Close an approved dossier.",
-    "By agency staff, once its final report is accepted and its payments complete (neither is recorded yet: a 409 until then)."
+    "By agency staff, once its final report is accepted (409 `final_report_not_accepted` until then) and every cent awarded paid (409 `payments_incomplete`)."
 );
 
 /// Approve a dossier in review.
 ///
-/// By agency staff, awarding `awarded_cents`: above the maximum the rules compute is a
-/// 422 (`award_above_maximum`), beyond what is left of the call's envelope a 409
-/// (`award_above_envelope`), even with many approvals at once. A caller of neither side
+/// By agency staff, awarding `awarded_cents`: above the maximum the rules compute (the
+/// yearly caps counting the programme's other approved dossiers) is a 422
+/// (`award_above_maximum`), beyond what is left of the call's envelope a 409
+/// (`award_above_envelope`), even with many approvals at once. The payment schedule
+/// follows from `advance_basis_points` (`GET …/payments`). A caller of neither side
 /// is refused (403), a dossier not in review is a 409.
 #[utoipa::path(
     tag = "grants",
@@ -454,9 +519,18 @@ pub async fn approve_dossier(
     PathId(id): PathId<DossierId>,
     body: JsonBody<ApproveBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let asked = body.open().map(|opened| Asked {
-        reason: opened.value.reason,
-        awarded_cents: Some(opened.value.awarded_cents),
+    let asked = body.open().and_then(|opened| {
+        let advance = opened
+            .value
+            .advance_basis_points
+            .map(Rate::basis_points)
+            .transpose()
+            .map_err(|problem| ValidationError::single("advance_basis_points", problem))?;
+        Ok(Asked {
+            reason: opened.value.reason,
+            awarded_cents: Some(opened.value.awarded_cents),
+            advance,
+        })
     });
     transit(caller, pool, geography, id, DossierAction::Approve, asked).await
 }

@@ -732,6 +732,7 @@ pub async fn update_performance(
                     |conn| performances::update(conn, &current, data),
                     |_| event,
                 )?;
+                crate::routes::grants::flag_if_cancelled(conn, &current, Some(&updated))?;
                 record(conn, &caller, &updated, ChangeAction::Updated)?;
                 Ok(updated)
             })
@@ -782,6 +783,7 @@ pub async fn delete_performance(
                 |conn| performances::delete(conn, &current),
                 |_| event,
             )?;
+            crate::routes::grants::flag_if_cancelled(conn, &current, None)?;
             let gone = Performance {
                 version: current.version + 1,
                 ..current

@@ -341,6 +341,7 @@ pub(super) fn upsert_once(
     event.object_id = current.id.to_string();
     event.changed_fields = field_names(data.changed_fields(Some(&current.data)));
     let updated = performances::update(conn, &current, data).map_err(vanished)?;
+    crate::routes::grants::flag_if_cancelled(conn, &current, Some(&updated))?;
     let change = change(&writer.caller, &updated, ChangeAction::Updated)?;
     Ok((SyncResult::Updated, updated, Some(Trace { event, change })))
 }
@@ -360,6 +361,7 @@ pub(super) fn delete_once(
     event.object_id = current.id.to_string();
     // The link goes with the performance (ON DELETE CASCADE).
     performances::delete(conn, &current).map_err(vanished)?;
+    crate::routes::grants::flag_if_cancelled(conn, &current, None)?;
     let gone = Performance {
         version: current.version + 1,
         ..current

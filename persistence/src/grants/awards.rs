@@ -1,0 +1,122 @@
+//! What each approved (or closed) dossier gives each of its performances: written by the
+//! approval, removed by a reopening, and summed by the yearly caps (per presenter and
+//! per applicant, per calendar year, within a programme) through the two indexes of
+//! `dossier_awards`.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use domain::grants::{AlreadyApproved, Dossier, Tally};
+use domain::{DossierId, PerformanceId, ProgrammeId, StructureId};
+
+use super::corrupt;
+use crate::db::DbConnection;
+use crate::error::PersistenceError;
+use crate::schema::dossier_awards;
+
+/// The aid one funded performance of an approved dossier counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Award {
+    pub performance_id: PerformanceId,
+    pub presenter_id: Option<StructureId>,
+    /// Calendar year of the performance, where it happens.
+    pub year: i32,
+    pub aid_cents: i64,
+}
+
+/// Records what an approval gives each performance (those with some aid).
+pub fn record(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    awards: &[Award],
+) -> Result<(), PersistenceError> {
+    for award in awards.iter().filter(|a| a.aid_cents > 0) {
+        diesel::insert_into(dossier_awards::table)
+            .values((
+                dossier_awards::dossier_id.eq(dossier.id.to_string()),
+                dossier_awards::performance_id.eq(award.performance_id.to_string()),
+                dossier_awards::programme_id.eq(dossier.programme_id.to_string()),
+                dossier_awards::applicant_id.eq(dossier.applicant_id.to_string()),
+                dossier_awards::presenter_id.eq(award.presenter_id.map(|p| p.to_string())),
+                dossier_awards::year.eq(award.year),
+                dossier_awards::aid_cents.eq(award.aid_cents),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Forgets what a dossier's approval gave (a reopening).
+pub fn remove(conn: &mut DbConnection, dossier: DossierId) -> Result<(), PersistenceError> {
+    diesel::delete(
+        dossier_awards::table.filter(dossier_awards::dossier_id.eq(dossier.to_string())),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// What the programme's other approved dossiers gave, in `years`, to `presenters` and
+/// to `applicant`: the yearly caps' input, `excluding` the dossier being judged.
+pub fn already_approved(
+    conn: &mut DbConnection,
+    programme: ProgrammeId,
+    applicant: StructureId,
+    presenters: &[StructureId],
+    years: &[i32],
+    excluding: DossierId,
+) -> Result<AlreadyApproved, PersistenceError> {
+    let programme = programme.to_string();
+    let excluding = excluding.to_string();
+    let mut approved = AlreadyApproved::none();
+    if years.is_empty() {
+        return Ok(approved);
+    }
+    let presenter_ids: Vec<String> = presenters.iter().map(ToString::to_string).collect();
+    let by_presenter: Vec<(Option<String>, i32, i64)> = if presenter_ids.is_empty() {
+        Vec::new()
+    } else {
+        dossier_awards::table
+            .filter(dossier_awards::programme_id.eq(&programme))
+            .filter(dossier_awards::presenter_id.eq_any(&presenter_ids))
+            .filter(dossier_awards::year.eq_any(years))
+            .filter(dossier_awards::dossier_id.ne(&excluding))
+            .select((
+                dossier_awards::presenter_id,
+                dossier_awards::year,
+                dossier_awards::aid_cents,
+            ))
+            .load(conn)?
+    };
+    let mut tallies: HashMap<(String, i32), Tally> = HashMap::new();
+    for (presenter, year, cents) in by_presenter {
+        if let Some(presenter) = presenter {
+            add(tallies.entry((presenter, year)).or_default(), cents);
+        }
+    }
+    for ((presenter, year), tally) in tallies {
+        let presenter = presenter
+            .parse()
+            .map_err(|e| corrupt("award presenter", &presenter, e))?;
+        approved = approved.with_presenter(presenter, year, tally);
+    }
+    let by_applicant: Vec<(i32, i64)> = dossier_awards::table
+        .filter(dossier_awards::programme_id.eq(&programme))
+        .filter(dossier_awards::applicant_id.eq(applicant.to_string()))
+        .filter(dossier_awards::year.eq_any(years))
+        .filter(dossier_awards::dossier_id.ne(&excluding))
+        .select((dossier_awards::year, dossier_awards::aid_cents))
+        .load(conn)?;
+    let mut yearly: HashMap<i32, Tally> = HashMap::new();
+    for (year, cents) in by_applicant {
+        add(yearly.entry(year).or_default(), cents);
+    }
+    for (year, tally) in yearly {
+        approved = approved.with_applicant(year, tally);
+    }
+    Ok(approved)
+}
+
+fn add(tally: &mut Tally, cents: i64) {
+    tally.amount_cents = tally.amount_cents.saturating_add(cents);
+    tally.performances = tally.performances.saturating_add(1);
+}
