@@ -253,3 +253,44 @@ async fn concurrent_approvals_across_calls_never_go_beyond_a_presenters_yearly_c
     }
     assert_eq!(approved, 2);
 }
+
+#[tokio::test]
+async fn a_yearly_cap_per_applicant_counts_its_dossiers_already_approved() {
+    let app = crate::helpers::spawn_app().await;
+    let staff = app.staff("staff@agency.example").await;
+    let mut body = programme("APPL");
+    body["rules"]["documents"] = json!([]);
+    body["rules"]["amounts"]["yearly_caps"] =
+        json!([{"per": "applicant", "amount_cents": 200_000}]);
+    let made = app.create_with(&staff, "/v1/programmes", &body).await;
+    let call = app
+        .create_with(
+            &staff,
+            "/v1/calls",
+            &open_call(made["id"].as_str().unwrap(), 100_000_000),
+        )
+        .await;
+    let call = call["id"].as_str().unwrap();
+    let (structure, production) = company_and_production(&app).await;
+    let mut dates = Vec::new();
+    for day in ["2030-03-01", "2030-05-01"] {
+        // Inline places in Foix: no presenter, and no presenter's cap to need one.
+        let mut date =
+            crate::helpers::performance(&production, "09122", &format!("{day}T20:30:00+01:00"));
+        date["fee_cents"] = json!(300_000);
+        dates.push(
+            app.create_with(&app.client, "/v1/performances", &date)
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let first = filed(&app, &staff, call, &structure, &[&dates[0]], 100_000).await;
+    assert_eq!(approve(&app, &staff, &first, 150_000).await.status, 200);
+    let second = filed(&app, &staff, call, &structure, &[&dates[1]], 50_000).await;
+    let computed = maximum(&app, &second).await;
+    assert_eq!(computed["total_cents"], 50_000, "{computed}");
+    assert_eq!(computed["limited_by"], "yearly_cap_amount");
+    assert_eq!(computed["performances"][0]["cap_holder"], "applicant");
+}
