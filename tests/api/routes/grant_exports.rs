@@ -290,6 +290,8 @@ async fn awarded_grants_are_published_in_the_scdl_format_and_only_those() {
     assert_eq!(&row[7], "Tournée d'hiver en Ariège");
     assert_eq!(&row[8], "1234.00");
     assert_eq!(&row[15], "SCDL");
+    // An advance and a balance are scheduled; nothing paid yet: the decision's day.
+    assert_eq!(&row[10], "échelonné");
     let decided = chrono::DateTime::parse_from_rfc3339(dossier_now["decided_at"].as_str().unwrap())
         .unwrap()
         .with_timezone(&chrono_tz::Europe::Paris)
@@ -304,6 +306,20 @@ async fn awarded_grants_are_published_in_the_scdl_format_and_only_those() {
             .clone();
         assert!(!rows.iter().any(|r| json!(&r[3]) == reference));
     }
+
+    assert_eq!(&row[11], decided.as_str());
+    for (amount, day) in [(61_700, "2027-01-15"), (61_700, "2027-03-01")] {
+        let paid = app
+            .send(
+                staff
+                    .post(app.url(&format!("/v1/dossiers/{awarded}/payments")))
+                    .json(&json!({"amount_cents": amount, "paid_on": day, "reference": "VIR-1"})),
+            )
+            .await;
+        assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.bytes));
+    }
+    let paid = assert_valid_scdl(&app.get("/v1/awarded-grants.csv").await.bytes);
+    assert_eq!(&paid[0][11], "2027-01-15/2027-03-01");
 
     // By year of decision, in Paris.
     let year: i32 = decided[..4].parse().unwrap();

@@ -10,12 +10,12 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
-use domain::grants::{Call, Dossier, End, paris_instant};
+use domain::grants::{Call, Dossier, End, PaymentSchedule, Rate, paris_instant};
 use domain::structures::Structure;
 use domain::{CallId, Siret, StructureId};
 use persistence::DbConnection;
 use persistence::grants::dossiers::{self, ListQuery, Reader};
-use persistence::grants::{calls, programmes};
+use persistence::grants::{calls, payments, programmes};
 use persistence::reference::ReferenceGeography;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -268,12 +268,56 @@ fn paris_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Paris).date_naive()
 }
 
+/// How an award is paid, as SCDL says it.
+struct Paying {
+    /// In one payment (`unique`) or several (`échelonné`), as scheduled.
+    staggered: bool,
+    /// The days payments were made, in order.
+    paid_on: Vec<NaiveDate>,
+}
+
+impl Paying {
+    fn read(conn: &mut DbConnection, dossier: &Dossier) -> Result<Self, ApiError> {
+        let awarded = dossier.awarded_cents.unwrap_or(0);
+        let advance = payments::plan(conn, dossier.id)?.unwrap_or(Rate::HALF);
+        let schedule = PaymentSchedule::advance_and_balance(awarded, advance);
+        let mut paid_on: Vec<NaiveDate> = payments::list(conn, dossier.id)?
+            .into_iter()
+            .map(|p| p.paid_on)
+            .collect();
+        paid_on.sort_unstable();
+        Ok(Self {
+            staggered: schedule.payments().len() > 1 || paid_on.len() > 1,
+            paid_on,
+        })
+    }
+
+    fn conditions(&self) -> &'static str {
+        if self.staggered {
+            "échelonné"
+        } else {
+            "unique"
+        }
+    }
+
+    /// The day of a single payment, or the period from the first to the last; the
+    /// decision's day while nothing is paid.
+    fn dates(&self, decided: NaiveDate) -> String {
+        match (self.paid_on.first(), self.paid_on.last()) {
+            (Some(first), Some(last)) if first != last => format!("{first}/{last}"),
+            (Some(day), _) => day.to_string(),
+            _ => decided.to_string(),
+        }
+    }
+}
+
 /// One awarded grant's row.
 fn scdl_row(
     agency: &Agency,
     dossier: &Dossier,
     applicant: Option<&Structure>,
     programme_code: &str,
+    paying: &Paying,
 ) -> [String; SCDL_COLUMNS.len()] {
     let decided = dossier.decided_at.map(paris_date).unwrap_or_default();
     let beneficiary = applicant
@@ -304,8 +348,8 @@ fn scdl_row(
         inert(&Some(object)),
         euros(dossier.awarded_cents.unwrap_or(0)),
         "aide en numéraire".to_owned(),
-        "unique".to_owned(),
-        decided.to_string(),
+        paying.conditions().to_owned(),
+        paying.dates(decided),
         String::new(),
         "non".to_owned(),
         "1.00".to_owned(),
@@ -331,12 +375,14 @@ fn scdl_page(
                 slot.insert(programme.data.code.to_string())
             }
         };
+        let paying = Paying::read(conn, dossier)?;
         writer
             .write_record(scdl_row(
                 agency,
                 dossier,
                 structures.get(&dossier.applicant_id),
                 code.as_str(),
+                &paying,
             ))
             .map_err(csv_error)?;
     }
@@ -363,7 +409,10 @@ pub struct AwardedGrantsParams {
 /// "Subventions" format (version 2.1.1) that French public bodies publish: one row per
 /// grant, UTF-8, comma-separated, a header row with the schema's column names in its
 /// order. `dateConvention` is the day of the decision in Paris, `referenceDecision` the
-/// dossier's reference, `montant` the award in euros, `pourcentageSubvention` `1.00`
+/// dossier's reference, `montant` the award in euros, `conditionsVersement` `unique` or
+/// `échelonné` as its payments are scheduled, `datesPeriodeVersement` the day of its
+/// payment or the period of its payments (the decision's day while nothing is paid),
+/// `pourcentageSubvention` `1.00`
 /// (one beneficiary per grant), `dispositifAide` the programme's code. Public, the same
 /// for everyone. Streamed, however many.
 #[utoipa::path(
