@@ -11,8 +11,8 @@
 use chrono::{DurationRound, TimeDelta, Utc};
 use domain::changes::{ChangeAction, ChangedObject};
 use domain::grants::{
-    Budget, BudgetInput, Call, CallWindow, Dossier, DossierAction, DossierActor, DossierContent,
-    LineInput, NewCall, Programme, TransitionContext, occitanie, transition,
+    Budget, BudgetInput, Call, CallWindow, DEFAULT_ADVANCE, Dossier, DossierAction, DossierActor,
+    DossierContent, LineInput, NewCall, Programme, TransitionContext, occitanie, transition,
 };
 use domain::programming::Performance;
 use domain::{PerformanceId, Structure, StructureKind};
@@ -26,7 +26,7 @@ use persistence::programming::performances;
 use persistence::reference::ReferenceGeography;
 use persistence::{DbConnection, PersistenceError};
 
-use crate::routes::grants::{DossierView, judge};
+use crate::routes::grants::{DossierView, award, judge};
 
 use DossierAction::*;
 
@@ -173,7 +173,15 @@ fn live(
             year,
         },
     )?;
-    for &action in life {
+    for &planned in life {
+        // The rules give nothing to some performances (no fee, too large a town):
+        // their dossiers are rejected, as a committee would.
+        let action =
+            if planned == Approve && judge(conn, geography, &dossier)?.maximum.total_cents == 0 {
+                Reject
+            } else {
+                planned
+            };
         let actor = if matches!(action, Submit | Withdraw) {
             DossierActor::Applicant
         } else {
@@ -198,11 +206,9 @@ fn live(
         match action {
             Submit => next.submitted_at = Some(now),
             Approve => {
-                let maximum = judge(conn, geography, &dossier)?.maximum.total_cents;
                 let requested = dossier.content.budget.requested_cents().unwrap_or(0);
-                let cents = requested.min(maximum).max(1);
-                let locked = calls::lock(conn, call.id)?;
-                calls::award(conn, &locked, cents)?;
+                let choose = |maximum: i64| requested.min(maximum).max(1);
+                let cents = award(conn, geography, &dossier, choose, DEFAULT_ADVANCE, now)?;
                 next.awarded_cents = Some(cents);
                 next.decided_at = Some(now);
                 awarded = Some(cents);

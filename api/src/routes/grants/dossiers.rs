@@ -99,7 +99,7 @@ fn funded(
 
 /// What a submission would say of `dossier` now: every problem, every warning, and
 /// the maximum aid with the rule that limited it.
-pub(crate) fn judge(
+pub fn judge(
     conn: &mut DbConnection,
     geography: &ReferenceGeography,
     dossier: &Dossier,

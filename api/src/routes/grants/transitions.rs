@@ -289,23 +289,9 @@ async fn transit(
                     updated.submitted_at = Some(now);
                 }
                 DossierAction::Approve => {
-                    // Locked first, always the programme before the call: what the
-                    // programme's yearly caps count and what is left of the envelope
-                    // are read by one approval at a time.
-                    programmes::lock(conn, current.programme_id)?;
-                    let call = calls::lock(conn, current.call_id)?;
-                    let cents = asked.awarded_cents.unwrap_or(0);
-                    let (check, performances) = judged(conn, &geography, &current)?;
-                    let maximum = check.maximum.total_cents;
-                    check_award(cents, maximum, call.remaining_cents()).map_err(award_error)?;
-                    calls::award(conn, &call, cents)?;
-                    awards::record(
-                        conn,
-                        &current,
-                        &awards_of(&check.maximum, &performances, cents),
-                    )?;
+                    let asked_cents = asked.awarded_cents.unwrap_or(0);
                     let advance = asked.advance.unwrap_or(DEFAULT_ADVANCE);
-                    payments::set_plan(conn, id, advance, now)?;
+                    let cents = award(conn, &geography, &current, |_| asked_cents, advance, now)?;
                     updated.awarded_cents = Some(cents);
                     updated.decided_at = Some(now);
                     awarded = Some(cents);
@@ -357,6 +343,37 @@ async fn transit(
         dossier.version,
         &DossierView::of(&dossier, None),
     ))
+}
+
+/// Awards `current` what `choose` picks given the maximum the rules compute, inside
+/// the approval's write transaction: checked against that maximum and what is left of
+/// the call's envelope, added to the call, counted for the yearly caps, and paid by the
+/// schedule `advance` makes. Returns the amount.
+///
+/// Locked first, always the programme before the call: what the programme's yearly
+/// caps count and what is left of the envelope are read by one approval at a time.
+pub(crate) fn award(
+    conn: &mut persistence::DbConnection,
+    geography: &ReferenceGeography,
+    current: &Dossier,
+    choose: impl FnOnce(i64) -> i64,
+    advance: Rate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, ApiError> {
+    programmes::lock(conn, current.programme_id)?;
+    let call = calls::lock(conn, current.call_id)?;
+    let (check, performances) = judged(conn, geography, current)?;
+    let maximum = check.maximum.total_cents;
+    let cents = choose(maximum);
+    check_award(cents, maximum, call.remaining_cents()).map_err(award_error)?;
+    calls::award(conn, &call, cents)?;
+    awards::record(
+        conn,
+        current,
+        &awards_of(&check.maximum, &performances, cents),
+    )?;
+    payments::set_plan(conn, current.id, advance, now)?;
+    Ok(cents)
 }
 
 /// Records a dossier's change, as the last statement of its transaction: it concerns its
