@@ -93,4 +93,6 @@ uuid_id!(
     CallId,
     /// Identifier of a dossier (dossier de demande d'aide).
     DossierId,
+    /// Identifier of a document of a dossier (pièce justificative).
+    DocumentId,
 );

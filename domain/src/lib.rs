@@ -85,7 +85,9 @@ pub mod text;
 pub mod validation;
 
 pub use geography::{Commune, Department, Geography};
-pub use ids::{CallId, DossierId, PerformanceId, ProductionId, ProgrammeId, StructureId, TourId};
+pub use ids::{
+    CallId, DocumentId, DossierId, PerformanceId, ProductionId, ProgrammeId, StructureId, TourId,
+};
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;
 pub use structures::{

@@ -427,3 +427,23 @@ diesel::table! {
 
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_events, dossiers);
+
+diesel::table! {
+    dossier_documents (id) {
+        id -> Text,
+        dossier_id -> Text,
+        kind -> Text,
+        file_name -> Text,
+        format -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_by_kind -> Text,
+        uploaded_by_id -> Nullable<Text>,
+        uploaded_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(dossier_documents -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_documents, dossiers);

@@ -8,6 +8,7 @@
 pub mod aid;
 pub mod budget;
 pub mod call;
+pub mod document;
 pub mod dossier;
 pub mod eligibility;
 pub mod form;
@@ -22,6 +23,7 @@ pub use budget::{Budget, BudgetInput, BudgetLine, ExpenseCategory, IncomeCategor
 pub use call::{
     Call, CallInput, CallState, CallWindow, End, NewCall, paris_instant, paris_wall_clock,
 };
+pub use document::{Document, DocumentFileName, DocumentFormat};
 pub use dossier::{
     Dossier, DossierAction, DossierActor, DossierContent, DossierContentInput, DossierStatus,
     TRANSITIONS, TransitionContext, TransitionError, editable_by_applicant, transition,

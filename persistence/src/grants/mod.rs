@@ -2,6 +2,7 @@
 //! candidatures). The rules are the domain's; rows only carry them.
 
 pub mod calls;
+pub mod documents;
 pub mod dossiers;
 pub mod events;
 pub mod programmes;

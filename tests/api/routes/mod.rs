@@ -4,6 +4,7 @@ mod audit_events;
 mod auth;
 mod calls;
 mod changes;
+mod documents;
 mod dossiers;
 mod exports;
 mod invitations;

@@ -16,6 +16,7 @@ use domain::grants::{
 use domain::programming::Show;
 use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
 use persistence::db::write_transaction;
+use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
 use persistence::grants::programmes;
 use persistence::reference::ReferenceGeography;
@@ -110,6 +111,10 @@ pub(crate) fn judge(
     let call = persistence::grants::calls::find(conn, dossier.call_id)?;
     let applicant = persistence::structures::find(conn, dossier.applicant_id)?;
     let performances = funded(conn, geography, &dossier.content.performance_ids)?;
+    // Inside a write (a submission, an approval), the dossier is locked before its
+    // documents are read: no removal can commit under the check.
+    documents::lock_dossier(conn, dossier.id)?;
+    let documents = documents::live_kinds(conn, dossier.id)?;
     Ok(submission_problems(&SubmissionInput {
         now: Utc::now(),
         window: &call.data.window,
@@ -118,7 +123,7 @@ pub(crate) fn judge(
         performances: &performances,
         approved: &AlreadyApproved::none(),
         answers: &dossier.content.answers,
-        documents: &[],
+        documents: &documents,
         budget: &dossier.content.budget,
     }))
 }

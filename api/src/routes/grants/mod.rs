@@ -7,17 +7,20 @@
 //! but for staff. The rules are `domain::grants`'s: nothing here re-reads them.
 
 mod calls;
+mod documents;
 mod dossier_dto;
 mod dossiers;
 mod dto;
 mod problems;
 mod programmes;
 mod transitions;
+mod upload;
 
 use domain::access::{GrantsAction, Principal, may_grants};
 use persistence::PersistenceError;
 
 pub use calls::*;
+pub use documents::*;
 pub use dossier_dto::*;
 pub use dossiers::*;
 pub use dto::*;
@@ -50,7 +53,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(dismiss_dossier)
         .service(reopen_dossier)
         .service(close_dossier)
-        .service(get_dossier_history);
+        .service(get_dossier_history)
+        .service(upload_document)
+        .service(list_documents)
+        .service(get_document)
+        .service(download_document)
+        .service(delete_document);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.
