@@ -172,6 +172,9 @@ pub fn client_with(token: Option<&str>) -> reqwest::Client {
     }
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for 5 s (actix-web's keep-alive); a client
+        // that reused one at that very moment would see it closed under its request.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .default_headers(headers)
         .build()
         .expect("client")

@@ -12,7 +12,7 @@ use crate::helpers::{
 };
 use crate::routes::productions::partner;
 
-const BOUNDARY: &str = "oes-test-boundary-7f3a";
+pub const BOUNDARY: &str = "oes-test-boundary-7f3a";
 
 /// One part of a `multipart/form-data` body.
 pub enum Part<'a> {

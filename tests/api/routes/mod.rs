@@ -4,7 +4,7 @@ mod audit_events;
 mod auth;
 mod calls;
 mod changes;
-mod documents;
+pub(crate) mod documents;
 mod dossiers;
 mod exports;
 mod invitations;

@@ -92,8 +92,9 @@ pub struct DocumentList {
     pub data: Vec<DocumentView>,
 }
 
-/// An upload: `multipart/form-data` with these two parts.
+/// An upload: `multipart/form-data` with these two parts, and no other.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct DocumentUpload {
     #[schema(value_type = enums::DocumentKind)]
@@ -165,6 +166,9 @@ pub async fn upload_document(
     PathId(id): PathId<DossierId>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // A body refused before it is read to its end (a caller who may not upload, a file
+    // above the limit) is not read further: actix-web closes the connection after the
+    // answer.
     caller.signed_in()?;
     db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
