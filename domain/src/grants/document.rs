@@ -68,7 +68,10 @@ impl DocumentFileName {
             truncate: false,
             replacement: "_",
         };
-        let cleaned = sanitize_filename::sanitize_with_options(visible.trim(), options);
+        // Leading and trailing dots go first: `..` is no name (the crate would make `_`
+        // of it), and a name ending in a dot is not one Windows keeps.
+        let trimmed = visible.trim_matches(|c: char| c == '.' || c.is_whitespace());
+        let cleaned = sanitize_filename::sanitize_with_options(trimmed, options);
         let cleaned = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
         let bounded = bound(cleaned, FILE_NAME_MAX_CHARS);
         if bounded.is_empty() {
@@ -78,9 +81,16 @@ impl DocumentFileName {
         }
     }
 
-    /// Whether a stored name is one [`Self::sanitize`] would keep as it is.
+    /// A stored name, if it keeps what every sanitized name keeps (no path, no control or
+    /// invisible character, not empty, not too long): a later change of the rules does
+    /// not make earlier names unreadable.
     pub fn stored(name: String) -> Option<Self> {
-        (Self::sanitize(&name).0 == name).then_some(Self(name))
+        let safe = !name.is_empty()
+            && name.chars().count() <= FILE_NAME_MAX_CHARS
+            && !name
+                .chars()
+                .any(|c| c == '/' || c == '\\' || c.is_control() || is_invisible(c));
+        safe.then_some(Self(name))
     }
 
     pub fn as_str(&self) -> &str {

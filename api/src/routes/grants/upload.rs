@@ -71,7 +71,8 @@ fn malformed(error: &MultipartError) -> ApiError {
 /// its first entry is the uncompressed `mimetype` naming one, an Office file when its
 /// entries are those of Office Open XML; any other zip is refused.
 pub fn sniff(content: &[u8]) -> Option<DocumentFormat> {
-    let checks: [(fn(&[u8]) -> bool, DocumentFormat); 9] = [
+    type Matcher = fn(&[u8]) -> bool;
+    let checks: [(Matcher, DocumentFormat); 9] = [
         (infer::archive::is_pdf, DocumentFormat::Pdf),
         (infer::image::is_png, DocumentFormat::Png),
         (infer::image::is_jpeg, DocumentFormat::Jpeg),
