@@ -342,6 +342,7 @@ pub async fn get_document(
     params(
         ("id" = uuid::Uuid, Path, description = "Dossier id."),
         ("document_id" = uuid::Uuid, Path, description = "Document id."),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag you hold: 304 if the content is still that."),
     ),
     responses(
         (status = 200, description = "The content.", content(
