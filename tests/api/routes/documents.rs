@@ -415,6 +415,43 @@ async fn a_file_above_the_limit_is_a_413_and_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn a_client_gone_mid_stream_leaves_nothing() {
+    let app = spawn_app().await;
+    let id = draft(&app).await;
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nbudget\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"budget.pdf\"\r\n\r\n"
+    );
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(head.into_bytes()),
+        Ok(PDF.to_vec()),
+        Err(std::io::Error::other("the client went away")),
+    ];
+    let sent = app
+        .client
+        .post(app.url(&format!("/v1/dossiers/{id}/documents")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    assert!(sent.is_err() || sent.is_ok_and(|r| !r.status().is_success()));
+    // Whatever the server was doing with it is over once it answers the next request.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.get(&format!("/v1/dossiers/{id}/documents"))
+            .await
+            .status,
+        200
+    );
+    assert!(app.stored_keys().await.is_empty());
+    assert_eq!(app.document_rows(), 0);
+}
+
+#[tokio::test]
 async fn client_names_are_sanitised_for_display_and_never_reach_the_storage() {
     let app = spawn_app().await;
     let id = draft(&app).await;
