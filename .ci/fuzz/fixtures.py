@@ -23,9 +23,11 @@ class Api:
     def __init__(self, base, admin):
         self.base, self.admin = base, admin
 
-    def call(self, method, path, token=None, body=None, form=None):
+    def call(self, method, path, token=None, body=None, form=None, multipart=None):
         headers = {"Accept-Language": "en"}
         data = None
+        if multipart is not None:
+            headers["Content-Type"], data = multipart
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
@@ -203,6 +205,18 @@ class Api:
         self.call("PATCH", f"/v1/performances/{performance}", self.admin, body={"status": "cancelled"})
         flag = self.call("GET", f"/v1/dossiers/{dossier}/attention", self.admin)["data"][0]["id"]
         return dossier, flag
+    def document(self, token, dossier):
+        """A PDF uploaded to `dossier` by `token` (a multipart/form-data body made by
+        hand: the standard library has no encoder): its id."""
+        boundary = f"fuzz-{secrets.token_hex(8)}"
+        pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+        body = (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nbudget\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"budget.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode() + pdf + f"\r\n--{boundary}--\r\n".encode()
+        return self.call("POST", f"/v1/dossiers/{dossier}/documents", token,
+                         multipart=(f"multipart/form-data; boundary={boundary}", body))["id"]
 
 
 def lasting(api):
@@ -220,6 +234,9 @@ def lasting(api):
     dossier_call = api.call_of(api.programme())
     filer_token = api.filer(structure)
     approved, flag = api.approved_dossier(filer_token, dossier_call, structure)
+    # Documents go to a draft of their own: the fuzzer's uploads do not pile up on the
+    # dossier it edits.
+    document_dossier = api.dossier(filer_token, dossier_call, structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -257,6 +274,10 @@ def lasting(api):
         # run out (409) and its report, once accepted, is final (409).
         "OES_FUZZ_APPROVED": approved,
         "OES_FUZZ_FLAG": flag,
+        # A draft that takes the fuzzer's uploads, and a document of it read for the run
+        # (the removals get fresh ones).
+        "OES_FUZZ_DOCUMENT_DOSSIER": document_dossier,
+        "OES_FUZZ_DOCUMENT": api.document(filer_token, document_dossier),
     }
 
 
@@ -266,7 +287,8 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_PRODUCTION", "OES_FUZZ_TOUR", "OES_FUZZ_PERFORMANCE", "OES_FUZZ_SYNC_TOKEN",
          "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
          "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
-         "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG")
+         "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG", "OES_FUZZ_DOCUMENT_DOSSIER",
+         "OES_FUZZ_DOCUMENT")
 
 
 def from_environment():

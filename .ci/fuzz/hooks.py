@@ -10,8 +10,8 @@
   fuzzer could archive or disable what the fixtures rely on. Operations that use their
   object up (answering a request to join or an invitation, asking to join, removing a
   member, cancelling an invitation, revoking an API client, archiving a structure,
-  deleting a synced performance) get a fresh one for each call; the others share
-  one for the run. Calls with invalid path parameters keep them: they test the 400s.
+  deleting a synced performance, removing a document) get a fresh one for each call;
+  the others share one for the run. Calls with invalid path parameters keep them: they test the 400s.
 """
 
 import os
@@ -84,6 +84,12 @@ def _draft():
                               ENV["OES_FUZZ_STRUCTURE"])}
 
 
+def _document():
+    """A fresh document of the documents' draft: a removal uses it up."""
+    dossier = ENV["OES_FUZZ_DOCUMENT_DOSSIER"]
+    return {"id": dossier, "document_id": API.document(ENV["OES_FUZZ_FILER_TOKEN"], dossier)}
+
+
 def _lasting(**names):
     return lambda: {parameter: ENV[name] for parameter, name in names.items()}
 
@@ -112,6 +118,7 @@ PATHS = {
     "POST /v1/dossiers/{id}/dismiss": _draft,
     "POST /v1/dossiers/{id}/reopen": _draft,
     "POST /v1/dossiers/{id}/close": _draft,
+    "DELETE /v1/dossiers/{id}/documents/{document_id}": _document,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -154,6 +161,12 @@ PATHS = {
     "GET /v1/dossiers/{id}/attention": _lasting(id="OES_FUZZ_APPROVED"),
     "POST /v1/dossiers/{id}/attention/{flag_id}/clear": _lasting(
         id="OES_FUZZ_APPROVED", flag_id="OES_FUZZ_FLAG"),
+    "POST /v1/dossiers/{id}/documents": _lasting(id="OES_FUZZ_DOCUMENT_DOSSIER"),
+    "GET /v1/dossiers/{id}/documents": _lasting(id="OES_FUZZ_DOCUMENT_DOSSIER"),
+    "GET /v1/dossiers/{id}/documents/{document_id}": _lasting(
+        id="OES_FUZZ_DOCUMENT_DOSSIER", document_id="OES_FUZZ_DOCUMENT"),
+    "GET /v1/dossiers/{id}/documents/{document_id}/content": _lasting(
+        id="OES_FUZZ_DOCUMENT_DOSSIER", document_id="OES_FUZZ_DOCUMENT"),
 }
 
 

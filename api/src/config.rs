@@ -166,6 +166,24 @@ pub struct Settings {
         global = true
     )]
     pub agency_siret: String,
+    /// Largest file uploaded to a dossier (`POST /v1/dossiers/{id}/documents`), in
+    /// bytes: 413 beyond, refused while it streams in.
+    #[arg(
+        long,
+        env = "OES_UPLOAD_LIMIT_BYTES",
+        default_value_t = 20_971_520,
+        global = true
+    )]
+    pub upload_limit_bytes: usize,
+    /// Where dossier documents are stored: unset, the `documents` folder of the data
+    /// folder; `s3://BUCKET` for S3-compatible storage (credentials and region from the
+    /// `AWS_*` variables).
+    #[arg(long, env = "OES_STORAGE_URL", global = true)]
+    pub storage_url: Option<String>,
+    /// Endpoint of S3-compatible storage other than AWS (`http://127.0.0.1:9000`…);
+    /// plain `http://` is allowed for it.
+    #[arg(long, env = "OES_STORAGE_ENDPOINT", global = true)]
+    pub storage_endpoint: Option<String>,
 }
 
 /// A placeholder SIRET (it passes the Luhn checksum) until `OES_AGENCY_SIRET` is set.
@@ -184,6 +202,9 @@ impl Settings {
             cors_origins: String::new(),
             body_limit: 1_048_576,
             batch_body_limit: 8_388_608,
+            upload_limit_bytes: 20_971_520,
+            storage_url: None,
+            storage_endpoint: None,
             data_dir: std::env::temp_dir(),
             jwt_secret: Some(crate::auth::secrets::random_secret()),
             jwt_private_key_file: None,

@@ -62,6 +62,8 @@ domain_enums!(
     CallState => domain::grants::CallState,
     DossierStatus => domain::grants::DossierStatus,
     DossierAction => domain::grants::DossierAction,
+    DocumentKind => domain::grants::DocumentKind,
+    DocumentFormat => domain::grants::DocumentFormat,
     AidLimit => domain::grants::Limit,
     PaymentKind => domain::grants::PaymentKind,
     CapHolder => domain::grants::CapHolder,

@@ -11,7 +11,7 @@ mod media;
 mod security;
 mod text;
 
-pub use headers::{ENTITY_TAGS_PATTERN, ETAG_PATTERN, PAGE_ETAG_PATTERN};
+pub use headers::{DIGEST_ETAG_PATTERN, ENTITY_TAGS_PATTERN, ETAG_PATTERN, PAGE_ETAG_PATTERN};
 use security::SecuritySchemes;
 pub use security::{CLIENT_BASIC, OAUTH2};
 

@@ -15,11 +15,12 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Settings;
-use crate::http::extract::{BatchBodyLimit, BodyLimit};
+use crate::http::extract::{BatchBodyLimit, BodyLimit, UploadLimit};
 use crate::http::fallback::{RouteTable, not_found_or_not_allowed};
 use crate::http::limits::Limits;
 use crate::http::metrics::Metrics;
 use crate::http::observe::observe;
+use crate::storage::Storage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -38,6 +39,8 @@ pub enum StartupError {
     Secret(String),
     #[error("the agency's identity: {0}")]
     Agency(String),
+    #[error("document storage: {0}")]
+    Storage(String),
 }
 
 /// What every handler shares.
@@ -46,6 +49,7 @@ pub struct State {
     pub pool: Pool,
     pub geography: Arc<ReferenceGeography>,
     pub keys: TokenKeys,
+    pub storage: Storage,
 }
 
 /// Opens the pool, applies pending migrations and loads the reference geography.
@@ -90,10 +94,12 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
             )
         }
     };
+    let storage = Storage::open(settings).map_err(StartupError::Storage)?;
     Ok(State {
         pool,
         geography,
         keys,
+        storage,
     })
 }
 
@@ -144,6 +150,15 @@ impl Application {
         ));
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BatchBodyLimit(settings.batch_body_limit);
+        let upload_limit = UploadLimit(settings.upload_limit_bytes);
+        state
+            .storage
+            .sweep_in_background(state.pool.clone())
+            .map_err(|source| StartupError::Listen {
+                address: "document sweep thread".into(),
+                source,
+            })?;
+        let storage = web::Data::new(state.storage);
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
         let geography = web::Data::new(state.geography);
@@ -186,6 +201,8 @@ impl Application {
                 .app_data(agency.clone())
                 .app_data(body_limit)
                 .app_data(batch_body_limit)
+                .app_data(upload_limit)
+                .app_data(storage.clone())
                 .service(
                     web::resource("/openapi.json")
                         .guard(guard::Get())

@@ -95,4 +95,6 @@ uuid_id!(
     DossierId,
     /// Identifier of a flag asking staff to look at a dossier.
     AttentionFlagId,
+    /// Identifier of a document of a dossier (pièce justificative).
+    DocumentId,
 );

@@ -86,8 +86,8 @@ pub mod validation;
 
 pub use geography::{Commune, Department, Geography};
 pub use ids::{
-    AttentionFlagId, CallId, DossierId, PerformanceId, ProductionId, ProgrammeId, StructureId,
-    TourId,
+    AttentionFlagId, CallId, DocumentId, DossierId, PerformanceId, ProductionId, ProgrammeId,
+    StructureId, TourId,
 };
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;

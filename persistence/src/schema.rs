@@ -499,3 +499,23 @@ diesel::table! {
         cleared_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    dossier_documents (id) {
+        id -> Text,
+        dossier_id -> Text,
+        kind -> Text,
+        file_name -> Text,
+        format -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_by_kind -> Text,
+        uploaded_by_id -> Nullable<Text>,
+        uploaded_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(dossier_documents -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_documents, dossiers);

@@ -78,6 +78,10 @@ pub struct TestApp {
     /// The secret the server signs tokens with.
     pub jwt_secret: String,
     pub pool: Pool,
+    /// Where the server keeps documents: its own folder, or its own bucket when
+    /// `OES_TEST_S3_URL` names an S3-compatible endpoint.
+    pub storage: api::storage::Storage,
+    _storage_dir: TempDir,
     // Dropped last: the database outlives the pool's connections.
     _database: TestDatabase,
 }
@@ -90,6 +94,14 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new();
     let mut settings = Settings::for_database(database.url());
+    let storage_dir = tempfile::tempdir().expect("temp dir");
+    settings.data_dir = storage_dir.path().to_path_buf();
+    if let Ok(endpoint) = std::env::var("OES_TEST_S3_URL")
+        && !endpoint.is_empty()
+    {
+        settings.storage_url = Some(format!("s3://{}", test_bucket(&endpoint).await));
+        settings.storage_endpoint = Some(endpoint);
+    }
     adjust(&mut settings);
     let prepared = {
         let settings = settings.clone();
@@ -115,12 +127,38 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .expose_secret()
             .to_owned(),
         pool,
+        storage: api::storage::Storage::open(&settings).expect("document storage"),
+        _storage_dir: storage_dir,
         _database: database,
     };
     let member_token = app.sign_up("member@example.org").await;
     app.client = client_with(Some(&member_token));
     app.member_token = member_token;
     app
+}
+
+/// A new bucket on the S3-compatible server at `endpoint` (moto in CI, which takes
+/// unsigned requests), for one test. Credentials come from `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY`, which must be set: without them the S3 client would ask
+/// the cloud's instance metadata service.
+async fn test_bucket(endpoint: &str) -> String {
+    assert!(
+        std::env::var("AWS_ACCESS_KEY_ID").is_ok()
+            && std::env::var("AWS_SECRET_ACCESS_KEY").is_ok(),
+        "OES_TEST_S3_URL needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    );
+    let bucket = format!("oes-test-{}", uuid::Uuid::now_v7().simple());
+    let made = reqwest::Client::new()
+        .put(format!("{}/{bucket}", endpoint.trim_end_matches('/')))
+        .send()
+        .await
+        .expect("S3 endpoint reached");
+    assert!(
+        made.status().is_success(),
+        "bucket {bucket}: {}",
+        made.status()
+    );
+    bucket
 }
 
 /// A client that sends `token` with every request.
@@ -134,6 +172,9 @@ pub fn client_with(token: Option<&str>) -> reqwest::Client {
     }
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for 5 s (actix-web's keep-alive); a client
+        // that reused one at that very moment would see it closed under its request.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .default_headers(headers)
         .build()
         .expect("client")

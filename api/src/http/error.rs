@@ -149,6 +149,11 @@ pub trait AreaProblem: std::any::Any + std::fmt::Debug + Send + Sync {
     /// Stable, machine-readable; listed in the contract (`Problem.code`).
     fn code(&self) -> &'static str;
     fn title_and_detail(&self, lang: Lang) -> (String, String);
+    /// The fields the problem is about, when it is about some (the `file` whose content
+    /// is of a refused type).
+    fn field_issues(&self) -> Vec<FieldIssue> {
+        Vec::new()
+    }
 }
 
 impl ApiError {
@@ -411,10 +416,11 @@ impl ApiError {
         }
     }
 
-    fn issues(&self) -> &[FieldIssue] {
+    fn issues(&self) -> Vec<FieldIssue> {
         match self {
-            Self::Validation(issues) | Self::InvalidParameters(issues) => issues,
-            _ => &[],
+            Self::Validation(issues) | Self::InvalidParameters(issues) => issues.clone(),
+            Self::Area(problem) => problem.field_issues(),
+            _ => Vec::new(),
         }
     }
 
@@ -583,6 +589,8 @@ mod tests {
             crate::routes::grants::GrantsProblem::PaymentsRecorded.into(),
             crate::routes::grants::GrantsProblem::FinalReportAccepted.into(),
             crate::routes::grants::GrantsProblem::FinalReportNotSubmitted.into(),
+            crate::routes::grants::GrantsProblem::DocumentTypeNotAllowed.into(),
+            crate::routes::grants::GrantsProblem::TooManyDocuments { max: 1 }.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

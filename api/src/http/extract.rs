@@ -20,6 +20,10 @@ pub struct BodyLimit(pub usize);
 #[derive(Debug, Clone, Copy)]
 pub struct BatchBodyLimit(pub usize);
 
+/// Largest file uploaded to a dossier, in bytes (`OES_UPLOAD_LIMIT_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimit(pub usize);
+
 /// What kind of body an operation reads: the limit it is read within, and whether it
 /// holds items that are each judged on their own.
 pub trait BodyKind {
@@ -460,7 +464,8 @@ uuid_path_params!(
     domain::ProgrammeId,
     domain::CallId,
     domain::DossierId,
-    domain::AttentionFlagId
+    domain::AttentionFlagId,
+    domain::DocumentId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see

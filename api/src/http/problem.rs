@@ -136,6 +136,11 @@ pub mod responses {
         "The body is not form-encoded: send `application/x-www-form-urlencoded`."
     );
     problem_response!(
+        UnsupportedDocumentType,
+        415,
+        "The body is not `multipart/form-data`, or the content of its `file` is not of a type a document may have (`document_type_not_allowed`, naming `file`)."
+    );
+    problem_response!(
         Unprocessable,
         422,
         "Invalid fields, every one listed in `errors`; or an Idempotency-Key reused with another body."

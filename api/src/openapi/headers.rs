@@ -16,6 +16,8 @@ use utoipa::openapi::{OpenApi, Ref, RefOr, Response};
 pub const ETAG: &str = "ETag";
 /// The `ETag` of a page of a list (a digest of its body), as a component.
 pub const PAGE_ETAG: &str = "PageETag";
+/// The `ETag` of a stored file (a dossier document's content): its SHA-256.
+pub const DIGEST_ETAG: &str = "DigestETag";
 pub const LINK: &str = "Link";
 pub const RETRY_AFTER: &str = "Retry-After";
 pub const RATE_LIMIT: &str = "RateLimit";
@@ -28,6 +30,9 @@ pub const ETAG_PATTERN: &str = "^\"v[0-9]+\"$";
 
 /// The format of a page's `ETag`: `crate::http::caching::page_etag` makes it.
 pub const PAGE_ETAG_PATTERN: &str = "^W/\"p[0-9a-f]{32}\"$";
+
+/// The format of a stored file's `ETag`: the lower-case hex SHA-256 of its content.
+pub const DIGEST_ETAG_PATTERN: &str = "^\"[0-9a-f]{64}\"$";
 
 pub const IF_MATCH: &str = "If-Match";
 pub const IF_NONE_MATCH: &str = "If-None-Match";
@@ -105,8 +110,20 @@ fn string() -> ObjectBuilder {
 }
 
 /// The reusable headers, by name.
-fn reusable() -> [(&'static str, Header); 8] {
+fn reusable() -> [(&'static str, Header); 9] {
     [
+        (
+            DIGEST_ETAG,
+            header(
+                "The SHA-256 of the file's content, lower-case hexadecimal, as a strong entity \
+                 tag (the `sha256` of its metadata, in double quotes). Send it back in \
+                 `If-None-Match` to download it only if it changed (304 otherwise).",
+                string().pattern(Some(DIGEST_ETAG_PATTERN)),
+                serde_json::json!(
+                    "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""
+                ),
+            ),
+        ),
         (
             PAGE_ETAG,
             header(
@@ -229,6 +246,7 @@ fn for_each_response(openapi: &mut OpenApi, change: impl Fn(&str, Traits, &mut R
                 ParameterIn::Header,
                 crate::http::idempotency::HEADER,
             ),
+            file: serves_a_file(operation),
         };
         for (status, response) in operation.responses.responses.iter_mut() {
             match response {
@@ -262,6 +280,18 @@ struct Traits {
     paged: bool,
     /// It takes an `Idempotency-Key`.
     idempotent: bool,
+    /// Its answer is a stored file, in none of the JSON types (a document's content).
+    file: bool,
+}
+
+/// Whether the operation's 200 is a file: it has content, none of it JSON.
+fn serves_a_file(operation: &Operation) -> bool {
+    match operation.responses.responses.get("200") {
+        Some(RefOr::T(response)) => {
+            !response.content.is_empty() && !response.content.keys().any(|t| t.contains("json"))
+        }
+        _ => false,
+    }
 }
 
 pub struct ResponseHeaders;
@@ -280,8 +310,15 @@ impl utoipa::Modify for ResponseHeaders {
         share_conditional_parameters(openapi);
         for_each_response(openapi, |status, traits, response| {
             let headers = &mut response.headers;
-            // A page's tag is a digest of its body; an item's, its version.
-            let etag = if traits.paged { PAGE_ETAG } else { ETAG };
+            // A page's tag is a digest of its body; a file's, of its content; an item's,
+            // its version.
+            let etag = if traits.paged {
+                PAGE_ETAG
+            } else if traits.file {
+                DIGEST_ETAG
+            } else {
+                ETAG
+            };
             // Declared by the handler: the one description instead.
             for (name, component) in [(ETAG, etag), (LINK, LINK)] {
                 if let Some(declared) = headers.get_mut(name) {

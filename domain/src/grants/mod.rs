@@ -9,6 +9,7 @@ pub mod aid;
 pub mod attention;
 pub mod budget;
 pub mod call;
+pub mod document;
 pub mod dossier;
 pub mod eligibility;
 pub mod final_report;
@@ -29,6 +30,7 @@ pub use call::{
     Call, CallInput, CallPatch, CallState, CallWindow, End, NewCall, paris_instant,
     paris_wall_clock,
 };
+pub use document::{Document, DocumentFileName, DocumentFormat};
 pub use dossier::{
     Dossier, DossierAction, DossierActor, DossierContent, DossierContentInput, DossierStatus,
     TRANSITIONS, TransitionContext, TransitionError, editable_by_applicant, transition,

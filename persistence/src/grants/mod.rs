@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod awards;
 pub mod calls;
+pub mod documents;
 pub mod dossiers;
 pub mod events;
 pub mod final_reports;

@@ -11,6 +11,7 @@ use crate::helpers::{
     PASSWORD, TestApp, client_with, company, open_call, performance, production, programme,
     spawn_app,
 };
+use crate::routes::documents::{BOUNDARY, PDF, Part, multipart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Actor {
@@ -98,6 +99,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             | "GET /v1/dossiers/{id}/attention" => 200,
             // The prepared draft has no final report yet.
             "GET /v1/dossiers/{id}/final-report" => 404,
+            _ if is_document_read(operation) => 200,
             // Transitions of either side: a reader takes none.
             _ if path.starts_with("/v1/dossiers/{id}") => 403,
             // Syncing needs `programming:write`.
@@ -195,6 +197,15 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "PUT /v1/dossiers/{id}/payments/schedule" if member_of_target => 403,
         "PUT /v1/dossiers/{id}/payments/schedule" if staff => 409,
         "POST /v1/dossiers/{id}/attention/{flag_id}/clear" if staff => 404,
+        // Documents: read with the dossier, filed and removed by the applicant only.
+        _ if is_document_read(operation) && (member_of_target || staff) => 200,
+        "POST /v1/dossiers/{id}/documents" if member_of_target => 201,
+        "DELETE /v1/dossiers/{id}/documents/{document_id}" if member_of_target => 204,
+        "POST /v1/dossiers/{id}/documents" | "DELETE /v1/dossiers/{id}/documents/{document_id}"
+            if staff =>
+        {
+            403
+        }
         // Transitions of the prepared draft: the applicant submits (an incomplete draft:
         // 422) or withdraws it; the agency's actions are not the applicant's (403), and
         // none is open to staff from a draft (409), nor are the applicant's.
@@ -324,9 +335,20 @@ fn is_grants_item(path: &str) -> bool {
         || path.starts_with("/v1/dossiers/{id}")
 }
 
+/// The reads of a dossier's documents: the list, one's metadata, one's content.
+fn is_document_read(operation: &str) -> bool {
+    matches!(
+        operation,
+        "GET /v1/dossiers/{id}/documents"
+            | "GET /v1/dossiers/{id}/documents/{document_id}"
+            | "GET /v1/dossiers/{id}/documents/{document_id}/content"
+    )
+}
+
 /// `POST /v1/dossiers/{id}/submit`, `…/approve` and the other transitions.
 fn is_dossier_transition(path: &str) -> bool {
     path.starts_with("/v1/dossiers/{id}/")
+        && !path.starts_with("/v1/dossiers/{id}/documents")
         && !matches!(
             path,
             "/v1/dossiers/{id}/check" | "/v1/dossiers/{id}/history"
@@ -679,6 +701,28 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         prepared.insert(structure.clone(), made);
                     }
                 }
+                // A document of each structure's dossier, uploaded by its owner.
+                let mut documents = BTreeMap::new();
+                if path.contains("{document_id}") {
+                    for (owner, structure) in [(&world.member_a, &a), (&world.member_b, &b)] {
+                        let dossier = &prepared[structure];
+                        let uploaded = app
+                            .upload_with(
+                                &client_with(Some(owner)),
+                                dossier,
+                                &[
+                                    Part::Text("kind", "budget"),
+                                    Part::File("file", Some(b"budget.pdf"), "application/pdf", PDF),
+                                ],
+                            )
+                            .await;
+                        assert_eq!(uploaded.status, 201, "preparing {path}");
+                        documents.insert(
+                            structure.clone(),
+                            uploaded.json()["id"].as_str().unwrap().to_owned(),
+                        );
+                    }
+                }
                 let (own, foreign) = if actor == Actor::MemberOfB {
                     (&b, &a)
                 } else {
@@ -718,6 +762,9 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     && path.contains("{invitation_id}")
                 {
                     url = url.replace("{invitation_id}", invitation);
+                }
+                if let Some(document) = documents.get(structure) {
+                    url = url.replace("{document_id}", document);
                 }
                 let url = app.url(&url);
                 let partner;
@@ -789,6 +836,16 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "call_id": prepared[structure], "applicant_id": structure, "title": "Dossier"
                     })),
                     ("POST", "/v1/dossiers/{id}/check") => client.post(&url),
+                    ("POST", "/v1/dossiers/{id}/documents") => client
+                        .post(&url)
+                        .header(
+                            "content-type",
+                            format!("multipart/form-data; boundary={BOUNDARY}"),
+                        )
+                        .body(multipart(&[
+                            Part::Text("kind", "budget"),
+                            Part::File("file", Some(b"budget.pdf"), "application/pdf", PDF),
+                        ])),
                     ("POST", "/v1/dossiers/{id}/approve") => {
                         client.post(&url).json(&json!({"awarded_cents": 100}))
                     }

@@ -92,6 +92,7 @@ fn response_headers_point_at_the_reusable_components() {
     for name in [
         "ETag",
         "PageETag",
+        "DigestETag",
         "Link",
         "Retry-After",
         "RateLimit",
@@ -109,6 +110,10 @@ fn response_headers_point_at_the_reusable_components() {
         headers["PageETag"]["schema"]["pattern"],
         api::openapi::PAGE_ETAG_PATTERN
     );
+    assert_eq!(
+        headers["DigestETag"]["schema"]["pattern"],
+        api::openapi::DIGEST_ETAG_PATTERN
+    );
     let component = |name: &str| Some(format!("#/components/headers/{name}"));
     let mut lists = 0;
     for (method, path, operation) in operations(&spec) {
@@ -124,8 +129,18 @@ fn response_headers_point_at_the_reusable_components() {
                 component("X-Request-Id"),
                 "{at}"
             );
-            // A page's tag is a digest of its body, an item's its version.
-            let etag = if takes("cursor") { "PageETag" } else { "ETag" };
+            // A page's tag is a digest of its body, a file's of its content, an item's its
+            // version.
+            let serves_a_file = operation["responses"]["200"]["content"]
+                .as_object()
+                .is_some_and(|c| !c.is_empty() && !c.keys().any(|t| t.contains("json")));
+            let etag = if takes("cursor") {
+                "PageETag"
+            } else if serves_a_file {
+                "DigestETag"
+            } else {
+                "ETag"
+            };
             for (name, reference) in [("ETag", etag), ("Link", "Link")] {
                 if response["headers"].get(name).is_some() {
                     assert_eq!(header_ref(response, name), component(reference), "{at}");

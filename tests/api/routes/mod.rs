@@ -5,6 +5,7 @@ mod audit_events;
 mod auth;
 mod calls;
 mod changes;
+pub(crate) mod documents;
 mod dossiers;
 mod exports;
 mod grant_exports;

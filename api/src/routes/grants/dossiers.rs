@@ -16,6 +16,7 @@ use domain::grants::{
 use domain::programming::Show;
 use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
 use persistence::db::write_transaction;
+use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
 use persistence::grants::programmes;
 use persistence::reference::ReferenceGeography;
@@ -138,6 +139,10 @@ pub(crate) fn judged(
             dossier.id,
         )?
     };
+    // Inside a write (a submission, an approval), the dossier is locked before its
+    // documents are read: no removal can commit under the check.
+    documents::lock_dossier(conn, dossier.id)?;
+    let documents = documents::live_kinds(conn, dossier.id)?;
     let check = submission_problems(&SubmissionInput {
         now: Utc::now(),
         window: &call.data.window,
@@ -146,7 +151,7 @@ pub(crate) fn judged(
         performances: &performances,
         approved: &approved,
         answers: &dossier.content.answers,
-        documents: &[],
+        documents: &documents,
         budget: &dossier.content.budget,
     });
     Ok((check, performances))

@@ -9,6 +9,7 @@
 
 mod attention;
 mod calls;
+mod documents;
 mod dossier_dto;
 mod dossiers;
 mod dto;
@@ -19,12 +20,14 @@ mod payments;
 mod problems;
 mod programmes;
 mod transitions;
+mod upload;
 
 use domain::access::{GrantsAction, Principal, may_grants};
 use persistence::PersistenceError;
 
 pub use attention::*;
 pub use calls::*;
+pub use documents::*;
 pub use dossier_dto::*;
 pub use dossiers::*;
 pub use dto::*;
@@ -73,7 +76,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(accept_final_report)
         .service(request_final_report_changes)
         .service(list_dossier_attention)
-        .service(clear_dossier_attention);
+        .service(clear_dossier_attention)
+        .service(upload_document)
+        .service(list_documents)
+        .service(get_document)
+        .service(download_document)
+        .service(delete_document);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.

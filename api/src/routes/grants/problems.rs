@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 
-use crate::http::error::AreaProblem;
+use crate::http::error::{AreaProblem, FieldIssue, Issue};
 use crate::http::i18n::Lang;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,12 @@ pub enum GrantsProblem {
     FinalReportAccepted,
     /// Staff decide on a submitted final report only.
     FinalReportNotSubmitted,
+    /// The content of an uploaded `file` is none of the formats a document may have.
+    DocumentTypeNotAllowed,
+    /// A dossier holds at most so many documents at once.
+    TooManyDocuments {
+        max: i64,
+    },
 }
 
 impl GrantsProblem {
@@ -62,6 +68,8 @@ impl GrantsProblem {
         "payments_recorded",
         "final_report_accepted",
         "final_report_not_submitted",
+        "document_type_not_allowed",
+        "too_many_documents",
     ];
 }
 
@@ -78,9 +86,11 @@ impl AreaProblem for GrantsProblem {
             | Self::PaymentAboveAwarded { .. }
             | Self::PaymentsRecorded
             | Self::FinalReportAccepted
-            | Self::FinalReportNotSubmitted => StatusCode::CONFLICT,
+            | Self::FinalReportNotSubmitted
+            | Self::TooManyDocuments { .. } => StatusCode::CONFLICT,
             Self::CallNotOpen | Self::AwardAboveMaximum { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TransitionNotPermitted => StatusCode::FORBIDDEN,
+            Self::DocumentTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -100,6 +110,8 @@ impl AreaProblem for GrantsProblem {
             Self::PaymentsRecorded => "payments_recorded",
             Self::FinalReportAccepted => "final_report_accepted",
             Self::FinalReportNotSubmitted => "final_report_not_submitted",
+            Self::DocumentTypeNotAllowed => "document_type_not_allowed",
+            Self::TooManyDocuments { .. } => "too_many_documents",
         }
     }
 
@@ -207,6 +219,33 @@ impl AreaProblem for GrantsProblem {
                     "The agency decides on a submitted final report awaiting its decision.",
                 ),
             ),
+            Self::DocumentTypeNotAllowed => (
+                lang.pick("Type de fichier refusé", "File type not allowed"),
+                lang.pick(
+                    "Le contenu de `file` n'est ni un PDF, ni une image PNG ou JPEG, ni un document OpenDocument (odt, ods, odp) ou Office (docx, xlsx, pptx). Le type est lu dans le contenu, pas dans le nom.",
+                    "The content of `file` is not a PDF, a PNG or JPEG image, an OpenDocument (odt, ods, odp) or Office (docx, xlsx, pptx) file. The type is read from the content, not the name.",
+                ),
+            ),
+            Self::TooManyDocuments { max } => (
+                lang.pick("Trop de pièces", "Too many documents"),
+                lang.pick(
+                    format!("Un dossier porte au plus {max} pièces : retirez-en avant d'en ajouter."),
+                    format!("A dossier holds at most {max} documents: remove some before adding more."),
+                ),
+            ),
+        }
+    }
+
+    fn field_issues(&self) -> Vec<FieldIssue> {
+        match self {
+            Self::DocumentTypeNotAllowed => vec![FieldIssue::new(
+                "file",
+                Issue::Rule {
+                    code: "document_type_not_allowed",
+                    message: "pdf, png, jpeg, odt, ods, odp, docx, xlsx, pptx".into(),
+                },
+            )],
+            _ => Vec::new(),
         }
     }
 }
