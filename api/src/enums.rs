@@ -68,6 +68,7 @@ domain_enums!(
     PaymentKind => domain::grants::PaymentKind,
     CapHolder => domain::grants::CapHolder,
     FinalReportStatus => domain::grants::FinalReportStatus,
+    FinalReportAction => domain::grants::FinalReportAction,
     AttentionKind => domain::grants::AttentionKind,
     ChangeAction => domain::changes::ChangeAction,
     SyncAction => domain::programming::SyncAction,

@@ -16,14 +16,14 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, post, web};
 use domain::DossierId;
 use domain::access::{GrantsAction, MembershipRole, Principal, may_grants};
 use domain::changes::{ChangeAction, ChangedObject};
 use domain::grants::{
     AidComputation, ApprovalError, DEFAULT_ADVANCE, Dossier, DossierAction, DossierActor,
-    DossierStatus, FundedPerformance, Rate, SubmissionCheck, TRANSITIONS, TransitionContext,
-    TransitionError, awarded_per_performance, check_award, payments_complete, transition,
+    FundedPerformance, Rate, SubmissionCheck, TRANSITIONS, TransitionContext, TransitionError,
+    awarded_per_performance, check_award, payments_complete, transition,
 };
 use domain::{FieldProblem, ValidationError};
 use persistence::clock::storable_now;
@@ -33,7 +33,7 @@ use persistence::grants::events::{self, DossierEvent};
 use persistence::grants::payments::{self, Payment};
 use persistence::grants::{calls, dossiers, programmes};
 use persistence::reference::ReferenceGeography;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::GrantsProblem;
@@ -44,7 +44,6 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::changes;
 use crate::db::{self, Db};
-use crate::enums;
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::{JsonBody, PathId};
 use crate::routes::programming::item_response;
@@ -82,31 +81,6 @@ pub struct ApproveBody {
         max_length = 2000
     )]
     pub reason: Option<String>,
-}
-
-/// One transition of a dossier.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DossierEventView {
-    pub id: String,
-    #[schema(value_type = enums::DossierAction)]
-    pub action: DossierAction,
-    #[schema(value_type = enums::DossierStatus)]
-    pub from_status: DossierStatus,
-    #[schema(value_type = enums::DossierStatus)]
-    pub to_status: DossierStatus,
-    /// `account` or `client`.
-    pub actor_kind: String,
-    pub actor_id: Option<String>,
-    pub reason: Option<String>,
-    /// What an approval awarded.
-    pub awarded_cents: Option<i64>,
-    pub occurred_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A dossier's transitions, oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DossierHistory {
-    pub data: Vec<DossierEventView>,
 }
 
 /// Whose side takes `action`: the applicant's for its actions when the caller files for
@@ -550,49 +524,4 @@ pub async fn approve_dossier(
         })
     });
     transit(caller, pool, geography, id, DossierAction::Approve, asked).await
-}
-
-/// Get a dossier's history.
-///
-/// Every transition, oldest first: who, when, from which state to which, why.
-#[utoipa::path(
-    tag = "grants",
-    security(("oauth2" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Dossier id."),
-    ),
-    responses(
-        (status = 200, description = "The dossier's transitions.", body = DossierHistory),
-        responses::NotFound,
-    )
-)]
-#[get("/dossiers/{id}/history")]
-pub async fn get_dossier_history(
-    caller: Caller,
-    pool: web::Data<Db>,
-    PathId(id): PathId<DossierId>,
-) -> Result<HttpResponse, ApiError> {
-    caller.signed_in()?;
-    let history = db::run(&pool, move |conn| {
-        let principal = caller.principal(conn)?;
-        readable_dossier(conn, &principal, id)?;
-        Ok::<_, ApiError>(events::history(conn, id)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(DossierHistory {
-        data: history
-            .into_iter()
-            .map(|e| DossierEventView {
-                id: e.id,
-                action: e.action,
-                from_status: e.from,
-                to_status: e.to,
-                actor_kind: e.actor_kind,
-                actor_id: e.actor_id,
-                reason: e.reason,
-                awarded_cents: e.awarded_cents,
-                occurred_at: e.occurred_at,
-            })
-            .collect(),
-    }))
 }
