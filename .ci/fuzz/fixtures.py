@@ -217,6 +217,31 @@ class Api:
         ).encode() + pdf + f"\r\n--{boundary}--\r\n".encode()
         return self.call("POST", f"/v1/dossiers/{dossier}/documents", token,
                          multipart=(f"multipart/form-data; boundary={boundary}", body))["id"]
+    def reviewer(self):
+        """An account staff made a committee reviewer: its id and access token."""
+        account, token, _ = self.member("reviewer")
+        self.call("PATCH", f"/v1/accounts/{account}", self.admin, body={"agency_role": "reviewer"})
+        return account, token
+
+    def submitted(self, token, call, structure):
+        """A complete dossier of `structure` for `call`, filed and submitted by `token`
+        (reviewers are assigned to submitted dossiers only): its id."""
+        dossier = self.call("POST", "/v1/dossiers", token, body={
+            "call_id": call, "applicant_id": structure, "title": "Dossier à évaluer",
+            "performance_ids": [self.performance(structure)],
+            "budget": {
+                "expenses": [{"category": "artistic_pay", "amount_cents": 250000}],
+                "incomes": [{"category": "fees", "amount_cents": 150000},
+                            {"category": "agency_request", "amount_cents": 100000}],
+            },
+        })["id"]
+        self.call("POST", f"/v1/dossiers/{dossier}/submit", token, body={})
+        return dossier
+
+    def review(self, dossier, reviewer):
+        """`reviewer` assigned to `dossier` by staff: the review's id."""
+        return self.call("POST", f"/v1/dossiers/{dossier}/reviews", self.admin,
+                         body={"reviewer_id": reviewer})["id"]
 
 
 def lasting(api):
@@ -237,6 +262,8 @@ def lasting(api):
     # Documents go to a draft of their own: the fuzzer's uploads do not pile up on the
     # dossier it edits.
     document_dossier = api.dossier(filer_token, dossier_call, structure)
+    reviewer, reviewer_token = api.reviewer()
+    submitted = api.submitted(filer_token, dossier_call, structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -278,6 +305,12 @@ def lasting(api):
         # (the removals get fresh ones).
         "OES_FUZZ_DOCUMENT_DOSSIER": document_dossier,
         "OES_FUZZ_DOCUMENT": api.document(filer_token, document_dossier),
+        # A committee reviewer (schemathesis.toml sends its token to the reviewer's
+        # operations), a submitted dossier and the reviewer's review of it, for the run.
+        "OES_FUZZ_REVIEWER": reviewer,
+        "OES_FUZZ_REVIEWER_TOKEN": reviewer_token,
+        "OES_FUZZ_SUBMITTED": submitted,
+        "OES_FUZZ_REVIEW": api.review(submitted, reviewer),
     }
 
 
@@ -288,7 +321,8 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
          "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
          "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG", "OES_FUZZ_DOCUMENT_DOSSIER",
-         "OES_FUZZ_DOCUMENT")
+         "OES_FUZZ_DOCUMENT", "OES_FUZZ_REVIEWER", "OES_FUZZ_REVIEWER_TOKEN",
+         "OES_FUZZ_SUBMITTED", "OES_FUZZ_REVIEW")
 
 
 def from_environment():

@@ -88,6 +88,12 @@ def _document():
     """A fresh document of the documents' draft: a removal uses it up."""
     dossier = ENV["OES_FUZZ_DOCUMENT_DOSSIER"]
     return {"id": dossier, "document_id": API.document(ENV["OES_FUZZ_FILER_TOKEN"], dossier)}
+def _fresh_review():
+    """The fixtures' reviewer assigned to a fresh submitted dossier: a conflict ends the
+    review, an unassignment takes it away."""
+    dossier = API.submitted(ENV["OES_FUZZ_FILER_TOKEN"], ENV["OES_FUZZ_DOSSIER_CALL"],
+                            ENV["OES_FUZZ_STRUCTURE"])
+    return {"id": dossier, "review_id": API.review(dossier, ENV["OES_FUZZ_REVIEWER"])}
 
 
 def _lasting(**names):
@@ -119,6 +125,8 @@ PATHS = {
     "POST /v1/dossiers/{id}/reopen": _draft,
     "POST /v1/dossiers/{id}/close": _draft,
     "DELETE /v1/dossiers/{id}/documents/{document_id}": _document,
+    "POST /v1/dossiers/{id}/reviews/{review_id}/conflict": _fresh_review,
+    "DELETE /v1/dossiers/{id}/reviews/{review_id}": _fresh_review,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -167,6 +175,16 @@ PATHS = {
         id="OES_FUZZ_DOCUMENT_DOSSIER", document_id="OES_FUZZ_DOCUMENT"),
     "GET /v1/dossiers/{id}/documents/{document_id}/content": _lasting(
         id="OES_FUZZ_DOCUMENT_DOSSIER", document_id="OES_FUZZ_DOCUMENT"),
+    "GET /v1/dossiers/{id}/messages": _lasting(id="OES_FUZZ_DOSSIER"),
+    "POST /v1/dossiers/{id}/messages": _lasting(id="OES_FUZZ_DOSSIER"),
+    "GET /v1/dossiers/{id}/notes": _lasting(id="OES_FUZZ_DOSSIER"),
+    "POST /v1/dossiers/{id}/notes": _lasting(id="OES_FUZZ_DOSSIER"),
+    "POST /v1/dossiers/{id}/reviews": _lasting(id="OES_FUZZ_SUBMITTED"),
+    "GET /v1/dossiers/{id}/reviews": _lasting(id="OES_FUZZ_SUBMITTED"),
+    "GET /v1/dossiers/{id}/reviews/{review_id}": _lasting(
+        id="OES_FUZZ_SUBMITTED", review_id="OES_FUZZ_REVIEW"),
+    "PUT /v1/dossiers/{id}/reviews/{review_id}": _lasting(
+        id="OES_FUZZ_SUBMITTED", review_id="OES_FUZZ_REVIEW"),
 }
 
 

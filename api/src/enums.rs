@@ -64,6 +64,8 @@ domain_enums!(
     DossierAction => domain::grants::DossierAction,
     DocumentKind => domain::grants::DocumentKind,
     DocumentFormat => domain::grants::DocumentFormat,
+    MessageSide => domain::grants::MessageSide,
+    ReviewStatus => domain::grants::ReviewStatus,
     AidLimit => domain::grants::Limit,
     PaymentKind => domain::grants::PaymentKind,
     CapHolder => domain::grants::CapHolder,

@@ -615,6 +615,36 @@ pub fn may_grants(
     }
 }
 
+/// Where a committee reviewer stands on one dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewerStanding {
+    /// Staff assigned the dossier to them (scored or not).
+    Assigned,
+    /// They declared a conflict of interest on it.
+    Conflicted,
+}
+
+/// Whether `principal` reads a dossier as its reviewer: an account with the agency role
+/// `reviewer` assigned to it, as long as it declared no conflict of interest. It reads
+/// the dossier, its history and its messages, and its own review; never the notes,
+/// nor other reviews.
+///
+/// | principal                       | not assigned | assigned | conflicted |
+/// |---------------------------------|--------------|----------|------------|
+/// | reviewer                        | no           | yes      | no         |
+/// | anyone else (staff included)    | no           | no       | no         |
+///
+/// (Staff read every dossier by [`may_grants`] anyway.)
+pub fn reads_as_reviewer(principal: &Principal, standing: Option<ReviewerStanding>) -> bool {
+    matches!(
+        principal,
+        Principal::Account {
+            agency_role: Some(AgencyRole::Reviewer),
+            ..
+        }
+    ) && standing == Some(ReviewerStanding::Assigned)
+}
+
 /// The role an API client acting for `structures` with `scopes` holds in `structure`
 /// for its dossiers: an editor with `dossiers:write`, a reader with any other scope.
 pub fn dossier_role(
@@ -677,6 +707,41 @@ mod tests {
         assert_eq!(dossier_role(&[s], &[Scope::DossiersWrite], s), Some(Editor));
         assert_eq!(dossier_role(&[s], &[Scope::Read], s), Some(Viewer));
         assert_eq!(dossier_role(&[], &[Scope::DossiersWrite], s), None);
+    }
+
+    #[test]
+    fn a_reviewer_reads_an_assigned_dossier_until_a_conflict_is_declared() {
+        use ReviewerStanding::*;
+        let account = |agency_role| Principal::Account {
+            id: AccountId::generate(),
+            agency_role,
+        };
+        let client = Principal::Client {
+            id: ClientId::generate(),
+            structures: vec![],
+            scopes: vec![Scope::Read],
+        };
+        // (principal, [not assigned, assigned, conflicted])
+        let rows: [(Principal, [bool; 3]); 6] = [
+            (account(Some(AgencyRole::Reviewer)), [false, true, false]),
+            (Principal::Anonymous, [false, false, false]),
+            (account(None), [false, false, false]),
+            (account(Some(AgencyRole::Staff)), [false, false, false]),
+            (account(Some(AgencyRole::Admin)), [false, false, false]),
+            (client, [false, false, false]),
+        ];
+        for (principal, expected) in rows {
+            for (standing, reads) in [None, Some(Assigned), Some(Conflicted)]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    reads_as_reviewer(&principal, standing),
+                    reads,
+                    "{principal:?} {standing:?}"
+                );
+            }
+        }
     }
 
     /// Every cell of the table in `may_program`'s documentation.

@@ -97,4 +97,6 @@ uuid_id!(
     AttentionFlagId,
     /// Identifier of a document of a dossier (pièce justificative).
     DocumentId,
+    /// Identifier of a reviewer's review of a dossier (avis).
+    ReviewId,
 );

@@ -87,7 +87,7 @@ pub mod validation;
 pub use geography::{Commune, Department, Geography};
 pub use ids::{
     AttentionFlagId, CallId, DocumentId, DossierId, PerformanceId, ProductionId, ProgrammeId,
-    StructureId, TourId,
+    ReviewId, StructureId, TourId,
 };
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;

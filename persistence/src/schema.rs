@@ -350,6 +350,7 @@ diesel::table! {
         kind -> Text,
         published -> Bool,
         rules -> Text,
+        review_criteria -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
@@ -519,3 +520,46 @@ diesel::table! {
 
 diesel::joinable!(dossier_documents -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_documents, dossiers);
+
+diesel::table! {
+    dossier_messages (id) {
+        id -> Text,
+        dossier_id -> Text,
+        author_side -> Text,
+        author_kind -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_notes (id) {
+        id -> Text,
+        dossier_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_reviews (id) {
+        id -> Text,
+        dossier_id -> Text,
+        reviewer_id -> Text,
+        status -> Text,
+        scores -> Text,
+        comment -> Nullable<Text>,
+        conflict_reason -> Nullable<Text>,
+        assigned_by -> Text,
+        assigned_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(dossier_messages -> dossiers (dossier_id));
+diesel::joinable!(dossier_notes -> dossiers (dossier_id));
+diesel::joinable!(dossier_reviews -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_reviews, dossiers);

@@ -591,6 +591,11 @@ mod tests {
             crate::routes::grants::GrantsProblem::FinalReportNotSubmitted.into(),
             crate::routes::grants::GrantsProblem::DocumentTypeNotAllowed.into(),
             crate::routes::grants::GrantsProblem::TooManyDocuments { max: 1 }.into(),
+            crate::routes::grants::GrantsProblem::ReviewerAlreadyAssigned.into(),
+            crate::routes::grants::GrantsProblem::DossierNotReviewable.into(),
+            crate::routes::grants::GrantsProblem::ReviewConflicted.into(),
+            crate::routes::grants::GrantsProblem::ReviewNotUnassignable.into(),
+            crate::routes::grants::GrantsProblem::ReviewChanged.into(),
         ];
         all.extend(OAuthError::ALL.map(|error| ApiError::OAuth { error }));
         all

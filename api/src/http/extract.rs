@@ -465,7 +465,8 @@ uuid_path_params!(
     domain::CallId,
     domain::DossierId,
     domain::AttentionFlagId,
-    domain::DocumentId
+    domain::DocumentId,
+    domain::ReviewId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see

@@ -17,6 +17,7 @@ pub mod form;
 pub mod occitanie;
 pub mod payment;
 pub mod programme;
+pub mod review;
 pub mod rules;
 pub mod submission;
 
@@ -53,6 +54,10 @@ pub use payment::{
 };
 pub use programme::{
     DossierReference, NewProgramme, Programme, ProgrammeCode, ProgrammeInput, ProgrammeKind,
+};
+pub use review::{
+    CriterionInput, CriterionKey, CriterionMean, MessageSide, Review, ReviewCriterion, ReviewError,
+    ReviewStatus, ReviewSummary, Scores, check_scores, message_text, reviewable, summarize,
 };
 pub use rules::{
     AmountRule, ApplicantRule, CapHolder, DocumentKind, EligibleBase, PerformanceRule, PlaceRule,

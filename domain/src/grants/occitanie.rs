@@ -2,6 +2,7 @@
 
 use super::form::{AnswerKind, Question, QuestionKey};
 use super::programme::{NewProgramme, ProgrammeCode, ProgrammeKind};
+use super::review::{CriterionKey, ReviewCriterion};
 use super::rules::{
     AmountRule, ApplicantRule, CapHolder, DocumentKind, EligibleBase, PerformanceRule, PlaceRule,
     Rate, RegionCode, Rules, RulesInput, YearlyCap,
@@ -88,6 +89,22 @@ pub fn diffusion_de_proximite() -> NewProgramme {
                 ),
             ],
         }),
+        // What the committee scores: the venue's roots in its territory, the artistic
+        // quality, a realistic budget (the artistic quality counts twice).
+        review_criteria: vec![
+            criterion("ancrage_territorial", "Ancrage territorial", 10, 1),
+            criterion("qualite_artistique", "Qualité artistique", 10, 2),
+            criterion("budget_realiste", "Budget réaliste", 5, 1),
+        ],
+    }
+}
+
+fn criterion(key: &str, label: &str, max_score: u32, weight: u32) -> ReviewCriterion {
+    ReviewCriterion {
+        key: CriterionKey(key.to_owned()),
+        label: label.to_owned(),
+        max_score,
+        weight,
     }
 }
 
@@ -105,6 +122,21 @@ mod tests {
 
     fn rules() -> Rules {
         diffusion_de_proximite().rules
+    }
+
+    #[test]
+    fn its_review_criteria_pass_their_own_checks() {
+        let criteria = diffusion_de_proximite().review_criteria;
+        let inputs: Vec<crate::grants::CriterionInput> = criteria
+            .iter()
+            .map(|c| crate::grants::CriterionInput {
+                key: c.key.to_string(),
+                label: c.label.clone(),
+                max_score: i64::from(c.max_score),
+                weight: Some(i64::from(c.weight)),
+            })
+            .collect();
+        assert_eq!(ReviewCriterion::parse_all(&inputs), Ok(criteria));
     }
 
     fn company(region: &str) -> Applicant {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::review::{CriterionInput, ReviewCriterion};
 use super::rules::{Rules, RulesInput};
 use crate::ids::ProgrammeId;
 use crate::text::{self, compile};
@@ -95,6 +96,8 @@ pub struct ProgrammeInput {
     pub kind: String,
     pub published: bool,
     pub rules: RulesInput,
+    /// What reviewers score its dossiers against (none by default).
+    pub review_criteria: Vec<CriterionInput>,
 }
 
 /// A programme whose every field has been checked.
@@ -106,10 +109,13 @@ pub struct NewProgramme {
     pub kind: ProgrammeKind,
     pub published: bool,
     pub rules: Rules,
+    /// What reviewers score its dossiers against, in order.
+    pub review_criteria: Vec<ReviewCriterion>,
 }
 
 impl NewProgramme {
-    /// Checks every field, the rules' under `rules.`, reporting all problems at once.
+    /// Checks every field, the rules' under `rules.` and the criteria's under
+    /// `review_criteria[i].`, reporting all problems at once.
     pub fn parse(input: &ProgrammeInput) -> Result<Self, ValidationError> {
         let mut errors = ValidationError::default();
         let code = errors.check("code", ProgrammeCode::parse(&input.code));
@@ -128,15 +134,23 @@ impl NewProgramme {
                 None
             }
         };
+        let review_criteria = match ReviewCriterion::parse_all(&input.review_criteria) {
+            Ok(criteria) => Some(criteria),
+            Err(problems) => {
+                errors.errors.extend(problems.errors);
+                None
+            }
+        };
         errors.into_result()?;
-        match (code, name, kind, rules) {
-            (Some(code), Some(name), Some(kind), Some(rules)) => Ok(Self {
+        match (code, name, kind, rules, review_criteria) {
+            (Some(code), Some(name), Some(kind), Some(rules), Some(review_criteria)) => Ok(Self {
                 code,
                 name,
                 description,
                 kind,
                 published: input.published,
                 rules,
+                review_criteria,
             }),
             _ => Err(ValidationError::single("code", FieldProblem::Required)),
         }
@@ -283,12 +297,24 @@ mod tests {
             kind: "touring".into(),
             published: false,
             rules,
+            review_criteria: vec![CriterionInput {
+                key: "quality".into(),
+                label: "Qualité".into(),
+                max_score: 0,
+                weight: None,
+            }],
         };
         let error = NewProgramme::parse(&input).unwrap_err();
         let fields: Vec<&str> = error.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["code", "name", "kind", "rules.amounts.floor_cents"]
+            [
+                "code",
+                "name",
+                "kind",
+                "rules.amounts.floor_cents",
+                "review_criteria[0].max_score"
+            ]
         );
     }
 }

@@ -28,7 +28,7 @@ use crate::clock::storable_now;
 use crate::db::{DbConnection, MultiBackend, in_transaction};
 use crate::error::PersistenceError;
 use crate::page;
-use crate::schema::{dossier_counters, dossiers, memberships};
+use crate::schema::{dossier_counters, dossier_reviews, dossiers, memberships};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossiers)]
@@ -383,6 +383,9 @@ pub enum Reader {
     Member(domain::access::AccountId),
     /// Those of these structures (an API client's).
     Acting(Vec<StructureId>),
+    /// Those of the structures a committee reviewer belongs to, and those assigned to
+    /// them on which they declared no conflict of interest.
+    Reviewer(domain::access::AccountId),
     /// All of them (agency staff).
     Everything,
 }
@@ -424,6 +427,23 @@ pub fn list(
                     .filter(memberships::account_id.eq(account.to_string()))
                     .select(memberships::structure_id),
             ),
+        ),
+        Reader::Reviewer(account) => select.filter(
+            d::applicant_id
+                .eq_any(
+                    memberships::table
+                        .filter(memberships::account_id.eq(account.to_string()))
+                        .select(memberships::structure_id),
+                )
+                .or(d::id.eq_any(
+                    dossier_reviews::table
+                        .filter(dossier_reviews::reviewer_id.eq(account.to_string()))
+                        .filter(
+                            dossier_reviews::status
+                                .ne(domain::grants::ReviewStatus::Conflicted.as_str()),
+                        )
+                        .select(dossier_reviews::dossier_id),
+                )),
         ),
         Reader::Acting(structures) => select.filter(
             d::applicant_id.eq_any(

@@ -1,5 +1,6 @@
 //! Storage of grants: programmes (dispositifs d'aide) and their calls (appels à
-//! candidatures). The rules are the domain's; rows only carry them.
+//! candidatures), dossiers, their messages, notes and reviews. The rules are the
+//! domain's; rows only carry them.
 
 pub mod attention;
 pub mod awards;
@@ -8,8 +9,10 @@ pub mod documents;
 pub mod dossiers;
 pub mod events;
 pub mod final_reports;
+pub mod messages;
 pub mod payments;
 pub mod programmes;
+pub mod reviews;
 
 use crate::error::PersistenceError;
 

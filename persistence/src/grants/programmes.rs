@@ -24,6 +24,7 @@ struct ProgrammeRow {
     kind: String,
     published: bool,
     rules: String,
+    review_criteria: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
@@ -40,6 +41,7 @@ impl ProgrammeRow {
             kind: data.kind.as_str().to_owned(),
             published: data.published,
             rules: serde_json::to_string(&data.rules)?,
+            review_criteria: serde_json::to_string(&data.review_criteria)?,
             created_at: programme.created_at.naive_utc(),
             updated_at: programme.updated_at.naive_utc(),
             version: programme.version,
@@ -55,6 +57,8 @@ impl TryFrom<ProgrammeRow> for Programme {
         let what = |field: &str| format!("programme {field}");
         let rules: Rules =
             serde_json::from_str(&row.rules).map_err(|e| corrupt(&what("rules"), id, e))?;
+        let review_criteria = serde_json::from_str(&row.review_criteria)
+            .map_err(|e| corrupt(&what("review criteria"), id, e))?;
         Ok(Programme {
             id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
             data: NewProgramme {
@@ -64,6 +68,7 @@ impl TryFrom<ProgrammeRow> for Programme {
                 kind: ProgrammeKind::parse(&row.kind).map_err(|e| corrupt(&what("kind"), id, e))?,
                 published: row.published,
                 rules,
+                review_criteria,
             },
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),

@@ -100,7 +100,10 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             // The prepared draft has no final report yet.
             "GET /v1/dossiers/{id}/final-report" => 404,
             _ if is_document_read(operation) => 200,
-            // Transitions of either side: a reader takes none.
+            "GET /v1/dossiers/{id}/messages" => 200,
+            // Notes and reviews do not exist for the applicant's side.
+            _ if is_hidden_from_applicants(path) => 404,
+            // Transitions of either side, messages: a reader writes none.
             _ if path.starts_with("/v1/dossiers/{id}") => 403,
             // Syncing needs `programming:write`.
             _ if path.starts_with("/v1/sync/") => 403,
@@ -206,6 +209,16 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         {
             403
         }
+        // Messages go between the applicant and staff; notes and reviews are the
+        // agency's, and do not exist for anyone else. Reviewers are assigned to submitted
+        // dossiers only (the prepared one is a draft), and the review ids here are
+        // nobody's.
+        "GET /v1/dossiers/{id}/messages" if member_of_target || staff => 200,
+        "POST /v1/dossiers/{id}/messages" if member_of_target || staff => 201,
+        "GET /v1/dossiers/{id}/notes" | "GET /v1/dossiers/{id}/reviews" if staff => 200,
+        "POST /v1/dossiers/{id}/notes" if staff => 201,
+        "POST /v1/dossiers/{id}/reviews" if staff => 409,
+        _ if is_instruction(path) => 404,
         // Transitions of the prepared draft: the applicant submits (an incomplete draft:
         // 422) or withdraws it; the agency's actions are not the applicant's (403), and
         // none is open to staff from a draft (409), nor are the applicant's.
@@ -349,10 +362,21 @@ fn is_document_read(operation: &str) -> bool {
 fn is_dossier_transition(path: &str) -> bool {
     path.starts_with("/v1/dossiers/{id}/")
         && !path.starts_with("/v1/dossiers/{id}/documents")
+        && !is_instruction(path)
         && !matches!(
             path,
             "/v1/dossiers/{id}/check" | "/v1/dossiers/{id}/history"
         )
+}
+
+/// A dossier's messages, notes and reviews.
+fn is_instruction(path: &str) -> bool {
+    path.starts_with("/v1/dossiers/{id}/messages") || is_hidden_from_applicants(path)
+}
+
+/// A dossier's notes and reviews: the agency's only.
+fn is_hidden_from_applicants(path: &str) -> bool {
+    path.starts_with("/v1/dossiers/{id}/notes") || path.starts_with("/v1/dossiers/{id}/reviews")
 }
 
 /// A programme code no other test programme holds.
@@ -757,7 +781,8 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     .replace("{external_id}", "SYNC-1")
                     .replace("{id}", id)
                     .replace("{account_id}", &world.joiner_id)
-                    .replace("{flag_id}", &uuid::Uuid::now_v7().to_string());
+                    .replace("{flag_id}", &uuid::Uuid::now_v7().to_string())
+                    .replace("{review_id}", &uuid::Uuid::now_v7().to_string());
                 if let Some(invitation) = prepared.get(structure)
                     && path.contains("{invitation_id}")
                 {
@@ -846,6 +871,18 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                             Part::Text("kind", "budget"),
                             Part::File("file", Some(b"budget.pdf"), "application/pdf", PDF),
                         ])),
+                    ("POST", "/v1/dossiers/{id}/messages" | "/v1/dossiers/{id}/notes") => {
+                        client.post(&url).json(&json!({"body": "Bonjour"}))
+                    }
+                    ("POST", "/v1/dossiers/{id}/reviews") => client
+                        .post(&url)
+                        .json(&json!({"reviewer_id": uuid::Uuid::now_v7()})),
+                    ("PUT", "/v1/dossiers/{id}/reviews/{review_id}") => {
+                        client.put(&url).json(&json!({"scores": {}}))
+                    }
+                    ("POST", "/v1/dossiers/{id}/reviews/{review_id}/conflict") => {
+                        client.post(&url).json(&json!({"reason": "Conflit"}))
+                    }
                     ("POST", "/v1/dossiers/{id}/approve") => {
                         client.post(&url).json(&json!({"awarded_cents": 100}))
                     }

@@ -9,6 +9,7 @@ pub(crate) mod documents;
 mod dossiers;
 mod exports;
 mod grant_exports;
+mod instruction;
 mod invitations;
 mod jwks;
 mod me;

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{Datelike, Utc};
-use domain::access::{GrantsAction, MembershipRole, Principal, dossier_role, may_grants};
+use domain::access::{
+    AgencyRole, GrantsAction, MembershipRole, Principal, dossier_role, may_grants,
+    reads_as_reviewer,
+};
 use domain::grants::{
     AlreadyApproved, Applicant, BudgetInput, CallState, Dossier, DossierContent,
     DossierContentInput, FundedPerformance, LineInput, SubmissionCheck, SubmissionInput,
@@ -55,7 +58,8 @@ pub(crate) fn dossier_role_in(
 }
 
 /// The dossier and the caller's role in its applicant, or a 404 for a caller who may
-/// not read it.
+/// not read it. A committee reviewer reads the dossiers assigned to it until it
+/// declares a conflict of interest (`domain::access::reads_as_reviewer`).
 pub(crate) fn readable_dossier(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -63,10 +67,29 @@ pub(crate) fn readable_dossier(
 ) -> Result<(Dossier, Option<MembershipRole>), ApiError> {
     let dossier = dossiers::find(conn, id)?;
     let role = dossier_role_in(conn, principal, dossier.applicant_id)?;
-    if may_grants(principal, GrantsAction::ReadDossier, role) {
+    if may_grants(principal, GrantsAction::ReadDossier, role) || reviews_it(conn, principal, id)? {
         Ok((dossier, role))
     } else {
         Err(ApiError::NotFound)
+    }
+}
+
+/// Whether the caller reads the dossier as one of its reviewers (a read for reviewers
+/// only).
+fn reviews_it(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    dossier: DossierId,
+) -> Result<bool, ApiError> {
+    match principal {
+        Principal::Account {
+            id,
+            agency_role: Some(AgencyRole::Reviewer),
+        } => {
+            let standing = persistence::grants::reviews::standing(conn, dossier, *id)?;
+            Ok(reads_as_reviewer(principal, standing))
+        }
+        _ => Ok(false),
     }
 }
 
@@ -358,8 +381,9 @@ pub async fn get_dossier(
 
 /// List dossiers.
 ///
-/// Those of the structures you file for (all of them for agency staff), in creation
-/// order; `maximum` is given by each dossier's own `GET`.
+/// Those of the structures you file for (all of them for agency staff; for a committee
+/// reviewer, also those assigned to it on which it declared no conflict of interest),
+/// in creation order; `maximum` is given by each dossier's own `GET`.
 #[utoipa::path(
     tag = "grants",
     security(("oauth2" = [])),
@@ -393,6 +417,10 @@ pub async fn list_dossiers(
         let reader = match &principal {
             p if p.is_staff() => Reader::Everything,
             Principal::Anonymous => Reader::Nobody,
+            Principal::Account {
+                id,
+                agency_role: Some(AgencyRole::Reviewer),
+            } => Reader::Reviewer(*id),
             Principal::Account { id, .. } => Reader::Member(*id),
             Principal::Client {
                 structures, scopes, ..

@@ -1,7 +1,9 @@
 //! Wire types of `/v1/programmes` and `/v1/calls`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use domain::grants::{Call, NewProgramme, Programme, ProgrammeKind};
+use domain::grants::{
+    Call, CriterionInput, NewProgramme, Programme, ProgrammeKind, ReviewCriterion,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,11 +28,85 @@ pub struct ProgrammeView {
     /// Who may apply, what is funded, how much, what is attached and asked.
     #[schema(value_type = Object)]
     pub rules: serde_json::Value,
+    /// What committee reviewers score its dossiers against, in order.
+    pub review_criteria: Vec<ReviewCriterionView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Incremented on every change; also sent as the `ETag`.
     #[schema(example = 1)]
     pub version: i64,
+}
+
+/// A criterion reviewers score a dossier against (critère d'évaluation), from 0 to
+/// `max_score`; it counts `weight` times in the weighted total.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"key": "ancrage_territorial", "label": "Ancrage territorial", "max_score": 10, "weight": 1}))]
+pub struct ReviewCriterionView {
+    pub key: String,
+    pub label: String,
+    pub max_score: u32,
+    pub weight: u32,
+}
+
+impl From<&ReviewCriterion> for ReviewCriterionView {
+    fn from(criterion: &ReviewCriterion) -> Self {
+        Self {
+            key: criterion.key.to_string(),
+            label: criterion.label.clone(),
+            max_score: criterion.max_score,
+            weight: criterion.weight,
+        }
+    }
+}
+
+/// A criterion as staff write it: keys unique within the programme.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewCriterionInput {
+    /// 1 to 64 lower-case letters, digits and underscores, starting with a letter.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$", max_length = 64)]
+    pub key: String,
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F][^\x00-\x1F\x7F]*$",
+        max_length = 200
+    )]
+    pub label: String,
+    #[serde(deserialize_with = "crate::http::extract::integer")]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_score: i64,
+    /// 1 by default.
+    #[serde(default = "one", deserialize_with = "crate::http::extract::integer")]
+    #[schema(minimum = 1, maximum = 100, default = 1)]
+    pub weight: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+pub(crate) fn criteria_input(criteria: Vec<ReviewCriterionInput>) -> Vec<CriterionInput> {
+    criteria
+        .into_iter()
+        .map(|c| CriterionInput {
+            key: c.key,
+            label: c.label,
+            max_score: c.max_score,
+            weight: Some(c.weight),
+        })
+        .collect()
+}
+
+/// The criteria a programme holds, as a patch that leaves them would give them back.
+pub(crate) fn criteria_as_input(criteria: &[ReviewCriterion]) -> Vec<CriterionInput> {
+    criteria
+        .iter()
+        .map(|c| CriterionInput {
+            key: c.key.to_string(),
+            label: c.label.clone(),
+            max_score: i64::from(c.max_score),
+            weight: Some(i64::from(c.weight)),
+        })
+        .collect()
 }
 
 impl From<Programme> for ProgrammeView {
@@ -45,6 +121,7 @@ impl From<Programme> for ProgrammeView {
             published: data.published,
             // Rules serialize as plain data; a failure cannot happen.
             rules: serde_json::to_value(&data.rules).unwrap_or(serde_json::Value::Null),
+            review_criteria: data.review_criteria.iter().map(Into::into).collect(),
             created_at: programme.created_at,
             updated_at: programme.updated_at,
             version: programme.version,
@@ -87,6 +164,10 @@ pub struct CreateProgramme {
     /// The programme's rules (see the example).
     #[schema(value_type = Object)]
     pub rules: serde_json::Value,
+    /// What reviewers score its dossiers against (none by default), at most 20.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub review_criteria: Vec<ReviewCriterionInput>,
 }
 
 /// Changes to a programme, as a JSON merge patch: absent fields stay, `null` clears the
@@ -114,6 +195,10 @@ pub struct UpdateProgramme {
     #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Object)]
     pub rules: Option<serde_json::Value>,
+    /// When given, replace the criteria whole (`[]` removes them).
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[schema(value_type = Vec<ReviewCriterionInput>, max_items = 20)]
+    pub review_criteria: Option<Vec<ReviewCriterionInput>>,
 }
 
 /// What a programme's data was, as the patch overlays it.

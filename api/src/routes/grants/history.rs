@@ -11,11 +11,12 @@ use domain::grants::{
 };
 use domain::{DossierId, PerformanceId};
 use persistence::DbConnection;
-use persistence::grants::{attention, documents, events, final_reports, payments};
+use persistence::grants::{attention, documents, events, final_reports, messages, payments};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dossiers::readable_dossier;
+use super::instruction::MessageView;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::enums;
@@ -105,6 +106,8 @@ pub enum HistoryEntry {
     Payment(PaymentEventView),
     FinalReport(FinalReportEventView),
     AttentionRaised(AttentionEventView),
+    /// A message between the applicant and the agency (never a staff note).
+    Message(MessageView),
 }
 
 impl HistoryEntry {
@@ -115,6 +118,7 @@ impl HistoryEntry {
             Self::Payment(e) => e.occurred_at,
             Self::FinalReport(e) => e.occurred_at,
             Self::AttentionRaised(e) => e.occurred_at,
+            Self::Message(m) => m.created_at,
         }
     }
 }
@@ -192,6 +196,11 @@ pub(crate) fn history(
             occurred_at: flag.raised_at,
         })
     }));
+    entries.extend(
+        messages::message_history(conn, id)?
+            .into_iter()
+            .map(|m| HistoryEntry::Message(m.into())),
+    );
     // Stable: entries of one instant keep the order they were read in.
     entries.sort_by_key(HistoryEntry::occurred_at);
     Ok(entries)

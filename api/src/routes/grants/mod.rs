@@ -1,7 +1,8 @@
 //! `/v1/programmes`, `/v1/calls`: the agency's grant programmes (dispositifs d'aide)
 //! and their calls (appels à candidatures); `/v1/dossiers`: the applications filed for
-//! them, and after the decision their payments (versements), final report (bilan) and
-//! the flags staff should look at (à examiner).
+//! them, their messages, the agency's private notes and the committee's reviews, and
+//! after the decision their payments (versements), final report (bilan) and the flags
+//! staff should look at (à examiner).
 //!
 //! Programmes and calls are the agency's: staff (`staff`, `admin`) write them; the
 //! published programmes and their calls are everyone's, an unpublished one is a 404
@@ -16,10 +17,12 @@ mod dto;
 mod exports;
 mod final_reports;
 mod history;
+mod instruction;
 mod money_dto;
 mod payments;
 mod problems;
 mod programmes;
+mod reviews;
 mod transitions;
 mod upload;
 
@@ -35,10 +38,12 @@ pub use dto::*;
 pub use exports::*;
 pub use final_reports::*;
 pub use history::*;
+pub use instruction::*;
 pub use money_dto::*;
 pub use payments::*;
 pub use problems::GrantsProblem;
 pub use programmes::*;
+pub use reviews::*;
 pub use transitions::*;
 
 use crate::http::error::ApiError;
@@ -83,7 +88,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_documents)
         .service(get_document)
         .service(download_document)
-        .service(delete_document);
+        .service(delete_document)
+        .service(post_dossier_message)
+        .service(list_dossier_messages)
+        .service(post_dossier_note)
+        .service(list_dossier_notes)
+        .service(assign_dossier_reviewer)
+        .service(list_dossier_reviews)
+        .service(get_dossier_review)
+        .service(score_dossier_review)
+        .service(declare_review_conflict)
+        .service(unassign_dossier_review);
 }
 
 /// Whether the caller sees unpublished programmes and their calls.

@@ -49,6 +49,17 @@ pub enum GrantsProblem {
     TooManyDocuments {
         max: i64,
     },
+    /// The reviewer holds a review of this dossier already.
+    ReviewerAlreadyAssigned,
+    /// Reviewers are assigned to, and score, submitted dossiers and those in review only.
+    DossierNotReviewable,
+    /// The review ended with a declared conflict of interest.
+    ReviewConflicted,
+    /// Only a review not yet scored, with no conflict declared, is unassigned.
+    ReviewNotUnassignable,
+    /// The review changed between its read and this write (a score and a conflict at the
+    /// same instant): read it again.
+    ReviewChanged,
 }
 
 impl GrantsProblem {
@@ -70,6 +81,11 @@ impl GrantsProblem {
         "final_report_not_submitted",
         "document_type_not_allowed",
         "too_many_documents",
+        "reviewer_already_assigned",
+        "dossier_not_reviewable",
+        "review_conflicted",
+        "review_not_unassignable",
+        "review_changed",
     ];
 }
 
@@ -87,7 +103,12 @@ impl AreaProblem for GrantsProblem {
             | Self::PaymentsRecorded
             | Self::FinalReportAccepted
             | Self::FinalReportNotSubmitted
-            | Self::TooManyDocuments { .. } => StatusCode::CONFLICT,
+            | Self::TooManyDocuments { .. }
+            | Self::ReviewerAlreadyAssigned
+            | Self::DossierNotReviewable
+            | Self::ReviewConflicted
+            | Self::ReviewNotUnassignable
+            | Self::ReviewChanged => StatusCode::CONFLICT,
             Self::CallNotOpen | Self::AwardAboveMaximum { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TransitionNotPermitted => StatusCode::FORBIDDEN,
             Self::DocumentTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,6 +133,11 @@ impl AreaProblem for GrantsProblem {
             Self::FinalReportNotSubmitted => "final_report_not_submitted",
             Self::DocumentTypeNotAllowed => "document_type_not_allowed",
             Self::TooManyDocuments { .. } => "too_many_documents",
+            Self::ReviewerAlreadyAssigned => "reviewer_already_assigned",
+            Self::DossierNotReviewable => "dossier_not_reviewable",
+            Self::ReviewConflicted => "review_conflicted",
+            Self::ReviewNotUnassignable => "review_not_unassignable",
+            Self::ReviewChanged => "review_changed",
         }
     }
 
@@ -231,6 +257,41 @@ impl AreaProblem for GrantsProblem {
                 lang.pick(
                     format!("Un dossier porte au plus {max} pièces : retirez-en avant d'en ajouter."),
                     format!("A dossier holds at most {max} documents: remove some before adding more."),
+                ),
+            ),
+            Self::ReviewerAlreadyAssigned => (
+                lang.pick("Déjà désigné", "Already assigned"),
+                lang.pick(
+                    "Ce membre de commission évalue déjà ce dossier.",
+                    "This reviewer reviews this dossier already.",
+                ),
+            ),
+            Self::DossierNotReviewable => (
+                lang.pick("Dossier hors instruction", "Dossier not under review"),
+                lang.pick(
+                    "Un dossier s'évalue une fois déposé et jusqu'à la décision.",
+                    "A dossier is reviewed once submitted and until the decision.",
+                ),
+            ),
+            Self::ReviewConflicted => (
+                lang.pick("Conflit d'intérêts déclaré", "Conflict of interest declared"),
+                lang.pick(
+                    "Un conflit d'intérêts a été déclaré sur cette évaluation : elle ne change plus.",
+                    "A conflict of interest was declared on this review: it changes no more.",
+                ),
+            ),
+            Self::ReviewNotUnassignable => (
+                lang.pick("Évaluation engagée", "Review under way"),
+                lang.pick(
+                    "Une évaluation se retire tant qu'elle n'est ni notée ni close par un conflit d'intérêts.",
+                    "A review is unassigned only before it is scored or a conflict of interest declared.",
+                ),
+            ),
+            Self::ReviewChanged => (
+                lang.pick("Évaluation modifiée entre-temps", "Review changed meanwhile"),
+                lang.pick(
+                    "L'évaluation a changé pendant votre demande : relisez-la.",
+                    "The review changed while your request ran: read it again.",
                 ),
             ),
         }

@@ -151,7 +151,15 @@ pub async fn create_programme(
             "programme.create",
             "programme",
             "",
-            &["code", "name", "description", "kind", "published", "rules"],
+            &[
+                "code",
+                "name",
+                "description",
+                "kind",
+                "published",
+                "rules",
+                "review_criteria",
+            ],
         );
         Ok(move |conn: &mut DbConnection| {
             manage(&caller.principal(conn)?)?;
@@ -162,6 +170,7 @@ pub async fn create_programme(
                 kind: value.kind,
                 published: value.published,
                 rules: rules(value.rules)?,
+                review_criteria: criteria_input(value.review_criteria),
             };
             let data = NewProgramme::parse(&input)?;
             let created = persistence::audit::recorded(
@@ -326,6 +335,10 @@ pub async fn update_programme(
                         Some(value) => rules(value)?,
                         None => current.data.rules.input().clone(),
                     },
+                    review_criteria: match patch.review_criteria {
+                        Some(criteria) => criteria_input(criteria),
+                        None => criteria_as_input(&current.data.review_criteria),
+                    },
                 };
                 let data = NewProgramme::parse(&input)?;
                 check_if_match(precondition.as_ref(), current.version)?;
@@ -359,6 +372,10 @@ fn changed_fields(before: &NewProgramme, after: &NewProgramme) -> Vec<String> {
         ("kind", before.kind != after.kind),
         ("published", before.published != after.published),
         ("rules", before.rules != after.rules),
+        (
+            "review_criteria",
+            before.review_criteria != after.review_criteria,
+        ),
     ]
     .into_iter()
     .filter(|(_, changed)| *changed)
