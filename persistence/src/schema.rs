@@ -563,3 +563,8 @@ diesel::joinable!(dossier_messages -> dossiers (dossier_id));
 diesel::joinable!(dossier_notes -> dossiers (dossier_id));
 diesel::joinable!(dossier_reviews -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_reviews, dossiers);
+
+// A dossier's call, programme and applicant are read together for its rules
+// (`grants::context`).
+diesel::allow_tables_to_appear_in_same_query!(calls, structures);
+diesel::allow_tables_to_appear_in_same_query!(programmes, structures);

@@ -17,7 +17,7 @@ use crate::schema::{calls, programmes};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = calls)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct CallRow {
+pub(crate) struct CallRow {
     id: String,
     programme_id: String,
     title: String,

@@ -5,6 +5,7 @@
 pub mod attention;
 pub mod awards;
 pub mod calls;
+pub mod context;
 pub mod documents;
 pub mod dossiers;
 pub mod events;

@@ -16,7 +16,7 @@ use crate::schema::programmes;
 #[diesel(table_name = programmes)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
-struct ProgrammeRow {
+pub(crate) struct ProgrammeRow {
     id: String,
     code: String,
     name: String,

@@ -25,7 +25,7 @@ use crate::schema::{accounts, memberships as membership_rows, structure_discipli
 #[diesel(table_name = structures)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
-struct StructureRow {
+pub(crate) struct StructureRow {
     id: String,
     kind: String,
     name: String,

@@ -139,9 +139,8 @@ pub(crate) fn judged(
     geography: &ReferenceGeography,
     dossier: &Dossier,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
-    let programme = programmes::find(conn, dossier.programme_id)?;
-    let call = persistence::grants::calls::find(conn, dossier.call_id)?;
-    let applicant = persistence::structures::find(conn, dossier.applicant_id)?;
+    let (call, programme, applicant) =
+        persistence::grants::context::find(conn, dossier.call_id, dossier.applicant_id)?;
     let performances = funded(conn, geography, &dossier.content.performance_ids)?;
     let approved = if programme.data.rules.amounts().yearly_caps.is_empty() {
         AlreadyApproved::none()
