@@ -8,7 +8,7 @@ use crate::routes::dossiers::{company_with_performance, dossier, test_call};
 use crate::routes::productions::partner;
 
 /// The criteria the test programme scores against.
-fn criteria() -> Value {
+pub(crate) fn criteria() -> Value {
     json!([
         {"key": "ancrage_territorial", "label": "Ancrage territorial", "max_score": 10},
         {"key": "qualite_artistique", "label": "Qualité artistique", "max_score": 10, "weight": 2},
@@ -60,7 +60,7 @@ fn text(reply: &Reply) -> String {
 }
 
 /// A reviewer's client and account id.
-async fn reviewer(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+pub(crate) async fn reviewer(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     let client = client_with(Some(&app.agency_account(email, AgencyRole::Reviewer).await));
     let me = app.send(client.get(app.url("/v1/me"))).await;
     (client, me.json()["id"].as_str().unwrap().to_owned())
@@ -75,13 +75,18 @@ async fn assign(app: &TestApp, staff: &reqwest::Client, dossier: &str, reviewer:
     .await
 }
 
-async fn assigned(app: &TestApp, staff: &reqwest::Client, dossier: &str, reviewer: &str) -> String {
+pub(crate) async fn assigned(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    dossier: &str,
+    reviewer: &str,
+) -> String {
     let reply = assign(app, staff, dossier, reviewer).await;
     assert_eq!(reply.status, 201, "{}", text(&reply));
     reply.json()["id"].as_str().unwrap().to_owned()
 }
 
-fn good_scores() -> Value {
+pub(crate) fn good_scores() -> Value {
     json!({
         "scores": {"ancrage_territorial": 8, "qualite_artistique": 6, "budget_realiste": 4},
         "comment": "Projet solide, budget prudent."

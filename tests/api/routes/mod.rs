@@ -12,6 +12,7 @@ mod grant_exports;
 mod instruction;
 mod invitations;
 mod jwks;
+mod life_cycle;
 mod me;
 mod members;
 mod operations;
