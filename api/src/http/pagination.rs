@@ -37,6 +37,17 @@ pub fn encode<T: Serialize>(position: &T) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
+/// The cursor of the page after `page`, from its last item's position; `None` on the
+/// last page.
+pub fn next_cursor<T, P: Serialize>(
+    page: &persistence::page::Page<T>,
+    position: impl Fn(&T) -> P,
+) -> Option<String> {
+    page.more
+        .then(|| page.items.last().map(|last| encode(&position(last))))
+        .flatten()
+}
+
 pub fn decode<T: for<'de> Deserialize<'de>>(cursor: &str) -> Result<T, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)

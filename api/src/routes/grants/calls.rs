@@ -88,13 +88,7 @@ pub async fn list_calls(
         Ok::<_, ApiError>(calls::list(conn, &query)?)
     })
     .await?;
-    let next_cursor = if page.more {
-        page.items
-            .last()
-            .map(|c| pagination::encode(&c.id.to_string()))
-    } else {
-        None
-    };
+    let next_cursor = pagination::next_cursor(&page, |c| c.id.to_string());
     Page {
         data: page
             .items

@@ -442,13 +442,7 @@ pub async fn list_dossiers(
         Ok::<_, ApiError>(dossiers::list(conn, &query)?)
     })
     .await?;
-    let next_cursor = if page.more {
-        page.items
-            .last()
-            .map(|d| pagination::encode(&d.id.to_string()))
-    } else {
-        None
-    };
+    let next_cursor = pagination::next_cursor(&page, |d| d.id.to_string());
     Ok(Page {
         data: page
             .items

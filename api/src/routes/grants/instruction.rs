@@ -165,12 +165,6 @@ fn after_of(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-fn next_cursor<T>(page: &persistence::page::Page<T>, id: impl Fn(&T) -> &str) -> Option<String> {
-    page.more
-        .then(|| page.items.last().map(|last| pagination::encode(&id(last))))
-        .flatten()
-}
-
 /// Write a message on a dossier.
 ///
 /// By the applicant's side (its owners and editors, API clients with `dossiers:write`)
@@ -288,7 +282,7 @@ pub async fn list_dossier_messages(
         Ok::<_, ApiError>(messages::messages(conn, id, after.as_deref(), limit)?)
     })
     .await?;
-    let next_cursor = next_cursor(&page, |m| &m.id);
+    let next_cursor = pagination::next_cursor(&page, |m| m.id.clone());
     Ok(Page {
         data: page.items.into_iter().map(MessageView::from).collect(),
         next_cursor,
@@ -406,7 +400,7 @@ pub async fn list_dossier_notes(
         Ok::<_, ApiError>(messages::notes(conn, id, after.as_deref(), limit?)?)
     })
     .await?;
-    let next_cursor = next_cursor(&page, |n| &n.id);
+    let next_cursor = pagination::next_cursor(&page, |n| n.id.clone());
     Ok(Page {
         data: page.items.into_iter().map(NoteView::from).collect(),
         next_cursor,

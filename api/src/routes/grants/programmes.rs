@@ -90,13 +90,7 @@ pub async fn list_programmes(
         Ok::<_, ApiError>(programmes::list(conn, &query)?)
     })
     .await?;
-    let next_cursor = if page.more {
-        page.items
-            .last()
-            .map(|p| pagination::encode(&p.id.to_string()))
-    } else {
-        None
-    };
+    let next_cursor = pagination::next_cursor(&page, |p| p.id.to_string());
     Page {
         data: page.items.into_iter().map(ProgrammeView::from).collect(),
         next_cursor,

@@ -113,15 +113,9 @@ pub async fn list_tours(
         Ok::<_, ApiError>(tours::list(conn, &query)?)
     })
     .await?;
-    let next_cursor = if page.more {
-        page.items.last().map(|last| {
-            pagination::encode(&Cursor {
-                id: last.id.to_string(),
-            })
-        })
-    } else {
-        None
-    };
+    let next_cursor = pagination::next_cursor(&page, |last| Cursor {
+        id: last.id.to_string(),
+    });
     Page {
         data: page.items.into_iter().map(TourView::from).collect(),
         next_cursor,
