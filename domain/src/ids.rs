@@ -97,4 +97,8 @@ uuid_id!(
     AttentionFlagId,
     /// Identifier of a document of a dossier (pièce justificative).
     DocumentId,
+    /// Identifier of a webhook subscription.
+    WebhookId,
+    /// Identifier of one delivery of an event to a webhook.
+    DeliveryId,
 );
