@@ -465,7 +465,9 @@ uuid_path_params!(
     domain::CallId,
     domain::DossierId,
     domain::AttentionFlagId,
-    domain::DocumentId
+    domain::DocumentId,
+    domain::WebhookId,
+    domain::DeliveryId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see
