@@ -26,6 +26,11 @@ pub fn new_secret() -> SecretString {
     .into()
 }
 
+/// A new secret as plain text, for tests that need one they may print.
+pub fn new_secret_text() -> String {
+    new_secret().expose_secret().to_owned()
+}
+
 /// The key a secret signs with: the base64-decoded part after `whsec_`.
 pub fn key_of(secret: &SecretString) -> Result<SecretSlice<u8>, String> {
     let text = secret.expose_secret();

@@ -961,3 +961,117 @@ async fn staff_subscribe_to_every_structure_and_dossier_decisions_are_named() {
     assert!(event["data"]["object"]["email"].is_string(), "{event}");
     let _ = AgencyRole::Staff;
 }
+
+/// The Python that has the `standardwebhooks` package (PyPI), an implementation of the
+/// specification independent of ours: `OES_TEST_WEBHOOK_PYTHON` (CI points it at a venv
+/// made from `.ci/requirements-webhooks.txt`), else `python3`. `None` (the test is
+/// skipped, saying so) only on a machine without it where nothing requires it: CI sets
+/// `OES_TEST_REQUIRE_STANDARDWEBHOOKS`, and then a missing package fails the test.
+fn standardwebhooks_python() -> Option<String> {
+    let configured = std::env::var("OES_TEST_WEBHOOK_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let required =
+        configured.is_some() || std::env::var_os("OES_TEST_REQUIRE_STANDARDWEBHOOKS").is_some();
+    let python = configured.unwrap_or_else(|| "python3".into());
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import standardwebhooks"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    match (found, required) {
+        (true, _) => Some(python),
+        (false, true) => panic!(
+            "{python} cannot import standardwebhooks, and this run requires it \
+             (pip install -r .ci/requirements-webhooks.txt)"
+        ),
+        (false, false) => {
+            eprintln!(
+                "skipped: {python} has no standardwebhooks package \
+                 (pip install -r .ci/requirements-webhooks.txt to run this test)"
+            );
+            None
+        }
+    }
+}
+
+/// Verifies `hit` with `secret` in Python's `standardwebhooks`; also checks that it
+/// refuses the body altered by one byte.
+fn python_verifies(python: &str, hit: &Hit, secret: &str) -> Result<(), String> {
+    use std::io::Write;
+    const SCRIPT: &str = r#"
+import sys
+from standardwebhooks.webhooks import Webhook
+secret, msg_id, timestamp, signature = sys.argv[1:5]
+body = sys.stdin.buffer.read()
+headers = {"webhook-id": msg_id, "webhook-timestamp": timestamp, "webhook-signature": signature}
+Webhook(secret).verify(body, headers)
+try:
+    Webhook(secret).verify(body + b" ", headers)
+except Exception:
+    print("verified")
+    sys.exit(0)
+sys.exit("an altered body verified")
+"#;
+    let mut child = std::process::Command::new(python)
+        .args([
+            "-c",
+            SCRIPT,
+            secret,
+            &hit.id,
+            &hit.timestamp,
+            &hit.signature,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(hit.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "verified" {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn the_standardwebhooks_python_package_verifies_our_deliveries_before_and_after_a_rotation() {
+    let Some(python) = standardwebhooks_python() else {
+        return;
+    };
+    let app = fast_app().await;
+    let receiver = Receiver::start();
+    let (structure, _) = company_with_production(&app).await;
+    let (webhook, old) = subscribe(&app, &app.client, &receiver.url, &["*"], &[&structure]).await;
+    let id = webhook["id"].as_str().unwrap().to_owned();
+    app.patch_json(
+        &format!("/v1/structures/{structure}"),
+        &json!({"name": "Compagnie Signée"}),
+    )
+    .await;
+    let hits = receiver
+        .wait_for(WAIT, "the update", |h| !h.is_empty())
+        .await;
+    python_verifies(&python, &hits[0], &old).unwrap();
+    assert!(python_verifies(&python, &hits[0], &signing::new_secret_text()).is_err());
+    let rotated = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/webhooks/{id}/rotate-secret"))),
+        )
+        .await
+        .json();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    app.send(app.client.post(app.url(&format!("/v1/webhooks/{id}/ping"))))
+        .await;
+    let hits = receiver.wait_for(WAIT, "the ping", |h| h.len() == 2).await;
+    for secret in [&old, &new] {
+        python_verifies(&python, &hits[1], secret).unwrap();
+    }
+}
