@@ -94,6 +94,17 @@ class Api:
             "name": "Fuzz client", "structure_ids": [structure], "scopes": ["read"],
         })["client"]["id"]
 
+    def webhook(self, structure):
+        """A subscription to `structure`'s events, made by staff: its id (the fuzzed
+        server sends nothing: OES_WEBHOOK_WORKERS=0)."""
+        return self.call("POST", "/v1/webhooks", self.admin, body={
+            "url": "https://hooks.example.invalid/oes", "event_types": ["*"],
+            "structure_ids": [structure],
+        })["webhook"]["id"]
+
+    def delivery(self, webhook):
+        """A ping of `webhook`, queued: the delivery's id."""
+        return self.call("POST", f"/v1/webhooks/{webhook}/ping", self.admin)["id"]
 
     def production(self, structure):
         """A production of `structure` (unpublished), made by staff: its id."""
@@ -237,6 +248,7 @@ def lasting(api):
     # Documents go to a draft of their own: the fuzzer's uploads do not pile up on the
     # dossier it edits.
     document_dossier = api.dossier(filer_token, dossier_call, structure)
+    webhook = api.webhook(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -278,6 +290,10 @@ def lasting(api):
         # (the removals get fresh ones).
         "OES_FUZZ_DOCUMENT_DOSSIER": document_dossier,
         "OES_FUZZ_DOCUMENT": api.document(filer_token, document_dossier),
+        # A subscription read, changed, rotated and pinged for the run (the deletions
+        # get fresh ones), and a delivery of it to replay.
+        "OES_FUZZ_WEBHOOK": webhook,
+        "OES_FUZZ_DELIVERY": api.delivery(webhook),
     }
 
 
@@ -288,7 +304,7 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_SYNC_EXTERNAL_ID", "OES_FUZZ_PROGRAMME", "OES_FUZZ_CALL",
          "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
          "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG", "OES_FUZZ_DOCUMENT_DOSSIER",
-         "OES_FUZZ_DOCUMENT")
+         "OES_FUZZ_DOCUMENT", "OES_FUZZ_WEBHOOK", "OES_FUZZ_DELIVERY")
 
 
 def from_environment():

@@ -119,6 +119,13 @@ pub async fn run(
     sealer: Sealer,
     settings: WebhookSettings,
 ) -> Result<(), WebhookError> {
+    if settings.lease <= settings.timeout {
+        tracing::warn!(
+            lease = ?settings.lease,
+            timeout = ?settings.timeout,
+            "OES_WEBHOOK_LEASE_SECS is not above OES_WEBHOOK_TIMEOUT_SECS: a slow endpoint may get an event twice, out of order"
+        );
+    }
     let engine = Arc::new(Engine::new(pool, sealer, settings)?);
     let mut tasks = tokio::task::JoinSet::new();
     {

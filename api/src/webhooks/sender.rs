@@ -100,6 +100,15 @@ impl Sender {
                 );
             }
         };
+        if parsed.scheme() != "https" && !self.allow_reserved {
+            return (
+                Sent::Failed {
+                    error: "only https URLs are allowed".into(),
+                    permanent: true,
+                },
+                started.elapsed(),
+            );
+        }
         let literal: Option<IpAddr> = match parsed.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),

@@ -124,7 +124,8 @@ impl Receiver {
             }
             assert!(
                 started.elapsed() < limit,
-                "waited {limit:?} for {what}; got {:#?}",
+                "waited {limit:?} for {what}; got {} hits: {:#?}",
+                hits.len(),
                 hits.iter().map(|h| (&h.path, &h.body)).collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -511,12 +512,25 @@ async fn reserved_targets_are_refused_without_the_development_flag() {
         .unwrap()
         .trim_end_matches("/hook")
         .to_owned();
-    for url in [
-        receiver.url.clone(),
-        format!("http://localhost.:{port}/hook"),
+    for (url, why) in [
+        (receiver.url.clone(), "only https"),
+        (format!("https://127.0.0.1:{port}/hook"), "reserved address"),
+        (
+            format!("https://[::ffff:127.0.0.1]:{port}/hook"),
+            "reserved address",
+        ),
+        // A name is judged by the addresses it resolves to, by the resolver the
+        // connection uses.
+        (
+            format!("https://localhost:{port}/hook"),
+            "resolves to no address a webhook may be sent to",
+        ),
     ] {
         let (sent, _) = sender.send(&url, vec![], "{}".into()).await;
-        assert!(matches!(sent, Sent::Failed { .. }), "{url}: {sent:?}");
+        match sent {
+            Sent::Failed { error, .. } => assert!(error.contains(why), "{url}: {error}"),
+            other => panic!("{url}: {other:?}"),
+        }
     }
     assert!(receiver.hits().is_empty());
     // With the flag, the same target is reached.
@@ -1073,5 +1087,191 @@ async fn the_standardwebhooks_python_package_verifies_our_deliveries_before_and_
     let hits = receiver.wait_for(WAIT, "the ping", |h| h.len() == 2).await;
     for secret in [&old, &new] {
         python_verifies(&python, &hits[1], secret).unwrap();
+    }
+}
+
+/// The `oes` binary to run as a process of its own: `OES_TEST_OES_BINARY` (`.ci/run`
+/// sets it once it has built the binaries). `None`, with a message, when it is unset.
+fn oes_binary() -> Option<std::path::PathBuf> {
+    match std::env::var_os("OES_TEST_OES_BINARY") {
+        Some(path) if !path.is_empty() => {
+            let path = std::path::PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "OES_TEST_OES_BINARY: no file at {}",
+                path.display()
+            );
+            Some(path)
+        }
+        _ => {
+            eprintln!(
+                "skipped: set OES_TEST_OES_BINARY to a built oes binary \
+                 (cargo build -p api --bin oes) to run the kill -9 test"
+            );
+            None
+        }
+    }
+}
+
+/// A small pseudo-random sequence (the tests crate has no `rand`), seeded by the clock.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}
+
+#[tokio::test]
+async fn oes_worker_killed_twenty_times_at_random_moments_loses_no_committed_event() {
+    let Some(oes) = oes_binary() else {
+        return;
+    };
+    let app = spawn_app_with(without_workers).await;
+    let receiver = Receiver::start();
+    let (structure, production) = company_with_production(&app).await;
+    subscribe(
+        &app,
+        &app.client,
+        &receiver.url,
+        &["performance.*"],
+        &[&structure],
+    )
+    .await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let start_worker = || {
+        std::process::Command::new(&oes)
+            .arg("worker")
+            .env("OES_DATABASE_URL", &app.database_url)
+            .env("OES_DATA_DIR", data_dir.path())
+            .env("OES_ENCRYPTION_KEY", test_key())
+            .env("OES_WEBHOOK_ALLOW_INSECURE", "true")
+            .env("OES_WEBHOOK_RETRY_BASE_MS", "100")
+            .env("OES_WEBHOOK_POLL_MS", "20")
+            .env("OES_WEBHOOK_LEASE_SECS", "2")
+            .env("OES_WEBHOOK_TIMEOUT_SECS", "1")
+            .env("OES_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(data_dir.path().join("worker.log"))
+                    .unwrap(),
+            )
+            .spawn()
+            .expect("oes worker starts")
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut random = Lcg(seed);
+    let mut committed = 0usize;
+    let mut performances = Vec::new();
+    for _ in 0..20 {
+        let mut worker = start_worker();
+        // Changes while the worker runs: a performance made, or one changed.
+        for _ in 0..3 {
+            if performances.is_empty() || random.below(3) == 0 {
+                let body = performance(&production, "34172", "2027-03-01T20:30:00+01:00");
+                let made = app
+                    .create_with(&app.client, "/v1/performances", &body)
+                    .await;
+                performances.push(made["id"].as_str().unwrap().to_owned());
+            } else {
+                let id = &performances[random.below(performances.len() as u64) as usize];
+                let reply = app
+                    .patch_json(
+                        &format!("/v1/performances/{id}"),
+                        // A fee never sent before: an update that changes nothing records nothing.
+                        &json!({"fee_cents": 100_000 + committed}),
+                    )
+                    .await;
+                assert_eq!(reply.status, 200);
+            }
+            committed += 1;
+        }
+        // And a write that is refused: its transaction rolls back, nothing is sent.
+        let id = &performances[0];
+        let refused = app
+            .send(
+                app.client
+                    .patch(app.url(&format!("/v1/performances/{id}")))
+                    .header("if-match", "\"v999\"")
+                    .json(&json!({"fee_cents": 1})),
+            )
+            .await;
+        assert_eq!(refused.status, 412);
+        tokio::time::sleep(Duration::from_millis(20 + random.below(400))).await;
+        worker.kill().unwrap(); // SIGKILL
+        worker.wait().unwrap();
+    }
+    let mut last = start_worker();
+    let log = data_dir.path().join("worker.log");
+    let started = Instant::now();
+    let hits = loop {
+        let hits = receiver.hits();
+        let distinct: std::collections::HashSet<_> = hits.iter().map(|h| &h.id).collect();
+        if distinct.len() >= committed {
+            break hits;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let pool = app.pool.clone();
+            let states = tokio::task::spawn_blocking(move || {
+                use diesel::RunQueryDsl;
+                #[derive(diesel::QueryableByName, Debug)]
+                #[allow(dead_code)] // printed
+                struct Row {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    status: String,
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    attempts: i64,
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    last_error: Option<String>,
+                }
+                let mut conn = pool.get().unwrap();
+                diesel::sql_query("SELECT status, attempts, last_error FROM webhook_deliveries")
+                    .load::<Row>(&mut conn)
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            panic!(
+                "{} of {committed} events delivered; deliveries {states:?}; worker log: {}",
+                distinct.len(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Nothing more than what was committed comes, even given time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    last.kill().unwrap();
+    last.wait().unwrap();
+    let hits = receiver
+        .hits()
+        .into_iter()
+        .chain(hits.into_iter().take(0))
+        .collect::<Vec<_>>();
+    let distinct: std::collections::HashSet<_> = hits.iter().map(|h| h.id.clone()).collect();
+    eprintln!(
+        "kill -9 x20: {committed} changes committed, {} events delivered, {} requests ({} duplicates)",
+        distinct.len(),
+        hits.len(),
+        hits.len() - distinct.len()
+    );
+    assert_eq!(distinct.len(), committed);
+    // Duplicates are the same event, under the same webhook-id.
+    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
+    for hit in &hits {
+        let first = bodies
+            .entry(hit.id.clone())
+            .or_insert_with(|| hit.body.clone());
+        assert_eq!(first, &hit.body);
     }
 }
