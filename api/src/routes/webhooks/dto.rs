@@ -70,8 +70,9 @@ pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, max_length = 200)]
     pub description: Option<Option<String>>,
-    /// `false` stops deliveries (pending ones wait); `true` starts them again, also
-    /// after the server disabled it.
+    /// `false` stops deliveries: those queued wait, and changes made while it is
+    /// disabled are not queued for it. `true` starts them again, also after the server
+    /// disabled it.
     #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = bool)]
     pub enabled: Option<bool>,

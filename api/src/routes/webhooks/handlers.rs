@@ -288,8 +288,9 @@ pub async fn get_webhook(
 
 /// Update a subscription.
 ///
-/// A JSON merge patch. `enabled: false` pauses deliveries, `true` resumes them (also
-/// after the server disabled the subscription). Send `If-Match` with the `ETag` you read
+/// A JSON merge patch. `enabled: false` pauses deliveries (changes made meanwhile are
+/// not queued for it), `true` resumes them (also after the server disabled the
+/// subscription). Send `If-Match` with the `ETag` you read
 /// to refuse lost updates (412).
 #[utoipa::path(
     tag = "webhooks",
