@@ -1275,3 +1275,91 @@ async fn oes_worker_killed_twenty_times_at_random_moments_loses_no_committed_eve
         assert_eq!(first, &hit.body);
     }
 }
+
+#[tokio::test]
+async fn a_performance_that_leaves_a_venue_reaches_its_subscriber_without_what_it_may_no_longer_read()
+ {
+    let app = fast_app().await;
+    let receiver = Receiver::start();
+    let (_, production) = company_with_production(&app).await;
+    let venue_owner = client_with(Some(&app.sign_up("venue@example.org").await));
+    let mut venue = company("Théâtre Molière");
+    venue["kind"] = json!("venue");
+    let venue = app
+        .create_with(&venue_owner, "/v1/structures", &venue)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, secret) = subscribe(
+        &app,
+        &venue_owner,
+        &receiver.url,
+        &["performance.*"],
+        &[&venue],
+    )
+    .await;
+    let made = app
+        .create_with(
+            &venue_owner,
+            "/v1/performances",
+            &json!({"production_id": production, "venue_structure_id": venue,
+                    "starts_at": "2027-07-14T22:00:00+02:00", "fee_cents": 320000,
+                    "published": true}),
+        )
+        .await;
+    let path = format!("/v1/performances/{}", made["id"].as_str().unwrap());
+    // The company moves it elsewhere: the venue no longer reads its fee; then it is
+    // unpublished: the venue may no longer see it at all.
+    let moved = app
+        .patch_json(
+            &path,
+            &json!({"venue_structure_id": null,
+                    "place": {"name": "Salle des fêtes", "commune_code": "34172"}}),
+        )
+        .await;
+    assert_eq!(
+        moved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&moved.bytes)
+    );
+    let hidden = app.patch_json(&path, &json!({"published": false})).await;
+    assert_eq!(
+        hidden.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&hidden.bytes)
+    );
+    let hits = receiver
+        .wait_for(WAIT, "three events", |h| h.len() >= 3)
+        .await;
+    assert!(hits.iter().all(|h| verifies(h, &secret)));
+    let events = events(&hits);
+    let summary: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("performance.created", 1),
+            ("performance.updated", 2),
+            ("performance.deleted", 3)
+        ]
+    );
+    assert_eq!(events[0]["data"]["object"]["fee_cents"], 320000);
+    let public = &events[1]["data"]["object"];
+    assert!(
+        public.is_object() && public.get("fee_cents").is_none(),
+        "{public}"
+    );
+    assert_eq!(events[2]["data"]["object"], Value::Null);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().len(), 3);
+}
