@@ -6,7 +6,7 @@ mod auth;
 mod calls;
 mod changes;
 pub(crate) mod documents;
-mod dossiers;
+pub(crate) mod dossiers;
 mod exports;
 mod grant_exports;
 mod invitations;

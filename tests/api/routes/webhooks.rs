@@ -1363,3 +1363,52 @@ async fn a_performance_that_leaves_a_venue_reaches_its_subscriber_without_what_i
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.hits().len(), 3);
 }
+
+#[tokio::test]
+async fn a_script_filing_dossiers_hears_of_their_submission_and_decision_by_name() {
+    use crate::routes::dossiers::{company_with_performance, in_review, test_call};
+    let app = fast_app().await;
+    let receiver = Receiver::start();
+    let staff = app.staff("staff@example.org").await;
+    let (_, call) = test_call(&app, &staff, "WEBHOOK-TEST", 10_000_000).await;
+    let (structure, performance) = company_with_performance(&app, &app.client, 200_000).await;
+    subscribe(
+        &app,
+        &app.client,
+        &receiver.url,
+        &["dossier.submitted", "dossier.approved", "dossier.rejected"],
+        &[&structure],
+    )
+    .await;
+    let id = in_review(&app, &staff, &call, &structure, &performance, 100_000).await;
+    let approved = app
+        .send(
+            staff
+                .post(app.url(&format!("/v1/dossiers/{id}/approve")))
+                .json(&json!({"awarded_cents": 50_000})),
+        )
+        .await;
+    assert_eq!(
+        approved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&approved.bytes)
+    );
+    let hits = receiver
+        .wait_for(WAIT, "two events", |h| h.len() >= 2)
+        .await;
+    let events = events(&hits);
+    let names: Vec<_> = events.iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(
+        names,
+        [json!("dossier.submitted"), json!("dossier.approved")]
+    );
+    assert_eq!(events[1]["data"]["object"]["awarded_cents"], 50_000);
+    assert_eq!(events[1]["data"]["object_id"], json!(id));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.hits().len(),
+        2,
+        "the draft's creation and the review are not asked for"
+    );
+}
