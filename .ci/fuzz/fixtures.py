@@ -94,6 +94,17 @@ class Api:
             "name": "Fuzz client", "structure_ids": [structure], "scopes": ["read"],
         })["client"]["id"]
 
+    def webhook(self, structure):
+        """A subscription to `structure`'s events, made by staff: its id (the fuzzed
+        server sends nothing: OES_WEBHOOK_WORKERS=0)."""
+        return self.call("POST", "/v1/webhooks", self.admin, body={
+            "url": "https://hooks.example.invalid/oes", "event_types": ["*"],
+            "structure_ids": [structure],
+        })["webhook"]["id"]
+
+    def delivery(self, webhook):
+        """A ping of `webhook`, queued: the delivery's id."""
+        return self.call("POST", f"/v1/webhooks/{webhook}/ping", self.admin)["id"]
 
     def production(self, structure):
         """A production of `structure` (unpublished), made by staff: its id."""
@@ -264,6 +275,7 @@ def lasting(api):
     document_dossier = api.dossier(filer_token, dossier_call, structure)
     reviewer, reviewer_token = api.reviewer()
     submitted = api.submitted(filer_token, dossier_call, structure)
+    webhook = api.webhook(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
         "OES_FUZZ_ADMIN_TOKEN": api.admin,
@@ -311,6 +323,10 @@ def lasting(api):
         "OES_FUZZ_REVIEWER_TOKEN": reviewer_token,
         "OES_FUZZ_SUBMITTED": submitted,
         "OES_FUZZ_REVIEW": api.review(submitted, reviewer),
+        # A subscription read, changed, rotated and pinged for the run (the deletions
+        # get fresh ones), and a delivery of it to replay.
+        "OES_FUZZ_WEBHOOK": webhook,
+        "OES_FUZZ_DELIVERY": api.delivery(webhook),
     }
 
 
@@ -322,7 +338,7 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
          "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG", "OES_FUZZ_DOCUMENT_DOSSIER",
          "OES_FUZZ_DOCUMENT", "OES_FUZZ_REVIEWER", "OES_FUZZ_REVIEWER_TOKEN",
-         "OES_FUZZ_SUBMITTED", "OES_FUZZ_REVIEW")
+         "OES_FUZZ_SUBMITTED", "OES_FUZZ_REVIEW", "OES_FUZZ_WEBHOOK", "OES_FUZZ_DELIVERY")
 
 
 def from_environment():

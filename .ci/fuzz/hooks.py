@@ -10,7 +10,7 @@
   fuzzer could archive or disable what the fixtures rely on. Operations that use their
   object up (answering a request to join or an invitation, asking to join, removing a
   member, cancelling an invitation, revoking an API client, archiving a structure,
-  deleting a synced performance, removing a document) get a fresh one for each call;
+  deleting a synced performance, removing a document, deleting a webhook) get a fresh one for each call;
   the others share one for the run. Calls with invalid path parameters keep them: they test the 400s.
 """
 
@@ -96,6 +96,11 @@ def _fresh_review():
     return {"id": dossier, "review_id": API.review(dossier, ENV["OES_FUZZ_REVIEWER"])}
 
 
+def _webhook():
+    """A fresh subscription: a deletion uses it up."""
+    return {"id": API.webhook(ENV["OES_FUZZ_STRUCTURE"])}
+
+
 def _lasting(**names):
     return lambda: {parameter: ENV[name] for parameter, name in names.items()}
 
@@ -127,6 +132,7 @@ PATHS = {
     "DELETE /v1/dossiers/{id}/documents/{document_id}": _document,
     "POST /v1/dossiers/{id}/reviews/{review_id}/conflict": _fresh_review,
     "DELETE /v1/dossiers/{id}/reviews/{review_id}": _fresh_review,
+    "DELETE /v1/webhooks/{id}": _webhook,
     # One for the run.
     "GET /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
     "PATCH /v1/structures/{id}": _lasting(id="OES_FUZZ_STRUCTURE"),
@@ -185,6 +191,13 @@ PATHS = {
         id="OES_FUZZ_SUBMITTED", review_id="OES_FUZZ_REVIEW"),
     "PUT /v1/dossiers/{id}/reviews/{review_id}": _lasting(
         id="OES_FUZZ_SUBMITTED", review_id="OES_FUZZ_REVIEW"),
+    "GET /v1/webhooks/{id}": _lasting(id="OES_FUZZ_WEBHOOK"),
+    "PATCH /v1/webhooks/{id}": _lasting(id="OES_FUZZ_WEBHOOK"),
+    "POST /v1/webhooks/{id}/rotate-secret": _lasting(id="OES_FUZZ_WEBHOOK"),
+    "POST /v1/webhooks/{id}/ping": _lasting(id="OES_FUZZ_WEBHOOK"),
+    "GET /v1/webhooks/{id}/deliveries": _lasting(id="OES_FUZZ_WEBHOOK"),
+    "POST /v1/webhooks/{id}/deliveries/{delivery_id}/replay": _lasting(
+        id="OES_FUZZ_WEBHOOK", delivery_id="OES_FUZZ_DELIVERY"),
 }
 
 

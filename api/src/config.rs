@@ -184,6 +184,71 @@ pub struct Settings {
     /// plain `http://` is allowed for it.
     #[arg(long, env = "OES_STORAGE_ENDPOINT", global = true)]
     pub storage_endpoint: Option<String>,
+    /// Key that seals webhook secrets at rest: base64 of 32 random bytes (`openssl rand
+    /// -base64 32`); every instance must share it. Unset: one is generated into the data
+    /// folder.
+    #[arg(
+        long,
+        env = "OES_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub encryption_key: Option<SecretString>,
+    /// Development only: let webhooks use `http://` URLs and reach loopback, private and
+    /// other reserved addresses.
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_ALLOW_INSECURE",
+        default_value_t = false,
+        global = true
+    )]
+    pub webhook_allow_insecure: bool,
+    /// Webhook delivery workers run by `oes serve` (and `oes worker`); 0: `oes serve`
+    /// delivers nothing (run `oes worker` beside it).
+    #[arg(long, env = "OES_WEBHOOK_WORKERS", default_value_t = 2, global = true)]
+    pub webhook_workers: usize,
+    /// Seconds to connect to a webhook endpoint.
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_CONNECT_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub webhook_connect_timeout_secs: u64,
+    /// Seconds for a whole webhook request, answer included.
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub webhook_timeout_secs: u64,
+    /// Milliseconds before the first retry of a failed delivery; the next ones wait
+    /// 4, 20, 60, 120, 240, 480, 960 and 960 times as long (about a day in all).
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub webhook_retry_base_ms: u64,
+    /// Seconds a worker holds a delivery it claimed; a worker that died leaves it to be
+    /// claimed again after that (keep it above the request time-out).
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub webhook_lease_secs: u64,
+    /// Milliseconds between polls of the change log and of due deliveries when idle.
+    #[arg(
+        long,
+        env = "OES_WEBHOOK_POLL_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub webhook_poll_ms: u64,
 }
 
 /// A placeholder SIRET (it passes the Luhn checksum) until `OES_AGENCY_SIRET` is set.
@@ -205,6 +270,20 @@ impl Settings {
             upload_limit_bytes: 20_971_520,
             storage_url: None,
             storage_endpoint: None,
+            encryption_key: Some(
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    secrecy::ExposeSecret::expose_secret(&crate::auth::secrets::random_key(32)),
+                )
+                .into(),
+            ),
+            webhook_allow_insecure: false,
+            webhook_workers: 2,
+            webhook_connect_timeout_secs: 5,
+            webhook_timeout_secs: 15,
+            webhook_retry_base_ms: 30_000,
+            webhook_lease_secs: 60,
+            webhook_poll_ms: 1_000,
             data_dir: std::env::temp_dir(),
             jwt_secret: Some(crate::auth::secrets::random_secret()),
             jwt_private_key_file: None,

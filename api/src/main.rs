@@ -34,6 +34,10 @@ enum Command {
     },
     /// Apply pending migrations and load the reference geography, then exit.
     Migrate,
+    /// Deliver webhooks without serving HTTP: the change log's dispatcher and
+    /// `OES_WEBHOOK_WORKERS` delivery workers (at least one), sharing the work with any
+    /// other `oes worker` or `oes serve` on the same database.
+    Worker,
     /// Print the OpenAPI document (YAML, or JSON with --json).
     Openapi {
         #[arg(long)]
@@ -174,6 +178,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         None => serve(settings, state, cli.demo),
         Some(Command::Serve { demo }) => serve(settings, state, demo || cli.demo),
+        Some(Command::Worker) => {
+            let webhooks = api::webhooks::WebhookSettings::from_settings(&settings);
+            tracing::info!(workers = webhooks.workers.max(1), "delivering webhooks");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(api::webhooks::run(state.pool, state.sealer, webhooks))?;
+            Ok(())
+        }
         Some(Command::Migrate) => {
             tracing::info!("database is up to date");
             Ok(())

@@ -39,6 +39,7 @@ Every response carries an `X-Request-Id` (yours if you send one).",
         (name = "grants", description = "Grant programmes (dispositifs d'aide) with their rules, and their calls (appels à candidatures)."),
         (name = "audit", description = "The audit log of every write, for agency staff."),
         (name = "changes", description = "The change feed: every create, update and delete you may see, in commit order, to keep a copy in sync."),
+        (name = "webhooks", description = "Subscriptions to events (the change feed's changes, signed per Standard Webhooks) POSTed to your endpoint, with their deliveries."),
         (name = "accounts", description = "Accounts, as agency staff manage them."),
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, revoke."),
         (name = "operations", description = "Health, readiness and metrics."),
@@ -158,7 +159,8 @@ where
                 .configure(routes::programming::configure)
                 .configure(routes::grants::configure)
                 .configure(routes::audit_events::configure)
-                .configure(routes::changes::configure),
+                .configure(routes::changes::configure)
+                .configure(routes::webhooks::configure),
         )
 }
 

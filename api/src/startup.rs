@@ -21,6 +21,7 @@ use crate::http::limits::Limits;
 use crate::http::metrics::Metrics;
 use crate::http::observe::observe;
 use crate::storage::Storage;
+use crate::webhooks::{Sealer, WebhookSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -50,6 +51,7 @@ pub struct State {
     pub geography: Arc<ReferenceGeography>,
     pub keys: TokenKeys,
     pub storage: Storage,
+    pub sealer: Sealer,
 }
 
 /// Opens the pool, applies pending migrations and loads the reference geography.
@@ -95,11 +97,14 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
         }
     };
     let storage = Storage::open(settings).map_err(StartupError::Storage)?;
+    let sealer = Sealer::open(settings.encryption_key.as_ref(), &settings.data_dir)
+        .map_err(StartupError::Secret)?;
     Ok(State {
         pool,
         geography,
         keys,
         storage,
+        sealer,
     })
 }
 
@@ -158,6 +163,22 @@ impl Application {
                 address: "document sweep thread".into(),
                 source,
             })?;
+        let webhook_settings = WebhookSettings::from_settings(settings);
+        if webhook_settings.workers > 0 {
+            crate::webhooks::spawn(
+                state.pool.clone(),
+                state.sealer.clone(),
+                webhook_settings.clone(),
+            )
+            .map_err(|source| StartupError::Listen {
+                address: "webhook thread".into(),
+                source,
+            })?;
+        }
+        let webhooks = web::Data::new(crate::routes::webhooks::Context {
+            sealer: state.sealer,
+            allow_insecure: webhook_settings.allow_insecure,
+        });
         let storage = web::Data::new(state.storage);
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
@@ -203,6 +224,7 @@ impl Application {
                 .app_data(batch_body_limit)
                 .app_data(upload_limit)
                 .app_data(storage.clone())
+                .app_data(webhooks.clone())
                 .service(
                     web::resource("/openapi.json")
                         .guard(guard::Get())

@@ -116,6 +116,8 @@ string_enum!(
         Account = "account",
         Client = "client",
         Anonymous = "anonymous",
+        /// The server itself (a webhook disabled after its endpoint failed).
+        System = "system",
     }
 );
 
@@ -663,9 +665,123 @@ pub fn dossier_role(
     }
 }
 
+/// What may be done about webhook subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAction {
+    /// Subscribe to the events of a structure (given the principal's role in it).
+    Subscribe,
+    /// See a subscription and its deliveries (given whether the principal made it).
+    Read,
+    /// Edit, delete, rotate its secret, ping, replay.
+    Manage,
+}
+
+/// The policy for webhook subscriptions. A subscription belongs to whoever made it (an
+/// account or an API client) and is told what its maker may read; it concerns
+/// structures its maker owns (an account) or acts for with `read` or
+/// `structures:write` (an API client: [`client_role`] gives it a role there). Staff
+/// subscribe for any structure and manage every subscription. Another caller's
+/// subscription is not found.
+///
+/// `role` is the principal's role in the structure for `Subscribe`; `made_it` whether
+/// the principal made the subscription for `Read` and `Manage`.
+///
+/// | action    | anonymous | account: owner of it / maker | account: other role / not maker | client: with a role / maker | client: none / not maker | staff, admin |
+/// |-----------|-----------|------------------------------|---------------------------------|-----------------------------|--------------------------|--------------|
+/// | subscribe | no        | yes                          | no                              | yes                         | no                       | yes          |
+/// | read      | no        | yes                          | no                              | yes                         | no                       | yes          |
+/// | manage    | no        | yes                          | no                              | yes                         | no                       | yes          |
+pub fn may_on_webhook(
+    principal: &Principal,
+    action: WebhookAction,
+    role: Option<MembershipRole>,
+    made_it: bool,
+) -> bool {
+    if principal.is_staff() {
+        return true;
+    }
+    match (principal, action) {
+        (Principal::Anonymous, _) => false,
+        (Principal::Account { .. }, WebhookAction::Subscribe) => {
+            role == Some(MembershipRole::Owner)
+        }
+        (Principal::Client { .. }, WebhookAction::Subscribe) => role.is_some(),
+        (_, WebhookAction::Read | WebhookAction::Manage) => made_it,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webhooks_policy_is_the_documented_table() {
+        use MembershipRole::*;
+        use WebhookAction::*;
+        let account = |agency_role| Principal::Account {
+            id: AccountId::generate(),
+            agency_role,
+        };
+        let client = Principal::Client {
+            id: ClientId::generate(),
+            structures: vec![],
+            scopes: vec![Scope::Read],
+        };
+        let member = account(None);
+        let reviewer = account(Some(AgencyRole::Reviewer));
+        let staff = account(Some(AgencyRole::Staff));
+        let admin = account(Some(AgencyRole::Admin));
+        // (principal, role or made it, [Subscribe, Read, Manage])
+        let roles = [None, Some(Viewer), Some(Editor), Some(Owner)];
+        for principal in [
+            &Principal::Anonymous,
+            &member,
+            &reviewer,
+            &client,
+            &staff,
+            &admin,
+        ] {
+            for role in roles {
+                for made_it in [false, true] {
+                    let staff_like = principal.is_staff();
+                    let expected_subscribe = staff_like
+                        || match principal {
+                            Principal::Account { .. } => role == Some(Owner),
+                            Principal::Client { .. } => role.is_some(),
+                            Principal::Anonymous => false,
+                        };
+                    let expected_own =
+                        staff_like || (made_it && *principal != Principal::Anonymous);
+                    for (action, expected) in [
+                        (Subscribe, expected_subscribe),
+                        (Read, expected_own),
+                        (Manage, expected_own),
+                    ] {
+                        assert_eq!(
+                            may_on_webhook(principal, action, role, made_it),
+                            expected,
+                            "{principal:?} {action:?} {role:?} made it: {made_it}"
+                        );
+                    }
+                }
+            }
+        }
+        // The rows of the table, spelt out.
+        assert!(!may_on_webhook(
+            &Principal::Anonymous,
+            Subscribe,
+            Some(Owner),
+            true
+        ));
+        assert!(may_on_webhook(&member, Subscribe, Some(Owner), false));
+        assert!(!may_on_webhook(&member, Subscribe, Some(Editor), false));
+        assert!(!may_on_webhook(&member, Read, Some(Owner), false));
+        assert!(may_on_webhook(&client, Subscribe, Some(Viewer), false));
+        assert!(!may_on_webhook(&client, Subscribe, None, false));
+        assert!(may_on_webhook(&client, Manage, None, true));
+        assert!(may_on_webhook(&staff, Manage, None, false));
+        assert!(!may_on_webhook(&reviewer, Subscribe, None, false));
+    }
 
     #[test]
     fn the_grants_policy_is_the_documented_table() {

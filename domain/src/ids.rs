@@ -99,4 +99,8 @@ uuid_id!(
     DocumentId,
     /// Identifier of a reviewer's review of a dossier (avis).
     ReviewId,
+    /// Identifier of a webhook subscription.
+    WebhookId,
+    /// Identifier of one delivery of an event to a webhook.
+    DeliveryId,
 );

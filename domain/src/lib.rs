@@ -83,11 +83,12 @@ pub mod search;
 pub mod structures;
 pub mod text;
 pub mod validation;
+pub mod webhooks;
 
 pub use geography::{Commune, Department, Geography};
 pub use ids::{
-    AttentionFlagId, CallId, DocumentId, DossierId, PerformanceId, ProductionId, ProgrammeId,
-    ReviewId, StructureId, TourId,
+    AttentionFlagId, CallId, DeliveryId, DocumentId, DossierId, PerformanceId, ProductionId,
+    ProgrammeId, ReviewId, StructureId, TourId, WebhookId,
 };
 pub use structures::licence::{Licence, LicenceCategory, LicenceNumber};
 pub use structures::siret::Siret;

@@ -85,6 +85,12 @@ pub enum FieldProblem {
     ProgrammeCodeFormat,
     #[error("must be 1 to 64 lower-case letters, digits and underscores, starting with a letter")]
     QuestionKeyFormat,
+    #[error("must be an absolute https address without credentials")]
+    WebhookUrl,
+    #[error("names a loopback, private, link-local or otherwise reserved address")]
+    ReservedAddress,
+    #[error("must be an event type such as performance.updated or production.*")]
+    EventType,
 }
 
 impl FieldProblem {
@@ -128,6 +134,9 @@ impl FieldProblem {
             Self::InvalidValue { .. } => "invalid_value",
             Self::ProgrammeCodeFormat => "programme_code_format",
             Self::QuestionKeyFormat => "question_key_format",
+            Self::WebhookUrl => "webhook_url",
+            Self::ReservedAddress => "reserved_address",
+            Self::EventType => "event_type",
         }
     }
 }

@@ -423,10 +423,56 @@ pub fn list(
     reader: &Reader,
 ) -> Result<Feed, PersistenceError> {
     // Read first: every number up to it is final (see the module's documentation).
+    let highest = highest(conn)?;
+    read(conn, after, highest, limit, reader)
+}
+
+/// The highest number committed: every number up to it is final.
+pub fn highest(conn: &mut DbConnection) -> Result<i64, PersistenceError> {
     let highest: Option<i64> = changes::table
         .select(diesel::dsl::max(changes::seq))
         .first(conn)?;
-    let highest = highest.unwrap_or(0);
+    Ok(highest.unwrap_or(0))
+}
+
+/// The changes after `after` up to `upto` (a number [`highest`] gave, or below it) that
+/// `reader` may be told of, as [`list`] tells them: for a follower that reads the same
+/// stretch of the log for several readers (the webhooks' dispatcher).
+pub fn list_upto(
+    conn: &mut DbConnection,
+    after: i64,
+    upto: i64,
+    reader: &Reader,
+) -> Result<Vec<Change>, PersistenceError> {
+    let limit = (upto - after).max(0);
+    Ok(read(conn, after, upto, limit, reader)?.changes)
+}
+
+/// The object's snapshot at its latest change before number `before`, if any.
+pub fn previous_snapshot(
+    conn: &mut DbConnection,
+    object_type: ChangedObject,
+    object_id: &str,
+    before: i64,
+) -> Result<Option<String>, PersistenceError> {
+    let snapshot: Option<Option<String>> = changes::table
+        .filter(changes::object_type.eq(object_type.as_str()))
+        .filter(changes::object_id.eq(object_id))
+        .filter(changes::seq.lt(before))
+        .order(changes::seq.desc())
+        .select(changes::snapshot)
+        .first(conn)
+        .optional()?;
+    Ok(snapshot.flatten())
+}
+
+fn read(
+    conn: &mut DbConnection,
+    after: i64,
+    highest: i64,
+    limit: i64,
+    reader: &Reader,
+) -> Result<Feed, PersistenceError> {
     let mut select = changes::table
         .filter(changes::seq.gt(after))
         .filter(changes::seq.le(highest))

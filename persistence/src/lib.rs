@@ -14,6 +14,7 @@ pub mod programming;
 pub mod reference;
 mod schema;
 pub mod structures;
+pub mod webhooks;
 
 pub use db::{Backend, DbConnection, Pool};
 pub use error::PersistenceError;

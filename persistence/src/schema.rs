@@ -568,3 +568,56 @@ diesel::allow_tables_to_appear_in_same_query!(dossier_reviews, dossiers);
 // (`grants::context`).
 diesel::allow_tables_to_appear_in_same_query!(calls, structures);
 diesel::allow_tables_to_appear_in_same_query!(programmes, structures);
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        owner_kind -> Text,
+        owner_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        structure_ids -> Text,
+        description -> Nullable<Text>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret_sealed -> Text,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        from_seq -> BigInt,
+        failed_in_a_row -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        message_id -> Text,
+        event_type -> Text,
+        object_key -> Text,
+        seq -> BigInt,
+        payload -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        last_latency_ms -> Nullable<BigInt>,
+        last_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_dispatch (name) {
+        name -> Text,
+        after_seq -> BigInt,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);

@@ -82,6 +82,8 @@ pub struct TestApp {
     /// `OES_TEST_S3_URL` names an S3-compatible endpoint.
     pub storage: api::storage::Storage,
     _storage_dir: TempDir,
+    /// The database's URL, for another process on the same database (`oes worker`).
+    pub database_url: String,
     // Dropped last: the database outlives the pool's connections.
     _database: TestDatabase,
 }
@@ -129,6 +131,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         pool,
         storage: api::storage::Storage::open(&settings).expect("document storage"),
         _storage_dir: storage_dir,
+        database_url: database.url().to_owned(),
         _database: database,
     };
     let member_token = app.sign_up("member@example.org").await;

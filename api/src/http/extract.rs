@@ -466,7 +466,9 @@ uuid_path_params!(
     domain::DossierId,
     domain::AttentionFlagId,
     domain::DocumentId,
-    domain::ReviewId
+    domain::ReviewId,
+    domain::WebhookId,
+    domain::DeliveryId
 );
 
 /// A partner's own id for a performance, from its path segment as sent (see

@@ -155,5 +155,17 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
             "doit compter 1 à 64 minuscules, chiffres et soulignés, en commençant par une lettre",
             "must be 1 to 64 lower-case letters, digits and underscores, starting with a letter",
         ),
+        P::WebhookUrl => lang.pick(
+            "doit être une adresse https absolue, sans identifiants",
+            "must be an absolute https address without credentials",
+        ),
+        P::ReservedAddress => lang.pick(
+            "désigne une adresse de bouclage, privée, lien-local ou autrement réservée",
+            "names a loopback, private, link-local or otherwise reserved address",
+        ),
+        P::EventType => lang.pick(
+            "doit être un type d'événement tel que performance.updated ou production.*",
+            "must be an event type such as performance.updated or production.*",
+        ),
     }
 }

@@ -10,3 +10,4 @@ pub mod operations;
 pub mod programming;
 pub mod shared;
 pub mod structures;
+pub mod webhooks;

@@ -110,6 +110,12 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             _ if is_programming_item(path) && target == Target::Foreign => 404,
             _ if is_programming_item(path) && operation.starts_with("GET") => 200,
             _ if is_programming_item(path) => 403,
+            // Webhooks: it subscribes for the structures it acts for; the subscriptions
+            // prepared are its owner's, not its own.
+            "POST /v1/webhooks" if target == Target::Own => 201,
+            "POST /v1/webhooks" => 422,
+            "GET /v1/webhooks" => 200,
+            _ if path.starts_with("/v1/webhooks/{id}") => 404,
             _ if path.starts_with("/v1/") => 403,
             _ => return None,
         });
@@ -302,6 +308,17 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         // Partner sync is for API clients with `programming:write` only.
         _ if path.starts_with("/v1/sync/") && actor == Anonymous => 401,
         _ if path.starts_with("/v1/sync/") => 403,
+        // Webhooks: an owner subscribes for its structures (staff for any); a
+        // subscription is its maker's (and staff's): others do not see it.
+        _ if path.starts_with("/v1/webhooks") && actor == Anonymous => 401,
+        "POST /v1/webhooks" if member_of_target || staff => 201,
+        "POST /v1/webhooks" => 422,
+        "GET /v1/webhooks" => 200,
+        _ if path.starts_with("/v1/webhooks/{id}") && !(member_of_target || staff) => 404,
+        "DELETE /v1/webhooks/{id}" => 204,
+        "POST /v1/webhooks/{id}/ping"
+        | "POST /v1/webhooks/{id}/deliveries/{delivery_id}/replay" => 202,
+        _ if path.starts_with("/v1/webhooks/{id}") => 200,
         _ => return None,
     })
 }
@@ -539,6 +556,17 @@ async fn prepare(
     if path.starts_with("/v1/api-clients/{id}") {
         return Some(make_api_client(app, owner, structure).await.0);
     }
+    if path.starts_with("/v1/webhooks/{id}") {
+        let reply = app
+            .send(
+                client_with(Some(owner))
+                    .post(app.url("/v1/webhooks"))
+                    .json(&webhook(structure)),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "preparing {path}");
+        return Some(reply.json()["webhook"]["id"].as_str().unwrap().to_owned());
+    }
     let owner_client = client_with(Some(owner));
     if is_grants_item(path) || path == "/v1/calls" || path == "/v1/dossiers" {
         // The agency's: made by staff, published; a dossier: the owner's, a draft.
@@ -627,6 +655,11 @@ async fn prepare(
         }
         _ => None,
     }
+}
+
+/// A subscription for `structure`, to an address that resolves nowhere.
+fn webhook(structure: &str) -> Value {
+    json!({"url": "https://hooks.example.invalid/oes", "event_types": ["*"], "structure_ids": [structure]})
 }
 
 /// `owner` invites `email` into `structure`: the invitation's id.
@@ -770,6 +803,7 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 } else if let Some(invitation) = &invitation {
                     invitation
                 } else if path.starts_with("/v1/api-clients/{id}")
+                    || path.starts_with("/v1/webhooks/{id}")
                     || is_programming_item(&path)
                     || is_grants_item(&path)
                 {
@@ -790,6 +824,23 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                 }
                 if let Some(document) = documents.get(structure) {
                     url = url.replace("{document_id}", document);
+                }
+                if path.contains("{delivery_id}") {
+                    // A ping of the subscription, by its maker.
+                    let maker = if *structure == a {
+                        &world.member_a
+                    } else {
+                        &world.member_b
+                    };
+                    let webhook = &prepared[structure];
+                    let ping = app
+                        .send(
+                            client_with(Some(maker))
+                                .post(app.url(&format!("/v1/webhooks/{webhook}/ping"))),
+                        )
+                        .await;
+                    assert_eq!(ping.status, 202, "preparing {path}");
+                    url = url.replace("{delivery_id}", ping.json()["id"].as_str().unwrap());
                 }
                 let url = app.url(&url);
                 let partner;
@@ -855,6 +906,15 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                         "name": "Partner", "structure_ids": [structure], "scopes": ["read"]
                     })),
                     ("POST", "/v1/api-clients/{id}/secret") => client.post(&url),
+                    ("POST", "/v1/webhooks") => client.post(&url).json(&webhook(structure)),
+                    ("PATCH", "/v1/webhooks/{id}") => {
+                        client.patch(&url).json(&json!({"description": "Renamed"}))
+                    }
+                    ("POST", "/v1/webhooks/{id}/rotate-secret")
+                    | ("POST", "/v1/webhooks/{id}/ping")
+                    | ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/replay") => {
+                        client.post(&url)
+                    }
                     ("POST", "/v1/productions") => client.post(&url).json(&production(structure)),
                     ("POST", "/v1/programmes") => client.post(&url).json(&programme(&fresh_code())),
                     ("POST", "/v1/dossiers") => client.post(&url).json(&json!({
