@@ -32,6 +32,8 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run the background workers (the mail outbox) without serving the API.
+    Worker,
     /// Apply pending migrations and load the reference geography, then exit.
     Migrate,
     /// Print the OpenAPI document (YAML, or JSON with --json).
@@ -174,6 +176,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         None => serve(settings, state, cli.demo),
         Some(Command::Serve { demo }) => serve(settings, state, demo || cli.demo),
+        Some(Command::Worker) => {
+            let worker = api::mail::worker::Worker::new(
+                state.pool.clone(),
+                state.mailer.key().clone(),
+                &settings,
+            )?;
+            tracing::info!("mail worker started");
+            actix_web::rt::System::new().block_on(worker.run());
+            Ok(())
+        }
         Some(Command::Migrate) => {
             tracing::info!("database is up to date");
             Ok(())

@@ -41,6 +41,8 @@ pub enum StartupError {
     Agency(String),
     #[error("document storage: {0}")]
     Storage(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// What every handler shares.
@@ -50,6 +52,7 @@ pub struct State {
     pub geography: Arc<ReferenceGeography>,
     pub keys: TokenKeys,
     pub storage: Storage,
+    pub mailer: crate::mail::Mailer,
 }
 
 /// Opens the pool, applies pending migrations and loads the reference geography.
@@ -95,11 +98,15 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
         }
     };
     let storage = Storage::open(settings).map_err(StartupError::Storage)?;
+    let sealing =
+        crate::crypto::SealingKey::load(settings.encryption_key.as_ref(), &settings.data_dir)
+            .map_err(StartupError::Secret)?;
     Ok(State {
         pool,
         geography,
         keys,
         storage,
+        mailer: crate::mail::Mailer::new(sealing, settings),
     })
 }
 
@@ -158,6 +165,15 @@ impl Application {
                 address: "document sweep thread".into(),
                 source,
             })?;
+        // The mail worker shares the server's runtime: it stops with it.
+        let mail_worker = crate::mail::worker::Worker::new(
+            state.pool.clone(),
+            state.mailer.key().clone(),
+            settings,
+        )
+        .map_err(StartupError::Mail)?;
+        tokio::spawn(mail_worker.run());
+        let mailer = web::Data::new(state.mailer);
         let storage = web::Data::new(state.storage);
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
@@ -203,6 +219,7 @@ impl Application {
                 .app_data(batch_body_limit)
                 .app_data(upload_limit)
                 .app_data(storage.clone())
+                .app_data(mailer.clone())
                 .service(
                     web::resource("/openapi.json")
                         .guard(guard::Get())

@@ -12,6 +12,7 @@ mod grant_exports;
 mod instruction;
 mod invitations;
 mod jwks;
+mod mail;
 mod me;
 mod members;
 mod operations;
