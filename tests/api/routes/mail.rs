@@ -718,3 +718,37 @@ async fn workers_claiming_at_once_never_claim_one_mail_twice() {
     assert_eq!(claimed.len(), 60);
     assert_eq!(distinct.len(), 60);
 }
+
+#[tokio::test]
+async fn an_erased_account_leaves_no_mail_waiting_for_it() {
+    // Nothing listens: mails wait in the outbox.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(move |settings: &mut Settings| {
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+    })
+    .await;
+    let token = sign_up_in(&app, "gone@compagnie.example", "fr").await;
+    let erased = app
+        .send(client_with(Some(&token)).delete(app.url("/v1/me")))
+        .await;
+    assert_eq!(erased.status, 204);
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        recipient: String,
+    }
+    let pool = app.pool.clone();
+    let recipients: Vec<String> = tokio::task::spawn_blocking(move || {
+        let rows: Vec<Row> = diesel::sql_query("SELECT recipient FROM mail_outbox")
+            .load(&mut pool.get().unwrap())
+            .unwrap();
+        rows.into_iter().map(|row| row.recipient).collect()
+    })
+    .await
+    .unwrap();
+    assert_eq!(recipients, vec!["member@example.org".to_owned()]);
+}
