@@ -184,9 +184,10 @@ pub struct Settings {
     /// plain `http://` is allowed for it.
     #[arg(long, env = "OES_STORAGE_ENDPOINT", global = true)]
     pub storage_endpoint: Option<String>,
-    /// Key that seals webhook secrets at rest: base64 of 32 random bytes (`openssl rand
-    /// -base64 32`); every instance must share it. Unset: one is generated into the data
-    /// folder.
+    /// Key that encrypts what is stored but must not be readable in the database
+    /// (webhook secrets, mail bodies holding a link with a token): base64 of 32 random
+    /// bytes (`openssl rand -base64 32`), shared by every instance. Unset: one is
+    /// generated into the data folder.
     #[arg(
         long,
         env = "OES_ENCRYPTION_KEY",
@@ -249,6 +250,45 @@ pub struct Settings {
         global = true
     )]
     pub webhook_poll_ms: u64,
+    /// SMTP server for mails: `smtp://host:port` (STARTTLS with `?tls=required`),
+    /// `smtps://user:password@host` (TLS). Unset: mails are written as `.eml` files into
+    /// the `mail` folder of the data folder.
+    #[arg(long, env = "OES_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of mails.
+    #[arg(
+        long,
+        env = "OES_MAIL_FROM",
+        default_value = "Occitanie en scène <no-reply@oes.example>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// Base URL of the front end that opens the links mailed to people
+    /// (`{OES_PUBLIC_URL}/email-verification?token=…`, `/password-reset?token=…`).
+    #[arg(
+        long,
+        env = "OES_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
+    /// How often the mail worker looks for mails to send, in milliseconds.
+    #[arg(
+        long,
+        env = "OES_MAIL_POLL_INTERVAL_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub mail_poll_interval_ms: u64,
+    /// The wait before the first retry of a mail that could not be sent, in
+    /// milliseconds; each retry waits twice the last (with jitter), 12 attempts in all.
+    #[arg(
+        long,
+        env = "OES_MAIL_RETRY_BASE_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub mail_retry_base_ms: u64,
 }
 
 /// A placeholder SIRET (it passes the Luhn checksum) until `OES_AGENCY_SIRET` is set.
@@ -299,6 +339,12 @@ impl Settings {
             rate_limit_per_caller: 0,
             agency_name: "Occitanie en scène".into(),
             agency_siret: DEFAULT_AGENCY_SIRET.into(),
+            smtp_url: None,
+            mail_from: "Occitanie en scène <no-reply@oes.example>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            // Tests wait for mails: look often, retry soon.
+            mail_poll_interval_ms: 100,
+            mail_retry_base_ms: 200,
         }
     }
 }

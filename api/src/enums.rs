@@ -50,6 +50,7 @@ domain_enums!(
     MembershipRole => domain::access::MembershipRole,
     AgencyRole => domain::access::AgencyRole,
     AccountStatus => domain::access::AccountStatus,
+    Language => domain::mail::Language,
     Scope => domain::access::Scope,
     ActorKind => domain::access::ActorKind,
     Audience => domain::programming::Audience,

@@ -34,9 +34,10 @@ enum Command {
     },
     /// Apply pending migrations and load the reference geography, then exit.
     Migrate,
-    /// Deliver webhooks without serving HTTP: the change log's dispatcher and
-    /// `OES_WEBHOOK_WORKERS` delivery workers (at least one), sharing the work with any
-    /// other `oes worker` or `oes serve` on the same database.
+    /// Run the background work without serving HTTP: the change log's webhook
+    /// dispatcher, `OES_WEBHOOK_WORKERS` delivery workers (at least one) and the mail
+    /// outbox's sender, sharing the work with any other `oes worker` or `oes serve` on
+    /// the same database.
     Worker,
     /// Print the OpenAPI document (YAML, or JSON with --json).
     Openapi {
@@ -180,11 +181,21 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Serve { demo }) => serve(settings, state, demo || cli.demo),
         Some(Command::Worker) => {
             let webhooks = api::webhooks::WebhookSettings::from_settings(&settings);
-            tracing::info!(workers = webhooks.workers.max(1), "delivering webhooks");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(api::webhooks::run(state.pool, state.sealer, webhooks))?;
+            let mails = api::mail::worker::Worker::new(
+                state.pool.clone(),
+                state.mailer.key().clone(),
+                &settings,
+            )?;
+            tracing::info!(
+                webhook_workers = webhooks.workers.max(1),
+                "delivering webhooks and mails"
+            );
+            actix_web::rt::System::new().block_on(async move {
+                let mails = actix_web::rt::spawn(mails.run());
+                let delivered = api::webhooks::run(state.pool, state.sealer, webhooks).await;
+                mails.abort();
+                delivered
+            })?;
             Ok(())
         }
         Some(Command::Migrate) => {

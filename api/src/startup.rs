@@ -42,6 +42,8 @@ pub enum StartupError {
     Agency(String),
     #[error("document storage: {0}")]
     Storage(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// What every handler shares.
@@ -52,6 +54,7 @@ pub struct State {
     pub keys: TokenKeys,
     pub storage: Storage,
     pub sealer: Sealer,
+    pub mailer: crate::mail::Mailer,
 }
 
 /// Opens the pool, applies pending migrations and loads the reference geography.
@@ -97,14 +100,17 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
         }
     };
     let storage = Storage::open(settings).map_err(StartupError::Storage)?;
-    let sealer = Sealer::open(settings.encryption_key.as_ref(), &settings.data_dir)
-        .map_err(StartupError::Secret)?;
+    // One key seals what is kept at rest: webhook secrets and mail bodies.
+    let sealing =
+        crate::crypto::SealingKey::load(settings.encryption_key.as_ref(), &settings.data_dir)
+            .map_err(StartupError::Secret)?;
     Ok(State {
         pool,
         geography,
         keys,
         storage,
-        sealer,
+        sealer: Sealer::new(sealing.clone()),
+        mailer: crate::mail::Mailer::new(sealing, settings),
     })
 }
 
@@ -179,6 +185,15 @@ impl Application {
             sealer: state.sealer,
             allow_insecure: webhook_settings.allow_insecure,
         });
+        // The mail worker shares the server's runtime: it stops with it.
+        let mail_worker = crate::mail::worker::Worker::new(
+            state.pool.clone(),
+            state.mailer.key().clone(),
+            settings,
+        )
+        .map_err(StartupError::Mail)?;
+        tokio::spawn(mail_worker.run());
+        let mailer = web::Data::new(state.mailer);
         let storage = web::Data::new(state.storage);
         let cors_origins = settings.cors_origins.clone();
         let pool = web::Data::new(state.pool);
@@ -225,6 +240,7 @@ impl Application {
                 .app_data(upload_limit)
                 .app_data(storage.clone())
                 .app_data(webhooks.clone())
+                .app_data(mailer.clone())
                 .service(
                     web::resource("/openapi.json")
                         .guard(guard::Get())

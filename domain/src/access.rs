@@ -135,6 +135,8 @@ string_enum!(
 pub struct NewAccount {
     pub email: Email,
     pub display_name: String,
+    /// French unless the holder chose English.
+    pub language: crate::mail::Language,
 }
 
 impl NewAccount {
@@ -151,6 +153,7 @@ impl NewAccount {
             (Some(email), Some(display_name)) => Ok(Self {
                 email,
                 display_name,
+                language: crate::mail::Language::default(),
             }),
             _ => Err(ValidationError::single("email", FieldProblem::Required)),
         }
@@ -170,6 +173,10 @@ pub struct Account {
     /// Moves on whenever every sign-in must end (a password reset): access tokens carry
     /// the epoch they were issued in, and one from an older epoch no longer works.
     pub session_epoch: i64,
+    /// The language of the mails it receives.
+    pub language: crate::mail::Language,
+    /// When its holder proved the email theirs (the link mailed at sign-up).
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 string_enum!(

@@ -78,6 +78,7 @@ pub mod changes;
 pub mod geography;
 pub mod grants;
 pub mod ids;
+pub mod mail;
 pub mod programming;
 pub mod search;
 pub mod structures;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grants;
 pub mod idempotency;
 pub mod identity;
+pub mod mail;
 pub mod page;
 pub mod programming;
 pub mod reference;

@@ -106,6 +106,8 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> BigInt,
         session_epoch -> BigInt,
+        language -> Text,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -621,3 +623,33 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+diesel::table! {
+    email_verifications (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Binary,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(email_verifications -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, email_verifications);

@@ -81,6 +81,9 @@ pub struct TestApp {
     /// Where the server keeps documents: its own folder, or its own bucket when
     /// `OES_TEST_S3_URL` names an S3-compatible endpoint.
     pub storage: api::storage::Storage,
+    /// The server's data folder (`OES_DATA_DIR`): mails land in its `mail` folder when no
+    /// SMTP server is configured.
+    pub data_dir: std::path::PathBuf,
     _storage_dir: TempDir,
     /// The database's URL, for another process on the same database (`oes worker`).
     pub database_url: String,
@@ -130,6 +133,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .to_owned(),
         pool,
         storage: api::storage::Storage::open(&settings).expect("document storage"),
+        data_dir: settings.data_dir.clone(),
         _storage_dir: storage_dir,
         database_url: database.url().to_owned(),
         _database: database,

@@ -560,6 +560,7 @@ mod tests {
             MemberProblem::LastOwner.into(),
             MemberProblem::AlreadyMember.into(),
             AccountProblem::EmailTaken.into(),
+            AccountProblem::VerificationTokenInvalid.into(),
             crate::routes::programming::ProgrammingProblem::HasPerformances.into(),
             crate::routes::programming::ProgrammingProblem::NotPublic.into(),
             crate::routes::grants::GrantsProblem::ProgrammeCodeTaken.into(),

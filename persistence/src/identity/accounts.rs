@@ -28,6 +28,8 @@ struct AccountRow {
     updated_at: NaiveDateTime,
     version: i64,
     session_epoch: i64,
+    language: String,
+    email_verified_at: Option<NaiveDateTime>,
 }
 
 fn corrupt(id: &str, detail: impl std::fmt::Display) -> PersistenceError {
@@ -52,6 +54,8 @@ impl AccountRow {
             updated_at: self.updated_at.and_utc(),
             version: self.version,
             session_epoch: self.session_epoch,
+            language: domain::mail::Language::parse(&self.language).map_err(|e| corrupt(&id, e))?,
+            email_verified_at: self.email_verified_at.map(|at| at.and_utc()),
         };
         Ok((account, self.password_hash))
     }
@@ -77,6 +81,8 @@ pub fn create(
         updated_at: now.naive_utc(),
         version: 1,
         session_epoch: 0,
+        language: new.language.as_str().to_owned(),
+        email_verified_at: None,
     };
     diesel::insert_into(accounts::table)
         .values(&row)
@@ -288,10 +294,12 @@ pub fn erase(
     let now = storable_now().naive_utc();
     let key = id.to_string();
     write_transaction(conn, |conn| {
-        let email: String = accounts::table
+        let (email, exact_email): (String, String) = accounts::table
             .find(&key)
-            .select(accounts::email_normalized)
+            .select((accounts::email_normalized, accounts::email))
             .first(conn)?;
+        // Mails not yet sent to it, and its verification tokens, go too.
+        crate::mail::forget(conn, id, &exact_email)?;
         // Invitations to the erased email hold it: they go with it.
         diesel::delete(
             crate::schema::invitations::table

@@ -64,6 +64,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             // These read credentials from their form or body, not the bearer token.
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
             "POST /v1/auth/password-reset" => 400,
+            // Its token, not a bearer token, says who: an unknown one is a 400.
+            "POST /v1/auth/email-verification" => 400,
             _ if path.starts_with("/v1/") => 401,
             _ => return None,
         });
@@ -79,6 +81,8 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
             "POST /v1/accounts" => 201,
             "POST /v1/auth/token" | "POST /v1/auth/revoke" => 200,
             "POST /v1/auth/password-reset" => 400,
+            // Its token, not a bearer token, says who: an unknown one is a 400.
+            "POST /v1/auth/email-verification" => 400,
             "PATCH /v1/structures/{id}" if target == Target::Own => 200,
             // Programming: its `read` and `structures:write` make it a viewer there.
             "GET /v1/productions" | "GET /v1/tours" | "GET /v1/performances" => 200,
@@ -156,7 +160,7 @@ fn expected(operation: &str, actor: Actor, target: Target) -> Option<u16> {
         "DELETE /v1/structures/{id}/members/{account_id}" => 204,
         "POST /v1/structures/{id}/join-requests/{account_id}/accept" => 201,
         "POST /v1/structures/{id}/join-requests/{account_id}/decline" => 204,
-        "POST /v1/auth/password-reset" => 400,
+        "POST /v1/auth/password-reset" | "POST /v1/auth/email-verification" => 400,
         // Grants: published programmes and their calls are everyone's; staff define them.
         _ if is_grants_read(operation) => 200,
         "POST /v1/programmes"
@@ -994,6 +998,9 @@ async fn every_operation_answers_every_caller_as_the_policy_says() {
                     ("POST", "/v1/auth/password-reset") => client
                         .post(&url)
                         .json(&json!({"token": "not-a-reset-token", "password": PASSWORD})),
+                    ("POST", "/v1/auth/email-verification") => client
+                        .post(&url)
+                        .json(&json!({"token": "not-a-verification-token"})),
                     ("PATCH", "/v1/accounts/{id}") => {
                         client.patch(&url).json(&json!({"display_name": "Renamed"}))
                     }

@@ -13,6 +13,7 @@ mod instruction;
 mod invitations;
 mod jwks;
 mod life_cycle;
+mod mail;
 mod me;
 mod members;
 mod operations;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::access::{Account, AccountStatus, AgencyRole};
+use domain::mail::Language;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +27,12 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// The language of the mails the account receives.
+    #[schema(value_type = enums::Language)]
+    pub language: Language,
+    /// Whether its holder opened the link mailed at sign-up
+    /// (`POST /v1/auth/email-verification`).
+    pub email_verified: bool,
 }
 
 impl From<Account> for AccountView {
@@ -39,6 +46,8 @@ impl From<Account> for AccountView {
             created_at: account.created_at,
             updated_at: account.updated_at,
             version: account.version,
+            language: account.language,
+            email_verified: account.email_verified_at.is_some(),
         }
     }
 }
@@ -67,6 +76,10 @@ pub struct CreateAccount {
         example = "correct horse battery staple"
     )]
     pub(crate) password: SecretString,
+    /// The language of the mails the account receives: `fr` (the default) or `en`.
+    #[serde(default)]
+    #[schema(value_type = Option<enums::Language>)]
+    pub(crate) language: Option<Language>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -6,7 +6,7 @@ use domain::access::{AccountAction, AccountId, NewAccount, may_on_account};
 use persistence::db::write_transaction;
 use persistence::identity::accounts;
 use persistence::{DbConnection, PersistenceError};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::*;
 use crate::audit;
@@ -18,6 +18,7 @@ use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::limits::{self, Limits};
 use crate::http::pagination::{self};
+use crate::mail::Mailer;
 
 /// Sign up.
 ///
@@ -44,6 +45,7 @@ use crate::http::pagination::{self};
 pub async fn create_account(
     caller: Caller,
     pool: web::Data<Db>,
+    mailer: web::Data<Mailer>,
     limits: web::Data<Limits>,
     req: HttpRequest,
     body: JsonBody<CreateAccount>,
@@ -57,11 +59,12 @@ pub async fn create_account(
         }
     };
     idempotency::once(&pool, &req, &caller, &raw, || async {
-        let new = NewAccount::parse(
+        let mut new = NewAccount::parse(
             &value.email,
             &value.display_name,
             value.password.expose_secret(),
         )?;
+        new.language = value.language.unwrap_or_default();
         let password = value.password;
         let hash = web::block(move || passwords::hash(password.expose_secret()))
             .await
@@ -78,18 +81,25 @@ pub async fn create_account(
             // A bearer token is not needed here, but one that no longer stands is refused
             // as everywhere else (the audit log would name its holder).
             caller.principal(conn)?;
-            let created = persistence::audit::recorded(
-                conn,
-                |conn| accounts::create(conn, new, hash, None),
-                move |account| {
-                    event.object_id = account.id.to_string();
-                    event
-                },
-            );
-            let account = match created {
-                Err(PersistenceError::Conflict { .. }) => Err(AccountProblem::EmailTaken.into()),
-                other => other.map_err(ApiError::from),
-            }?;
+            let account = write_transaction::<_, ApiError>(conn, |conn| {
+                let created = persistence::audit::recorded(
+                    conn,
+                    |conn| accounts::create(conn, new, hash, None),
+                    move |account| {
+                        event.object_id = account.id.to_string();
+                        event
+                    },
+                );
+                let account = match created {
+                    Err(PersistenceError::Conflict { .. }) => {
+                        Err(AccountProblem::EmailTaken.into())
+                    }
+                    other => other.map_err(ApiError::from),
+                }?;
+                // The link that verifies the email, mailed if the account commits.
+                mailer.email_verification(conn, &account)?;
+                Ok(account)
+            })?;
             Reply::json(StatusCode::CREATED, &AccountView::from(account))
         })
     })
@@ -267,10 +277,12 @@ pub async fn update_account(
 pub async fn create_password_reset(
     caller: Caller,
     pool: web::Data<Db>,
+    mailer: web::Data<Mailer>,
     PathId(id): PathId<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let token = secrets::random_secret();
     let hash = secrets::lookup_hash(&token);
+    let mailed = SecretString::from(token.expose_secret().to_owned());
     let expires_at = persistence::clock::storable_now() + RESET_VALIDITY;
     let event = audit::event(
         &caller,
@@ -281,8 +293,9 @@ pub async fn create_password_reset(
     );
     db::run(&pool, move |conn| {
         write_transaction::<_, ApiError>(conn, |conn| {
-            authorized_target(conn, &caller, id, &[AccountAction::ResetPassword])?;
-            Ok(persistence::audit::recorded(
+            let (_, holder) =
+                authorized_target(conn, &caller, id, &[AccountAction::ResetPassword])?;
+            persistence::audit::recorded(
                 conn,
                 |conn| {
                     persistence::identity::tokens::create_password_reset(
@@ -290,7 +303,9 @@ pub async fn create_password_reset(
                     )
                 },
                 |_| event,
-            )?)
+            )?;
+            // The link goes to the holder too, if the token commits.
+            mailer.password_reset(conn, &holder, &mailed)
         })
     })
     .await?;

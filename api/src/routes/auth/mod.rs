@@ -2,6 +2,7 @@
 //! `/v1/me`.
 
 mod dto;
+mod email_verification;
 mod handlers;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
@@ -19,6 +20,7 @@ use crate::db::{self, Db};
 use crate::http::error::{ApiError, OAuthError};
 
 pub use dto::*;
+pub use email_verification::*;
 pub use handlers::*;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -27,7 +29,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(get_me)
         .service(export_me)
         .service(erase_me)
-        .service(reset_password);
+        .service(reset_password)
+        .service(verify_email);
 }
 
 /// The JWKS route sits at the root, outside `/v1`, where clients look for it.

@@ -34,6 +34,7 @@ use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
+use crate::mail::Mailer;
 
 /// A message or a note: several lines allowed, no other control character.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -195,6 +196,7 @@ pub async fn post_dossier_message(
     caller: Caller,
     pool: web::Data<Db>,
     req: HttpRequest,
+    mailer: web::Data<Mailer>,
     PathId(id): PathId<DossierId>,
     body: JsonBody<TextBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -220,6 +222,11 @@ pub async fn post_dossier_message(
                 let principal = caller.principal(conn)?;
                 let (_, role) = readable_dossier(conn, &principal, id)?;
                 let author_side = side_of(&principal, role)?;
+                // The agency's messages are mailed to the applicant's members (never a
+                // note: those have their own handler, which mails nothing).
+                if author_side == MessageSide::Staff {
+                    mailer.dossier_message(conn, id, &text)?;
+                }
                 let message = persistence::audit::recorded(
                     conn,
                     |conn| {

@@ -46,6 +46,7 @@ use crate::changes;
 use crate::db::{self, Db};
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::{JsonBody, PathId};
+use crate::mail::Mailer;
 use crate::routes::programming::item_response;
 
 /// Why a transition is made: required to reopen a decision, kept in the history.
@@ -210,6 +211,7 @@ async fn transit(
     caller: Caller,
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
+    mailer: web::Data<Mailer>,
     id: DossierId,
     action: DossierAction,
     asked: Result<Asked, ApiError>,
@@ -291,6 +293,8 @@ async fn transit(
                 _ => {}
             }
             dossiers::replace(conn, &current, &updated)?;
+            // The applicant's members are told, and staff of a submission, if it commits.
+            mailer.dossier_transition(conn, &updated, action, asked.reason.as_deref())?;
             events::record(
                 conn,
                 &DossierEvent {
@@ -406,6 +410,7 @@ macro_rules! transition_handler {
             caller: Caller,
             pool: web::Data<Db>,
             geography: web::Data<Arc<ReferenceGeography>>,
+            mailer: web::Data<Mailer>,
             PathId(id): PathId<DossierId>,
             body: JsonBody<TransitionBody>,
         ) -> Result<HttpResponse, ApiError> {
@@ -414,7 +419,7 @@ macro_rules! transition_handler {
                 awarded_cents: None,
                 advance: None,
             });
-            transit(caller, pool, geography, id, $action, asked).await
+            transit(caller, pool, geography, mailer, id, $action, asked).await
         }
     };
 }
@@ -507,6 +512,7 @@ pub async fn approve_dossier(
     caller: Caller,
     pool: web::Data<Db>,
     geography: web::Data<Arc<ReferenceGeography>>,
+    mailer: web::Data<Mailer>,
     PathId(id): PathId<DossierId>,
     body: JsonBody<ApproveBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -523,5 +529,14 @@ pub async fn approve_dossier(
             advance,
         })
     });
-    transit(caller, pool, geography, id, DossierAction::Approve, asked).await
+    transit(
+        caller,
+        pool,
+        geography,
+        mailer,
+        id,
+        DossierAction::Approve,
+        asked,
+    )
+    .await
 }
