@@ -274,7 +274,11 @@ def lasting(api):
     # dossier it edits.
     document_dossier = api.dossier(filer_token, dossier_call, structure)
     reviewer, reviewer_token = api.reviewer()
-    submitted = api.submitted(filer_token, dossier_call, structure)
+    # Reviews need submitted dossiers, so an applicant the fuzzer never changes (it may
+    # make the shared structure a kind the programme does not fund).
+    review_structure = api.structure("Compagnie des avis")
+    review_filer_token = api.filer(review_structure)
+    submitted = api.submitted(review_filer_token, dossier_call, review_structure)
     webhook = api.webhook(structure)
     return {
         "OES_FUZZ_BASE_URL": api.base,
@@ -321,6 +325,8 @@ def lasting(api):
         # operations), a submitted dossier and the reviewer's review of it, for the run.
         "OES_FUZZ_REVIEWER": reviewer,
         "OES_FUZZ_REVIEWER_TOKEN": reviewer_token,
+        "OES_FUZZ_REVIEW_STRUCTURE": review_structure,
+        "OES_FUZZ_REVIEW_FILER_TOKEN": review_filer_token,
         "OES_FUZZ_SUBMITTED": submitted,
         "OES_FUZZ_REVIEW": api.review(submitted, reviewer),
         # A subscription read, changed, rotated and pinged for the run (the deletions
@@ -338,7 +344,8 @@ NAMES = ("OES_FUZZ_BASE_URL", "OES_FUZZ_ADMIN_TOKEN", "OES_FUZZ_REQUESTER",
          "OES_FUZZ_FILER_TOKEN", "OES_FUZZ_DOSSIER_CALL", "OES_FUZZ_DOSSIER",
          "OES_FUZZ_APPROVED", "OES_FUZZ_FLAG", "OES_FUZZ_DOCUMENT_DOSSIER",
          "OES_FUZZ_DOCUMENT", "OES_FUZZ_REVIEWER", "OES_FUZZ_REVIEWER_TOKEN",
-         "OES_FUZZ_SUBMITTED", "OES_FUZZ_REVIEW", "OES_FUZZ_WEBHOOK", "OES_FUZZ_DELIVERY")
+         "OES_FUZZ_SUBMITTED", "OES_FUZZ_REVIEW", "OES_FUZZ_WEBHOOK", "OES_FUZZ_DELIVERY",
+         "OES_FUZZ_REVIEW_STRUCTURE", "OES_FUZZ_REVIEW_FILER_TOKEN")
 
 
 def from_environment():

@@ -91,8 +91,8 @@ def _document():
 def _fresh_review():
     """The fixtures' reviewer assigned to a fresh submitted dossier: a conflict ends the
     review, an unassignment takes it away."""
-    dossier = API.submitted(ENV["OES_FUZZ_FILER_TOKEN"], ENV["OES_FUZZ_DOSSIER_CALL"],
-                            ENV["OES_FUZZ_STRUCTURE"])
+    dossier = API.submitted(ENV["OES_FUZZ_REVIEW_FILER_TOKEN"], ENV["OES_FUZZ_DOSSIER_CALL"],
+                            ENV["OES_FUZZ_REVIEW_STRUCTURE"])
     return {"id": dossier, "review_id": API.review(dossier, ENV["OES_FUZZ_REVIEWER"])}
 
 
