@@ -3,9 +3,12 @@
 //! one; an answer to a token stays private to its holder. Every answer varies with the
 //! token (and with `Accept` where the operation offers several representations).
 
-use actix_web::HttpResponseBuilder;
 use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::http::error::ApiError;
 
 /// Seconds a shared cache may serve an anonymous answer as fresh.
 pub const MAX_AGE: u32 = 60;
@@ -42,6 +45,46 @@ pub fn page_etag(body: &[u8]) -> EntityTag {
     let digest = Sha256::digest(body);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     EntityTag::new_weak(format!("p{hex}"))
+}
+
+/// A 200 (or 201) with an item, its ETag, and caching fit for what depends on the token.
+pub(crate) fn item_response(
+    mut response: actix_web::HttpResponseBuilder,
+    version: i64,
+    body: &impl Serialize,
+) -> HttpResponse {
+    response
+        .insert_header(header::ETag(crate::http::conditional::etag(version)))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
+        .insert_header((header::VARY, "Authorization"))
+        .json(body)
+}
+
+/// A read of an item: 200 with its ETag, or 304 for a client holding the current
+/// version; cached by shared caches when anonymous, private otherwise (see
+/// this module).
+pub(crate) fn read_item(
+    req: &HttpRequest,
+    anonymous: bool,
+    vary: &'static str,
+    version: i64,
+    body: &impl Serialize,
+) -> Result<HttpResponse, ApiError> {
+    let not_modified = crate::http::conditional::not_modified(req, version)?;
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    cache_headers(&mut response, anonymous, vary);
+    response.insert_header(header::ETag(crate::http::conditional::etag(version)));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.json(body))
 }
 
 #[cfg(test)]

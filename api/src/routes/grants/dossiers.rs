@@ -31,12 +31,13 @@ use super::dossier_dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
+use crate::http::caching::item_response;
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
-use crate::routes::programming::{item_response, not_editable};
+use crate::routes::programming::not_editable;
 use crate::routes::shared::find_live;
 
 /// The caller's role in a dossier's applicant structure: its membership for an

@@ -16,12 +16,12 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::http::caching;
+use crate::http::caching::{item_response, read_item};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams, parse_value};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
-use crate::routes::programming::{item_response, read_item};
 
 /// The programme, if the caller may see it (404 otherwise).
 pub(crate) fn visible_programme(

@@ -35,11 +35,11 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::enums;
+use crate::http::caching::item_response;
 use crate::http::conditional::{check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId};
 use crate::http::idempotency::{self, Reply};
-use crate::routes::programming::item_response;
 
 /// An assignment: the reviewer's account.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -44,10 +44,10 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::changes;
 use crate::db::{self, Db};
+use crate::http::caching::item_response;
 use crate::http::error::{ApiError, FieldIssue, Issue, responses};
 use crate::http::extract::{JsonBody, PathId};
 use crate::mail::Mailer;
-use crate::routes::programming::item_response;
 
 /// Why a transition is made: required to reopen a decision, kept in the history.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -17,13 +17,10 @@ mod productions;
 mod sync;
 mod tours;
 
-use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag};
-use actix_web::{HttpRequest, HttpResponse};
 use domain::StructureId;
 use domain::access::{MembershipRole, Principal, ProgrammingAction, may_program, programming_role};
 use persistence::DbConnection;
 use persistence::programming::Reader;
-use serde::Serialize;
 
 pub use exports::{
     EventGraphLd, EventLd, EventType, OfferLd, OrganizationLd, PlaceLd, PostalAddressLd,
@@ -36,7 +33,6 @@ pub use sync::*;
 pub use tours::*;
 
 use crate::http::error::ApiError;
-use crate::http::{caching, conditional};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_productions)
@@ -133,50 +129,6 @@ pub(crate) fn check_writable(
 /// A 422 naming `field`: it names nothing the caller may edit.
 pub(crate) fn not_editable(field: &str) -> ApiError {
     domain::ValidationError::single(field, domain::FieldProblem::NotEditable).into()
-}
-
-/// A 200 (or 201) with an item, its ETag, and caching fit for what depends on the token.
-pub(crate) fn item_response(
-    mut response: actix_web::HttpResponseBuilder,
-    version: i64,
-    body: &impl Serialize,
-) -> HttpResponse {
-    response
-        .insert_header(header::ETag(etag(version)))
-        .insert_header(CacheControl(vec![
-            CacheDirective::Private,
-            CacheDirective::NoCache,
-        ]))
-        .insert_header((header::VARY, "Authorization"))
-        .json(body)
-}
-
-fn etag(version: i64) -> EntityTag {
-    crate::http::conditional::etag(version)
-}
-
-/// A read of an item: 200 with its ETag, or 304 for a client holding the current
-/// version; cached by shared caches when anonymous, private otherwise (see
-/// `http::caching`).
-pub(crate) fn read_item(
-    req: &HttpRequest,
-    anonymous: bool,
-    vary: &'static str,
-    version: i64,
-    body: &impl Serialize,
-) -> Result<HttpResponse, ApiError> {
-    let not_modified = conditional::not_modified(req, version)?;
-    let mut response = if not_modified {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    caching::cache_headers(&mut response, anonymous, vary);
-    response.insert_header(header::ETag(etag(version)));
-    if not_modified {
-        return Ok(response.finish());
-    }
-    Ok(response.json(body))
 }
 
 /// An instant given as a query parameter (RFC 3339), named in the problem if bad.

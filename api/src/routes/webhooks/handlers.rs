@@ -16,12 +16,12 @@ use super::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
+use crate::http::caching::item_response;
 use crate::http::conditional::{self, check_if_match, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination;
-use crate::routes::programming::item_response;
 use crate::webhooks::{ping_payload, signing};
 
 /// What a body asks for, checked: every bad field reported at once.

@@ -27,6 +27,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::changes;
 use crate::db::{self, Db};
+use crate::http::caching::{item_response, read_item};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
@@ -35,8 +36,8 @@ use crate::http::pagination::{self, Page};
 use crate::http::{caching, negotiate};
 use crate::routes::programming::{EventGraphLd, EventLd, ProgrammingProblem};
 use crate::routes::programming::{
-    check_readable, check_writable, exports, instant_param, item_response, not_editable,
-    parameters, read_item, reader, role_in,
+    check_readable, check_writable, exports, instant_param, not_editable, parameters, reader,
+    role_in,
 };
 use domain::changes::{ChangeAction, ChangedObject};
 

@@ -33,6 +33,7 @@ use super::dto::*;
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db};
+use crate::http::caching::item_response;
 use crate::http::conditional::{check_if_match, if_match};
 use crate::http::context;
 use crate::http::error::{ApiError, PROBLEM_JSON, Problem, ProblemField, responses};
@@ -41,7 +42,7 @@ use crate::http::i18n;
 use crate::routes::programming::performances::{
     Lookups, change, performance_role, references_with,
 };
-use crate::routes::programming::{CreatePerformance, PerformanceView, item_response};
+use crate::routes::programming::{CreatePerformance, PerformanceView};
 
 /// How many times a write starts again after losing a race (see the module's
 /// documentation) before answering 503.

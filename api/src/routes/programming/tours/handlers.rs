@@ -17,14 +17,13 @@ use crate::auth::Caller;
 use crate::changes;
 use crate::db::{self, Db};
 use crate::http::caching;
+use crate::http::caching::{item_response, read_item};
 use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
-use crate::routes::programming::{
-    check_readable, check_writable, item_response, not_editable, read_item, reader, role_in,
-};
+use crate::routes::programming::{check_readable, check_writable, not_editable, reader, role_in};
 use domain::changes::{ChangeAction, ChangedObject};
 
 /// Records a tour's change: it concerns its production's structure, public while the
