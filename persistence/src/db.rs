@@ -270,6 +270,62 @@ pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, PersistenceError>
     Ok(depth.is_some())
 }
 
+/// The tables whose rows are read, merged with a patch and written back under their
+/// `version` (a `PATCH` without `If-Match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versioned {
+    Structures,
+    Productions,
+    Tours,
+    Performances,
+    Programmes,
+    Calls,
+    Dossiers,
+    Webhooks,
+}
+
+impl Versioned {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Structures => "structures",
+            Self::Productions => "productions",
+            Self::Tours => "tours",
+            Self::Performances => "performances",
+            Self::Programmes => "programmes",
+            Self::Calls => "calls",
+            Self::Dossiers => "dossiers",
+            Self::Webhooks => "webhooks",
+        }
+    }
+}
+
+/// Locks the row `id` of `table` until the end of the caller's write transaction, so
+/// that what is read next is the last committed version and stays so until the write:
+/// a read-merge-write that lost a race once cannot lose it again. On PostgreSQL
+/// `SELECT … FOR UPDATE` (read committed: the statements after it see what committed
+/// before the lock was granted); on SQLite the writing transaction holds the whole file
+/// already. A row that does not exist locks nothing: the read that follows says so.
+pub fn lock_row(
+    conn: &mut DbConnection,
+    table: Versioned,
+    id: &str,
+) -> Result<(), PersistenceError> {
+    if !in_transaction(conn)? {
+        return Err(PersistenceError::Corrupt(
+            "a row is locked inside a write transaction".into(),
+        ));
+    }
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query(format!(
+            "SELECT 1 FROM {} WHERE id = $1 FOR UPDATE",
+            table.table()
+        ))
+        .bind::<diesel::sql_types::Text, _>(id)
+        .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Why a transaction failed: its work, or diesel beginning or ending it.
 enum Failed<E> {
     Work(E),

@@ -78,19 +78,44 @@ pub fn holds(req: &HttpRequest, current: &EntityTag) -> Result<bool, ApiError> {
 
 /// Runs a read-merge-write until it does not lose a race. With `If-Match` the version
 /// the client read decides (a 412 at once); without it, a change committed meanwhile is
-/// merged by trying again on the new version, three times at most (then a 503).
+/// merged by trying again on the new version. `attempt` is told whether to lock the row
+/// before reading it (`persistence::db::lock_row`): not the first time, as most writes
+/// meet no one, but after a lost race, so that the second attempt cannot lose.
 pub async fn merging<T, F, Fut>(condition: Option<&IfMatch>, mut attempt: F) -> Result<T, ApiError>
 where
-    F: FnMut() -> Fut,
+    F: FnMut(Locking) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
-    for _ in 0..3 {
-        match attempt().await {
-            Err(ApiError::PreconditionFailed) if condition.is_none() => continue,
-            result => return result,
+    match attempt(Locking::Optimistic).await {
+        Err(ApiError::PreconditionFailed) if condition.is_none() => {
+            attempt(Locking::RowLocked).await
+        }
+        result => result,
+    }
+}
+
+/// How an attempt of [`merging`] reads the row it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// Read as is; the write checks the version read.
+    Optimistic,
+    /// Lock the row first: nobody writes it until the attempt commits.
+    RowLocked,
+}
+
+impl Locking {
+    /// Locks `id` of `table` when this attempt must.
+    pub fn apply(
+        self,
+        conn: &mut persistence::db::DbConnection,
+        table: persistence::db::Versioned,
+        id: impl std::fmt::Display,
+    ) -> Result<(), persistence::PersistenceError> {
+        match self {
+            Self::Optimistic => Ok(()),
+            Self::RowLocked => persistence::db::lock_row(conn, table, &id.to_string()),
         }
     }
-    Err(ApiError::Unavailable("too many concurrent updates".into()))
 }
 
 #[cfg(test)]
@@ -130,5 +155,32 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A lost race is tried again once, row locked; with If-Match it is the client's 412.
+    #[actix_web::test]
+    async fn a_lost_race_is_tried_again_with_the_row_locked_and_if_match_decides_at_once() {
+        let mut seen = Vec::new();
+        let result = merging(None, |locking| {
+            seen.push(locking);
+            async move {
+                match locking {
+                    Locking::Optimistic => Err(ApiError::PreconditionFailed),
+                    Locking::RowLocked => Ok(7),
+                }
+            }
+        })
+        .await;
+        assert!(matches!(result, Ok(7)));
+        assert_eq!(seen, [Locking::Optimistic, Locking::RowLocked]);
+
+        let mut attempts = 0;
+        let result: Result<(), _> = merging(Some(&IfMatch::Items(vec![etag(1)])), |_| {
+            attempts += 1;
+            async { Err(ApiError::PreconditionFailed) }
+        })
+        .await;
+        assert!(matches!(result, Err(ApiError::PreconditionFailed)));
+        assert_eq!(attempts, 1);
     }
 }

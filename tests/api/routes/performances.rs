@@ -614,3 +614,41 @@ async fn the_change_feed_carries_programming_with_fees_for_either_side_only() {
         assert_eq!(dates[1]["object"], Value::Null);
     }
 }
+
+/// Without `If-Match` a PATCH merges into whatever version is current: however many
+/// arrive at once, each is applied, none is refused for having lost a race (on
+/// PostgreSQL a retry locks the row it lost, so that it cannot lose twice).
+#[tokio::test]
+async fn simultaneous_patches_without_if_match_are_all_applied() {
+    const WRITERS: i64 = 24;
+    let app = spawn_app().await;
+    let (_, production) = published_production(&app).await;
+    let made = app
+        .create_with(
+            &app.client,
+            "/v1/performances",
+            &performance(&production, "34172", "2027-03-01T20:30:00+01:00"),
+        )
+        .await;
+    let path = format!("/v1/performances/{}", made["id"].as_str().unwrap());
+    let url = app.url(&path);
+    let patches = (0..WRITERS)
+        .map(|i| app.send(app.client.patch(&url).json(&json!({"capacity": 1_000 + i}))));
+    let replies = futures_util::future::join_all(patches).await;
+    for reply in &replies {
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+    }
+    // Every capacity differs from the one before it: each patch is one more version.
+    let current = app.get(&path).await;
+    assert_eq!(
+        current.header("etag"),
+        Some(&*format!("\"v{}\"", WRITERS + 1))
+    );
+    let last = current.json()["capacity"].as_i64().unwrap();
+    assert!((1_000..1_000 + WRITERS).contains(&last), "{last}");
+}

@@ -279,12 +279,13 @@ pub async fn update_call(
             return Err(problem);
         }
     };
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "call.update", "call", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Calls, id)?;
                 visible_call(conn, &principal, id)?;
                 manage(&principal)?;
                 // Locked before the envelope is read: an approval waits, or is waited for.

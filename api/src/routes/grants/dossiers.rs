@@ -564,13 +564,14 @@ pub async fn update_dossier(
         }
     };
     let geography = Arc::clone(&geography);
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch, geography) =
             (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "dossier.update", "dossier", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Dossiers, id)?;
                 let (current, role) = readable_dossier(conn, &principal, id)?;
                 check_applicant(&principal, role)?;
                 if !editable_by_applicant(current.status) {

@@ -310,12 +310,13 @@ pub async fn update_programme(
             return Err(problem);
         }
     };
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "programme.update", "programme", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Programmes, id)?;
                 let current = visible_programme(conn, &principal, id)?;
                 manage(&principal)?;
                 let (code, name, description, kind, published) = programme_fields(&current.data);

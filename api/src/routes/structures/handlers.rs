@@ -288,7 +288,7 @@ pub async fn update_structure(
     };
     let geography = Arc::clone(geography.get_ref());
     // Without If-Match, a concurrent change is merged by retrying on the new version.
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch, geography) =
             (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "structure.update", "structure", id, &[]);
@@ -297,6 +297,7 @@ pub async fn update_structure(
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Structures, id)?;
                 let (current, role) = live_structure_with_role(conn, &principal, id)?;
                 authorize(&principal, StructureAction::Update, role)?;
                 // Bad input is reported before a stale version: it needs fixing either way.

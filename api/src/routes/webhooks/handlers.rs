@@ -335,12 +335,13 @@ pub async fn update_webhook(
         }
     };
     let allow_insecure = context.allow_insecure;
-    let updated = conditional::merging(condition.as_ref(), || {
+    let updated = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "webhook.update", "webhook", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Webhooks, id)?;
                 let current = authorized(conn, &principal, id, WebhookAction::Manage)?;
                 let structure_ids: Vec<uuid::Uuid> = match &patch.structure_ids {
                     Some(ids) => ids.clone(),

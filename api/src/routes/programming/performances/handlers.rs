@@ -708,13 +708,14 @@ pub async fn update_performance(
         }
     };
     let geography = Arc::clone(geography.get_ref());
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch, geography) =
             (condition.clone(), patch.clone(), Arc::clone(&geography));
         let mut event = audit::event(&caller, "performance.update", "performance", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Performances, id)?;
                 let (current, role) = performance_with_role(conn, &principal, id)?;
                 check_writable(&principal, current.data.published, role)?;
                 let input = patch.merge(&current.data);

@@ -333,12 +333,13 @@ pub async fn update_production(
         }
     };
     // Without If-Match, a concurrent change is merged by retrying on the new version.
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "production.update", "production", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Productions, id)?;
                 let (current, role) = production_with_role(conn, &principal, id)?;
                 check_writable(&principal, current.data.published, role)?;
                 let data = patch.apply(&current.data)?;

@@ -265,12 +265,14 @@ fn checked(
 }
 
 /// The performance an external id names, when the writer may change it; from `read`
-/// when given (a batch's first attempt).
+/// when given (a batch's first attempt). A retry (`fresh`) locks its row before reading
+/// it, so that it cannot lose the race it lost again.
 fn linked(
     conn: &mut DbConnection,
     writer: &Writer,
     external: &ExternalId,
     read: Option<&Read>,
+    fresh: bool,
 ) -> Result<Option<Performance>, SyncError> {
     let id = match read {
         Some(read) => read.links.get(external.as_ref()).copied(),
@@ -279,6 +281,13 @@ fn linked(
     let Some(id) = id else {
         return Ok(None);
     };
+    if fresh {
+        persistence::db::lock_row(
+            conn,
+            persistence::db::Versioned::Performances,
+            &id.to_string(),
+        )?;
+    }
     let current = match read.and_then(|read| read.performances.get(&id)) {
         Some(current) => current.clone(),
         None => match performances::find(conn, id) {
@@ -317,7 +326,7 @@ pub(super) fn upsert_once(
     fresh: bool,
 ) -> Result<Upserted, SyncError> {
     let read = known.read.as_ref().filter(|_| !fresh);
-    let Some(current) = linked(conn, writer, external, read)? else {
+    let Some(current) = linked(conn, writer, external, read, fresh)? else {
         // No current version for If-Match to match, not even `*` (RFC 9110 §13.1.1).
         if condition.is_some() {
             return Err(ApiError::PreconditionFailed.into());
@@ -356,7 +365,7 @@ pub(super) fn delete_once(
     fresh: bool,
 ) -> Result<Trace, SyncError> {
     let read = known.read.as_ref().filter(|_| !fresh);
-    let current = linked(conn, writer, external, read)?.ok_or(ApiError::NotFound)?;
+    let current = linked(conn, writer, external, read, fresh)?.ok_or(ApiError::NotFound)?;
     check_if_match(condition, current.version)?;
     let mut event = writer.events.delete.clone();
     event.object_id = current.id.to_string();

@@ -283,12 +283,13 @@ pub async fn update_tour(
             return Err(problem);
         }
     };
-    let result = conditional::merging(condition.as_ref(), || {
+    let result = conditional::merging(condition.as_ref(), |locking| {
         let (precondition, patch) = (condition.clone(), patch.clone());
         let mut event = audit::event(&caller, "tour.update", "tour", id, &[]);
         db::run(&pool, move |conn| {
             write_transaction::<_, ApiError>(conn, |conn| {
                 let principal = caller.principal(conn)?;
+                locking.apply(conn, persistence::db::Versioned::Tours, id)?;
                 let (current, production, role) = tour_with_role(conn, &principal, id)?;
                 check_writable(&principal, production.data.published, role)?;
                 let data = patch.apply(&current.data)?;
