@@ -33,6 +33,7 @@ pub fn change(
         object: None,
         structures: Vec::new(),
         public: false,
+        cause: None,
     }
 }
 

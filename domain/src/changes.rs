@@ -24,6 +24,15 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Why an object changed, when its action alone does not say it: the name of the
+    /// event its webhooks carry (`payment.recorded`: a payment entered on a dossier,
+    /// which changes the dossier).
+    ChangeCause {
+        PaymentRecorded = "payment.recorded",
+    }
+);
+
 /// One change as recorded, seen from one caller: whether the object was public at
 /// that version or at an earlier one, and whether the caller is related (may read
 /// private data: a member or API client, staff) to a structure this version concerns,

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use crate::changes::{ChangeAction, ChangedObject};
+use crate::changes::{ChangeAction, ChangeCause, ChangedObject};
 use crate::grants::DossierStatus;
 use crate::validation::{FieldProblem, ValidationError};
 
@@ -66,6 +66,7 @@ pub fn event_types() -> Vec<&'static str> {
         });
     }
     all.extend(DOSSIER_STATUS_EVENTS.iter().map(|(_, name)| *name));
+    all.extend(ChangeCause::ALL.iter().map(|cause| cause.as_str()));
     all.push(PING);
     all
 }
@@ -95,7 +96,11 @@ impl EventFilter {
             let valid = pattern == "*"
                 || known.contains(&pattern.as_str())
                 || pattern.strip_suffix(".*").is_some_and(|object| {
-                    ChangedObject::parse(object).is_ok() || object == "webhook"
+                    known.iter().any(|event| {
+                        event
+                            .strip_prefix(object)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                    })
                 });
             if !valid {
                 errors.push(format!("event_types[{i}]"), FieldProblem::EventType);
@@ -132,15 +137,23 @@ impl EventFilter {
 }
 
 /// The name of the event a change makes for a subscriber told `action` (a tombstone is
-/// `deleted`). A dossier that moved into another status is `dossier.{status}` for the
-/// statuses that have an event, so scripts hear of decisions; `previous` is its status
-/// at the version before (`None` when unknown or new).
+/// `deleted`). A change with a cause is named by it (`payment.recorded`) when the
+/// subscriber is told of the object; a dossier that moved into another status is
+/// `dossier.{status}` for the statuses that have an event, so scripts hear of
+/// decisions; `previous` is its status at the version before (`None` when unknown or
+/// new).
 pub fn event_name(
     object: ChangedObject,
     action: ChangeAction,
+    cause: Option<ChangeCause>,
     status: Option<DossierStatus>,
     previous: Option<DossierStatus>,
 ) -> String {
+    if action == ChangeAction::Updated
+        && let Some(cause) = cause
+    {
+        return cause.as_str().to_owned();
+    }
     if object == ChangedObject::Dossier
         && action == ChangeAction::Updated
         && status.is_some()
@@ -380,28 +393,49 @@ mod tests {
         use DossierStatus::*;
         let dossier = ChangedObject::Dossier;
         assert_eq!(
-            event_name(dossier, Updated, Some(Approved), Some(InReview)),
+            event_name(dossier, Updated, None, Some(Approved), Some(InReview)),
             "dossier.approved"
         );
         assert_eq!(
-            event_name(dossier, Updated, Some(Approved), Some(Approved)),
+            event_name(dossier, Updated, None, Some(Approved), Some(Approved)),
             "dossier.updated"
         );
         assert_eq!(
-            event_name(dossier, Updated, Some(Draft), None),
+            event_name(dossier, Updated, None, Some(Draft), None),
             "dossier.updated"
         );
         assert_eq!(
-            event_name(dossier, Created, Some(Draft), None),
+            event_name(dossier, Created, None, Some(Draft), None),
             "dossier.created"
         );
         assert_eq!(
-            event_name(ChangedObject::Performance, Deleted, None, None),
+            event_name(ChangedObject::Performance, Deleted, None, None, None),
             "performance.deleted"
         );
         for (_, name) in DOSSIER_STATUS_EVENTS {
             assert!(event_types().contains(name));
         }
+    }
+
+    #[test]
+    fn a_change_with_a_cause_is_named_by_it_unless_its_subscriber_is_told_of_a_deletion() {
+        use ChangeAction::*;
+        let paid = Some(ChangeCause::PaymentRecorded);
+        let approved = Some(DossierStatus::Approved);
+        assert_eq!(
+            event_name(ChangedObject::Dossier, Updated, paid, approved, approved),
+            "payment.recorded"
+        );
+        // A subscriber that may no longer read the dossier is told it is gone.
+        assert_eq!(
+            event_name(ChangedObject::Dossier, Deleted, paid, None, None),
+            "dossier.deleted"
+        );
+        assert!(event_types().contains(&"payment.recorded"));
+        let filter = EventFilter::parse(&["payment.*".into()]).unwrap();
+        assert!(filter.matches("payment.recorded"));
+        assert!(!filter.matches("dossier.updated"));
+        assert!(EventFilter::parse(&["webhook.*".into()]).is_ok());
     }
 
     #[test]

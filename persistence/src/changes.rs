@@ -39,7 +39,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use domain::StructureId;
 use domain::access::AccountId;
-use domain::changes::{ChangeAction, ChangedObject, Seen};
+use domain::changes::{ChangeAction, ChangeCause, ChangedObject, Seen};
 
 use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend};
@@ -69,6 +69,8 @@ pub struct NewChange {
     pub structures: Vec<StructureId>,
     /// Whether everyone may see the object at this version (published, not archived).
     pub public: bool,
+    /// Why, when the action alone does not say it.
+    pub cause: Option<ChangeCause>,
 }
 
 #[derive(Insertable, Queryable, Selectable)]
@@ -87,6 +89,7 @@ struct ChangeRow {
     snapshot: Option<String>,
     is_public: bool,
     was_public: bool,
+    cause: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -298,6 +301,7 @@ fn rows_of(seq: i64, change: NewChange) -> Result<(ChangeRow, Vec<LinkRow>), Per
             .transpose()?,
         is_public: change.public && change.action != ChangeAction::Deleted,
         was_public: false,
+        cause: change.cause.map(|cause| cause.as_str().to_owned()),
     };
     Ok((row, links))
 }
@@ -399,6 +403,8 @@ pub struct Change {
     pub occurred_at: DateTime<Utc>,
     /// The object after the change in full (JSON), `None` for a deletion.
     pub snapshot: Option<String>,
+    /// Why, when the action alone does not say it.
+    pub cause: Option<ChangeCause>,
     /// What the reader's rule needs to know (the action among it).
     pub seen: Seen,
 }
@@ -596,6 +602,12 @@ fn change(
     let action = ChangeAction::parse(&row.action).map_err(|e| corrupt("action", e))?;
     let object_type =
         ChangedObject::parse(&row.object_type).map_err(|e| corrupt("object type", e))?;
+    let cause = row
+        .cause
+        .as_deref()
+        .map(ChangeCause::parse)
+        .transpose()
+        .map_err(|e| corrupt("cause", e))?;
     Ok(Change {
         seq: row.seq,
         object_type,
@@ -603,6 +615,7 @@ fn change(
         version: row.version,
         occurred_at: row.occurred_at.and_utc(),
         snapshot: row.snapshot,
+        cause,
         seen: Seen {
             action,
             public: row.is_public,

@@ -227,6 +227,7 @@ diesel::table! {
         snapshot -> Nullable<Text>,
         is_public -> Bool,
         was_public -> Bool,
+        cause -> Nullable<Text>,
     }
 }
 

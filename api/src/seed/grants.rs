@@ -252,6 +252,7 @@ fn followed(seeded: &[Dossier]) -> Result<Vec<NewChange>, PersistenceError> {
                 object: Some(serde_json::to_value(DossierView::of(dossier, None))?),
                 structures: vec![dossier.applicant_id],
                 public: false,
+                cause: None,
             })
         })
         .collect()

@@ -262,6 +262,7 @@ fn insert_followed(conn: &mut DbConnection, batch: &[Structure]) -> Result<(), P
                 ))?),
                 structures: vec![structure.id],
                 public: structure.archived_at.is_none(),
+                cause: None,
             })
         })
         .collect::<Result<Vec<_>, PersistenceError>>()?;

@@ -268,6 +268,7 @@ fn system_change(
         object: Some(object),
         structures,
         public,
+        cause: None,
     }
 }
 

@@ -486,7 +486,8 @@ pub fn dispatch(conn: &mut DbConnection) -> Result<i64, WebhookError> {
                         known
                     }
                 };
-                let event = rules::event_name(change.object_type, action, status, previous);
+                let event =
+                    rules::event_name(change.object_type, action, change.cause, status, previous);
                 if !filter.matches(&event) {
                     continue;
                 }

@@ -42,7 +42,7 @@ pub fn payment(kind: Option<&str>, amount: i64) -> Value {
     json!({"kind": kind, "amount_cents": amount, "paid_on": "2027-03-01", "reference": "MANDAT-2027-0042"})
 }
 
-async fn pay(app: &TestApp, staff: &reqwest::Client, id: &str, body: &Value) -> Reply {
+pub async fn pay(app: &TestApp, staff: &reqwest::Client, id: &str, body: &Value) -> Reply {
     app.send(
         staff
             .post(app.url(&format!("/v1/dossiers/{id}/payments")))

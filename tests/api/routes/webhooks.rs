@@ -1416,3 +1416,60 @@ async fn a_script_filing_dossiers_hears_of_their_submission_and_decision_by_name
         "the draft's creation and the review are not asked for"
     );
 }
+
+/// A payment entered on a dossier is `payment.recorded` to its applicant's subscriber,
+/// with the dossier as its applicant reads it; a stranger subscribed to everything of
+/// its own hears nothing of it.
+#[tokio::test]
+async fn a_recorded_payment_reaches_the_applicants_subscriber_by_name_and_no_stranger() {
+    use crate::routes::payments::{approved, pay, payment};
+    let app = fast_app().await;
+    let receiver = Receiver::start();
+    let stranger_receiver = Receiver::start();
+    let staff = app.staff("staff@example.org").await;
+    let (_, id) = approved(&app, &staff, "WEBHOOK-PAY", 100_000, json!({})).await;
+    let dossier = app.get(&format!("/v1/dossiers/{id}")).await.json();
+    let applicant = dossier["applicant_id"].as_str().unwrap().to_owned();
+    subscribe(
+        &app,
+        &app.client,
+        &receiver.url,
+        &["payment.*", "dossier.closed"],
+        &[&applicant],
+    )
+    .await;
+    let stranger = client_with(Some(&app.sign_up("stranger@example.org").await));
+    let mut venue = company("Théâtre de la Mer");
+    venue["kind"] = json!("venue");
+    let venue = app.create_with(&stranger, "/v1/structures", &venue).await;
+    subscribe(
+        &app,
+        &stranger,
+        &stranger_receiver.url,
+        &["*"],
+        &[venue["id"].as_str().unwrap()],
+    )
+    .await;
+
+    let paid = pay(&app, &staff, &id, &payment(Some("advance"), 30_000)).await;
+    assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.bytes));
+    let hits = receiver
+        .wait_for(WAIT, "the payment", |h| !h.is_empty())
+        .await;
+    let events = events(&hits);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "payment.recorded");
+    assert_eq!(events[0]["data"]["object_type"], "dossier");
+    assert_eq!(events[0]["data"]["object_id"], json!(id));
+    assert_eq!(events[0]["data"]["action"], "updated");
+    assert_eq!(events[0]["data"]["object"]["awarded_cents"], 100_000);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        stranger_receiver
+            .hits()
+            .iter()
+            .all(|h| !h.body.contains(&id)),
+        "a stranger heard of the dossier"
+    );
+}

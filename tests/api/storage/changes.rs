@@ -28,6 +28,7 @@ fn created(name: &str) -> NewChange {
         object: Some(json!({ "name": name })),
         structures: vec![],
         public: true,
+        cause: None,
     }
 }
 

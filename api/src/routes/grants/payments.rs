@@ -11,6 +11,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use domain::access::{GrantsAction, MembershipRole, Principal, may_grants};
+use domain::changes::ChangeCause;
 use domain::grants::{
     DEFAULT_ADVANCE, Dossier, DossierStatus, NewPayment, PaymentError, PaymentInput,
     PaymentSchedule, Rate, check_scheduled_payment,
@@ -235,7 +236,12 @@ pub async fn record_dossier_payment(
                 persistence::audit::record(conn, event)?;
                 let view = payments_view(conn, &updated)?;
                 // Last: the change log's numbering is held until the commit.
-                super::transitions::record(conn, &caller, &updated)?;
+                super::transitions::record_caused(
+                    conn,
+                    &caller,
+                    &updated,
+                    Some(ChangeCause::PaymentRecorded),
+                )?;
                 Reply::json(StatusCode::CREATED, &view)
             })
         })

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, post, web};
 use domain::DossierId;
 use domain::access::{GrantsAction, MembershipRole, Principal, may_grants};
-use domain::changes::{ChangeAction, ChangedObject};
+use domain::changes::{ChangeAction, ChangeCause, ChangedObject};
 use domain::grants::{
     AidComputation, ApprovalError, DEFAULT_ADVANCE, Dossier, DossierAction, DossierActor,
     FundedPerformance, Rate, SubmissionCheck, TRANSITIONS, TransitionContext, TransitionError,
@@ -361,13 +361,23 @@ pub(crate) fn record(
     caller: &Caller,
     dossier: &Dossier,
 ) -> Result<(), ApiError> {
+    record_caused(conn, caller, dossier, None)
+}
+
+/// [`record`], naming why the dossier changed when its new version alone does not say
+/// it (a payment recorded): webhooks carry the event under that name.
+pub(crate) fn record_caused(
+    conn: &mut persistence::DbConnection,
+    caller: &Caller,
+    dossier: &Dossier,
+    cause: Option<ChangeCause>,
+) -> Result<(), ApiError> {
     let action = if dossier.version == 1 {
         ChangeAction::Created
     } else {
         ChangeAction::Updated
     };
-    changes::record(
-        conn,
+    let mut change = changes::described(
         caller,
         ChangedObject::Dossier,
         dossier.id,
@@ -376,7 +386,10 @@ pub(crate) fn record(
         Some(&DossierView::of(dossier, None)),
         vec![dossier.applicant_id],
         false,
-    )
+    )?;
+    change.cause = cause;
+    persistence::changes::record(conn, change)?;
+    Ok(())
 }
 
 macro_rules! transition_handler {
