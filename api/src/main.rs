@@ -192,7 +192,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             actix_web::rt::System::new().block_on(async move {
                 let mails = actix_web::rt::spawn(mails.run());
-                let delivered = api::webhooks::run(state.pool, state.sealer, webhooks).await;
+                let delivered =
+                    api::webhooks::run(state.pool, state.sealer, state.mailer, webhooks).await;
                 mails.abort();
                 delivered
             })?;

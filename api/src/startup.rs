@@ -174,6 +174,7 @@ impl Application {
             crate::webhooks::spawn(
                 state.pool.clone(),
                 state.sealer.clone(),
+                state.mailer.clone(),
                 webhook_settings.clone(),
             )
             .map_err(|source| StartupError::Listen {

@@ -9,6 +9,7 @@ use chrono::TimeDelta;
 
 use crate::grants::DossierAction;
 use crate::validation::FieldProblem;
+use crate::webhooks::Disabling;
 
 string_enum!(
     /// The language of the mails an account receives.
@@ -59,6 +60,7 @@ pub enum MailKind {
     DossierTransition,
     DossierMessage,
     DossierSubmitted,
+    WebhookDisabled,
 }
 
 impl MailKind {
@@ -69,6 +71,7 @@ impl MailKind {
             Self::DossierTransition => "dossier_transition",
             Self::DossierMessage => "dossier_message",
             Self::DossierSubmitted => "dossier_submitted",
+            Self::WebhookDisabled => "webhook_disabled",
         }
     }
 }
@@ -267,6 +270,57 @@ pub fn dossier_submitted(lang: Language, dossier: &DossierLabel, applicant: &str
     }
 }
 
+/// A webhook subscription the server disabled, told to its owner (for an API client's
+/// subscription, the account that made the client): which one, why, and how to take it
+/// up again.
+pub fn webhook_disabled(
+    lang: Language,
+    display_name: &str,
+    webhook_id: &str,
+    url: &str,
+    why: Disabling,
+) -> Mail {
+    let (subject, body) = match lang {
+        Language::Fr => {
+            let why = match why {
+                Disabling::Gone => "l'adresse a répondu 410 Gone",
+                Disabling::Failing => "ses livraisons échouent depuis plusieurs jours",
+            };
+            (
+                "Votre webhook a été désactivé".to_owned(),
+                format!(
+                    "Bonjour {display_name},\n\nNous avons désactivé l'abonnement webhook \
+                     {webhook_id}, vers {url} : {why}. Aucun événement ne lui est plus envoyé.\n\n\
+                     Une fois l'adresse réparée, réactivez-le (PATCH /v1/webhooks/{webhook_id}, \
+                     \"enabled\": true) ; ses livraisons échouées se rejouent une à une \
+                     (GET /v1/webhooks/{webhook_id}/deliveries, puis …/replay).\n"
+                ),
+            )
+        }
+        Language::En => {
+            let why = match why {
+                Disabling::Gone => "the endpoint answered 410 Gone",
+                Disabling::Failing => "its deliveries have failed for days",
+            };
+            (
+                "Your webhook was disabled".to_owned(),
+                format!(
+                    "Hello {display_name},\n\nWe disabled the webhook subscription {webhook_id}, \
+                     to {url}: {why}. No event is sent to it any more.\n\nOnce the endpoint is \
+                     fixed, enable it again (PATCH /v1/webhooks/{webhook_id}, \"enabled\": true); \
+                     its failed deliveries can be replayed one by one \
+                     (GET /v1/webhooks/{webhook_id}/deliveries, then …/replay).\n"
+                ),
+            )
+        }
+    };
+    Mail {
+        kind: MailKind::WebhookDisabled,
+        subject,
+        body: signed(lang, body),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +360,16 @@ mod tests {
         assert!(fr.body.contains("Merci d'ajouter le budget."));
         let en = dossier_submitted(Language::En, &label(), "Compagnie du Sud");
         assert!(en.body.contains("Compagnie du Sud") && en.subject.starts_with("New dossier"));
+        let url = "https://hooks.example.org/oes";
+        let fr = webhook_disabled(Language::Fr, "Claire", "W1", url, Disabling::Gone);
+        let en = webhook_disabled(Language::En, "Claire", "W1", url, Disabling::Failing);
+        assert!(
+            fr.body.contains(url) && fr.body.contains("410 Gone"),
+            "{}",
+            fr.body
+        );
+        assert!(en.body.contains("failed for days") && en.body.contains("/v1/webhooks/W1"));
+        assert_eq!(en.kind, MailKind::WebhookDisabled);
     }
 
     #[test]

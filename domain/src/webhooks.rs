@@ -292,6 +292,25 @@ pub mod disabled {
     pub const FAILING: &str = "deliveries failed for days";
 }
 
+/// Why the server disabled a subscription by itself (its owner is mailed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disabling {
+    /// The endpoint answered 410 Gone.
+    Gone,
+    /// Deliveries were given up in a row for days.
+    Failing,
+}
+
+impl Disabling {
+    /// The `disabled_reason` the subscription shows.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Gone => disabled::GONE,
+            Self::Failing => disabled::FAILING,
+        }
+    }
+}
+
 /// The Ipv6 address of the metadata service of some clouds, for tests.
 pub const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
 

@@ -19,7 +19,8 @@ use domain::mail::Language;
 use crate::clock::storable_now;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::PersistenceError;
-use crate::schema::{accounts, email_verifications, mail_outbox, memberships};
+use crate::schema::{accounts, api_clients, email_verifications, mail_outbox, memberships};
+use crate::webhooks::Owner;
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
@@ -276,6 +277,35 @@ pub fn structure_members(
         .into_iter()
         .map(Recipient::try_from)
         .collect()
+}
+
+/// Who answers for a webhook subscription: the account that made it, or, for an API
+/// client's, the account that made the client; `None` when that account is no longer
+/// active (or the client is gone).
+pub fn webhook_owner(
+    conn: &mut DbConnection,
+    owner: &Owner,
+) -> Result<Option<Recipient>, PersistenceError> {
+    let account = match owner {
+        Owner::Account(id) => id.to_string(),
+        Owner::Client(id) => match api_clients::table
+            .find(id.to_string())
+            .select(api_clients::created_by)
+            .first::<String>(conn)
+            .optional()?
+        {
+            Some(maker) => maker,
+            None => return Ok(None),
+        },
+    };
+    accounts::table
+        .find(account)
+        .filter(accounts::status.eq(AccountStatus::Active.as_str()))
+        .select((accounts::email, accounts::display_name, accounts::language))
+        .first::<RecipientRow>(conn)
+        .optional()?
+        .map(Recipient::try_from)
+        .transpose()
 }
 
 /// The agency's active staff and administrators.

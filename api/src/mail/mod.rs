@@ -152,6 +152,23 @@ impl Mailer {
             mail::dossier_message(lang, &label, text)
         })
     }
+
+    /// Tells the owner of a subscription the server disabled why, in the transaction
+    /// that disables it. Nobody is mailed when that owner is no longer active.
+    pub fn webhook_disabled(
+        &self,
+        conn: &mut DbConnection,
+        webhook: &persistence::webhooks::Webhook,
+        why: domain::webhooks::Disabling,
+    ) -> Result<(), ApiError> {
+        let Some(owner) = persistence::mail::webhook_owner(conn, &webhook.owner)? else {
+            return Ok(());
+        };
+        let id = webhook.id.to_string();
+        self.enqueue(conn, std::slice::from_ref(&owner), |lang| {
+            mail::webhook_disabled(lang, &owner.display_name, &id, &webhook.url, why)
+        })
+    }
 }
 
 fn recipient_of(account: &Account) -> Recipient {

@@ -20,7 +20,7 @@ use chrono::Utc;
 use domain::access::{ActorKind, Principal, StructureAction, may};
 use domain::changes::{ChangeAction, ChangedObject, Disclosure, disclose};
 use domain::grants::DossierStatus;
-use domain::webhooks::{self as rules, EventFilter};
+use domain::webhooks::{self as rules, Disabling, EventFilter};
 use persistence::changes::{self, Change, Reader};
 use persistence::db::write_transaction;
 use persistence::identity::{accounts, api_clients};
@@ -33,6 +33,7 @@ use serde_json::json;
 use crate::changes::{reader_of, shown};
 use crate::config::Settings;
 use crate::http::error::ApiError;
+use crate::mail::Mailer;
 use crate::routes::shared::role_in;
 pub use sealing::Sealer;
 use sender::{Sender, Sent};
@@ -92,7 +93,12 @@ impl From<ApiError> for WebhookError {
 
 /// Starts the dispatcher and `settings.workers` delivery workers on a thread of their
 /// own (with its own runtime), for `oes serve`; they run as long as the process.
-pub fn spawn(pool: Pool, sealer: Sealer, settings: WebhookSettings) -> std::io::Result<()> {
+pub fn spawn(
+    pool: Pool,
+    sealer: Sealer,
+    mailer: Mailer,
+    settings: WebhookSettings,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("webhooks".into())
         .spawn(move || {
@@ -106,7 +112,7 @@ pub fn spawn(pool: Pool, sealer: Sealer, settings: WebhookSettings) -> std::io::
                     return;
                 }
             };
-            if let Err(e) = runtime.block_on(run(pool, sealer, settings)) {
+            if let Err(e) = runtime.block_on(run(pool, sealer, mailer, settings)) {
                 tracing::error!("webhooks stopped: {e}");
             }
         })
@@ -117,6 +123,7 @@ pub fn spawn(pool: Pool, sealer: Sealer, settings: WebhookSettings) -> std::io::
 pub async fn run(
     pool: Pool,
     sealer: Sealer,
+    mailer: Mailer,
     settings: WebhookSettings,
 ) -> Result<(), WebhookError> {
     if settings.lease <= settings.timeout {
@@ -126,7 +133,7 @@ pub async fn run(
             "OES_WEBHOOK_LEASE_SECS is not above OES_WEBHOOK_TIMEOUT_SECS: a slow endpoint may get an event twice, out of order"
         );
     }
-    let engine = Arc::new(Engine::new(pool, sealer, settings)?);
+    let engine = Arc::new(Engine::new(pool, sealer, mailer, settings)?);
     let mut tasks = tokio::task::JoinSet::new();
     {
         let engine = engine.clone();
@@ -173,6 +180,8 @@ pub async fn run(
 pub struct Engine {
     pub pool: Pool,
     pub sealer: Sealer,
+    /// Tells owners of the subscriptions the engine disables.
+    mailer: Mailer,
     sender: Sender,
     pub settings: WebhookSettings,
 }
@@ -181,6 +190,7 @@ impl Engine {
     pub fn new(
         pool: Pool,
         sealer: Sealer,
+        mailer: Mailer,
         settings: WebhookSettings,
     ) -> Result<Self, WebhookError> {
         let sender = Sender::new(
@@ -192,6 +202,7 @@ impl Engine {
         Ok(Self {
             pool,
             sealer,
+            mailer,
             sender,
             settings,
         })
@@ -277,6 +288,7 @@ impl Engine {
         let gone = matches!(sent, Sent::Answered { status: 410 });
         tracing::debug!(delivery = %delivery.id, ?sent, "webhook attempt");
         let delivery_id = delivery.id;
+        let mailer = self.mailer.clone();
         self.blocking(move |conn| {
             write_transaction::<_, WebhookError>(conn, |conn| {
                 if !webhooks::record_attempt(conn, delivery_id, &attempt)? {
@@ -285,13 +297,13 @@ impl Engine {
                 match attempt.status {
                     DeliveryStatus::Delivered => webhooks::count_success(conn, webhook_id)?,
                     DeliveryStatus::Failed if gone => {
-                        disable(conn, webhook_id, rules::disabled::GONE)?;
+                        disable(conn, &mailer, &webhook, Disabling::Gone)?;
                     }
                     DeliveryStatus::Failed => {
                         if webhooks::count_failure(conn, webhook_id)?
                             >= rules::FAILED_IN_A_ROW_TO_DISABLE
                         {
-                            disable(conn, webhook_id, rules::disabled::FAILING)?;
+                            disable(conn, &mailer, &webhook, Disabling::Failing)?;
                         }
                     }
                     DeliveryStatus::Pending => {}
@@ -366,15 +378,17 @@ fn judge(
     }
 }
 
-/// Disables a subscription and records why in the audit log (the server acting); its
-/// owner sees it on the subscription (`enabled`, `disabled_reason`).
+/// Disables a subscription, records why in the audit log (the server acting) and mails
+/// its owner, in one transaction; its owner also sees it on the subscription
+/// (`enabled`, `disabled_reason`). Nothing when it was disabled already.
 fn disable(
     conn: &mut DbConnection,
-    id: domain::WebhookId,
-    reason: &'static str,
-) -> Result<(), PersistenceError> {
-    if webhooks::disable(conn, id, reason)? {
-        tracing::warn!(webhook = %id, reason, "webhook disabled");
+    mailer: &Mailer,
+    webhook: &Webhook,
+    why: Disabling,
+) -> Result<(), WebhookError> {
+    if webhooks::disable(conn, webhook.id, why.reason())? {
+        tracing::warn!(webhook = %webhook.id, reason = why.reason(), "webhook disabled");
         persistence::audit::record(
             conn,
             persistence::audit::NewEvent {
@@ -382,11 +396,12 @@ fn disable(
                 actor_id: None,
                 action: "webhook.disable",
                 object_type: "webhook",
-                object_id: id.to_string(),
+                object_id: webhook.id.to_string(),
                 request_id: String::new(),
                 changed_fields: vec!["enabled".into(), "disabled_reason".into()],
             },
         )?;
+        mailer.webhook_disabled(conn, webhook, why)?;
     }
     Ok(())
 }

@@ -20,13 +20,13 @@ use crate::helpers::{TestApp, TestDatabase, client_with, spawn_app, spawn_app_wi
 
 /// One mail as the sink received it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     to: Vec<String>,
-    data: String,
+    pub(crate) data: String,
 }
 
 impl Received {
-    fn body(&self) -> &str {
+    pub(crate) fn body(&self) -> &str {
         self.data
             .split_once("\r\n\r\n")
             .map_or(self.data.as_str(), |(_, body)| body)
@@ -40,20 +40,20 @@ impl Received {
         found[1].to_owned()
     }
 
-    fn is_to(&self, address: &str) -> bool {
+    pub(crate) fn is_to(&self, address: &str) -> bool {
         self.to.iter().any(|to| to == address)
     }
 }
 
 /// An SMTP server on loopback that keeps what it receives.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     refusing: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_on(0).await
     }
 
@@ -75,7 +75,7 @@ impl SmtpSink {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
@@ -84,12 +84,12 @@ impl SmtpSink {
         self.refusing.store(refusing, Ordering::SeqCst);
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
     /// What it received once `done` holds of it; fails the test after 20 seconds.
-    async fn wait_until(&self, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub(crate) async fn wait_until(&self, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
         for _ in 0..400 {
             let received = self.received();
             if done(&received) {
@@ -104,7 +104,7 @@ impl SmtpSink {
     }
 
     /// The mails to `address`, once there are `count` of them.
-    async fn mails_to(&self, address: &str, count: usize) -> Vec<Received> {
+    pub(crate) async fn mails_to(&self, address: &str, count: usize) -> Vec<Received> {
         self.wait_until(|all| all.iter().filter(|m| m.is_to(address)).count() >= count)
             .await
             .into_iter()

@@ -13,7 +13,7 @@ mod instruction;
 mod invitations;
 mod jwks;
 mod life_cycle;
-mod mail;
+pub(crate) mod mail;
 mod me;
 mod members;
 mod operations;

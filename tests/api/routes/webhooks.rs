@@ -420,7 +420,13 @@ async fn a_timed_out_attempt_is_recorded_as_such_and_retried() {
 
 #[tokio::test]
 async fn gone_disables_the_subscription_and_says_why() {
-    let app = fast_app().await;
+    let sink = crate::routes::mail::SmtpSink::start().await;
+    let smtp = sink.url();
+    let app = spawn_app_with(move |settings: &mut Settings| {
+        fast(settings);
+        settings.smtp_url = Some(smtp.into());
+    })
+    .await;
     let receiver = Receiver::start();
     receiver.script([Answer::Status(410)]);
     let (structure, _) = company_with_production(&app).await;
@@ -442,6 +448,20 @@ async fn gone_disables_the_subscription_and_says_why() {
     let listed = deliveries(&app, &app.client, &id).await;
     assert_eq!(listed[0]["status"], "failed");
     assert_eq!(listed[0]["last_status_code"], 410);
+    // Its owner is mailed, in its language (French by default).
+    let about =
+        |m: &crate::routes::mail::Received| m.is_to("member@example.org") && m.body().contains(&id);
+    let mails: Vec<_> = sink
+        .wait_until(|all| all.iter().any(about))
+        .await
+        .into_iter()
+        .filter(about)
+        .collect();
+    assert!(
+        mails[0].body().contains("Nous avons désactivé") && mails[0].body().contains("410 Gone"),
+        "{}",
+        mails[0].data
+    );
     // Nothing more goes out until its owner enables it again.
     app.send(app.client.post(app.url(&format!("/v1/webhooks/{id}/ping"))))
         .await;
@@ -468,6 +488,8 @@ async fn gone_disables_the_subscription_and_says_why() {
             .any(|e| e["action"] == "webhook.disable" && e["actor_kind"] == "system"),
         "{audit}"
     );
+    // Disabled once: mailed once.
+    assert_eq!(sink.received().iter().filter(|m| about(m)).count(), 1);
 }
 
 #[tokio::test]
@@ -815,9 +837,11 @@ fn engine(app: &TestApp, workers: usize) -> Engine {
     let mut settings = Settings::for_database("sqlite://unused");
     fast(&mut settings);
     settings.webhook_workers = workers;
+    let key = api::crypto::SealingKey::from_base64(&test_key()).unwrap();
     Engine::new(
         app.pool.clone(),
-        Sealer::from_base64(&test_key()).unwrap(),
+        Sealer::new(key.clone()),
+        api::mail::Mailer::new(key, &settings),
         WebhookSettings::from_settings(&settings),
     )
     .unwrap()
@@ -1472,4 +1496,77 @@ async fn a_recorded_payment_reaches_the_applicants_subscriber_by_name_and_no_str
             .all(|h| !h.body.contains(&id)),
         "a stranger heard of the dossier"
     );
+}
+
+/// A subscription whose deliveries are given up again and again (for days, with the real
+/// backoff) is disabled, and the account that made its API client is mailed, once.
+#[tokio::test]
+async fn an_endpoint_failing_for_days_is_disabled_and_the_maker_of_its_client_is_mailed() {
+    use diesel::RunQueryDsl;
+    let sink = crate::routes::mail::SmtpSink::start().await;
+    let smtp = sink.url();
+    let app = spawn_app_with(move |settings: &mut Settings| {
+        without_workers(settings);
+        settings.smtp_url = Some(smtp.into());
+    })
+    .await;
+    let receiver = Receiver::start();
+    receiver.script([Answer::Status(500), Answer::Status(500)]);
+    let (structure, _) = company_with_production(&app).await;
+    let partner =
+        crate::routes::productions::partner(&app, &app.client, &structure, &["read"]).await;
+    let (webhook, _) = subscribe(&app, &partner, &receiver.url, &["*"], &[&structure]).await;
+    let id = webhook["id"].as_str().unwrap().to_owned();
+    let pinged = app
+        .send(partner.post(app.url(&format!("/v1/webhooks/{id}/ping"))))
+        .await;
+    assert_eq!(
+        pinged.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&pinged.bytes)
+    );
+    // Days of failures, told in the database: deliveries given up in a row but one, and
+    // this one at its last attempt.
+    {
+        let mut conn = app.pool.get().unwrap();
+        diesel::sql_query(format!(
+            "UPDATE webhooks SET failed_in_a_row = {} WHERE id = '{id}'",
+            domain::webhooks::FAILED_IN_A_ROW_TO_DISABLE - 1
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE webhook_deliveries SET attempts = {} WHERE webhook_id = '{id}'",
+            domain::webhooks::MAX_ATTEMPTS - 1
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    let engine = engine(&app, 1);
+    assert_eq!(engine.deliver_once().await.unwrap(), 1);
+    let now = app
+        .send(partner.get(app.url(&format!("/v1/webhooks/{id}"))))
+        .await
+        .json();
+    assert_eq!(now["enabled"], false);
+    assert_eq!(now["disabled_reason"], "deliveries failed for days");
+
+    let about =
+        |m: &crate::routes::mail::Received| m.is_to("member@example.org") && m.body().contains(&id);
+    let mails: Vec<_> = sink
+        .wait_until(|all| all.iter().any(about))
+        .await
+        .into_iter()
+        .filter(about)
+        .collect();
+    assert!(
+        mails[0].body().contains("échouent depuis plusieurs jours"),
+        "{}",
+        mails[0].data
+    );
+    // Nothing is claimed any more, and nobody is mailed twice.
+    assert_eq!(engine.deliver_once().await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.received().iter().filter(|m| about(m)).count(), 1);
 }
