@@ -511,17 +511,21 @@ async fn keyset_pages_hold_every_performance_once_in_start_order() {
     assert_eq!(reply.error_fields(), ["cursor"]);
 }
 
+/// A performance of `production` made by the member, as the API answered it.
+async fn one_performance(app: &TestApp, production: &str) -> Value {
+    app.create_with(
+        &app.client,
+        "/v1/performances",
+        &performance(production, "34172", "2027-03-01T20:30:00+01:00"),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn concurrent_patches_with_if_match_let_one_win() {
     let app = spawn_app().await;
     let (_, production) = published_production(&app).await;
-    let made = app
-        .create_with(
-            &app.client,
-            "/v1/performances",
-            &performance(&production, "34172", "2027-03-01T20:30:00+01:00"),
-        )
-        .await;
+    let made = one_performance(&app, &production).await;
     let url = app.url(&format!(
         "/v1/performances/{}",
         made["id"].as_str().unwrap()
@@ -623,13 +627,7 @@ async fn simultaneous_patches_without_if_match_are_all_applied() {
     const WRITERS: i64 = 24;
     let app = spawn_app().await;
     let (_, production) = published_production(&app).await;
-    let made = app
-        .create_with(
-            &app.client,
-            "/v1/performances",
-            &performance(&production, "34172", "2027-03-01T20:30:00+01:00"),
-        )
-        .await;
+    let made = one_performance(&app, &production).await;
     let path = format!("/v1/performances/{}", made["id"].as_str().unwrap());
     let url = app.url(&path);
     let patches = (0..WRITERS)

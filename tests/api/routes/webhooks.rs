@@ -421,12 +421,7 @@ async fn a_timed_out_attempt_is_recorded_as_such_and_retried() {
 #[tokio::test]
 async fn gone_disables_the_subscription_and_says_why() {
     let sink = crate::routes::mail::SmtpSink::start().await;
-    let smtp = sink.url();
-    let app = spawn_app_with(move |settings: &mut Settings| {
-        fast(settings);
-        settings.smtp_url = Some(smtp.into());
-    })
-    .await;
+    let app = mailing_app(&sink, fast).await;
     let receiver = Receiver::start();
     receiver.script([Answer::Status(410)]);
     let (structure, _) = company_with_production(&app).await;
@@ -449,14 +444,7 @@ async fn gone_disables_the_subscription_and_says_why() {
     assert_eq!(listed[0]["status"], "failed");
     assert_eq!(listed[0]["last_status_code"], 410);
     // Its owner is mailed, in its language (French by default).
-    let about =
-        |m: &crate::routes::mail::Received| m.is_to("member@example.org") && m.body().contains(&id);
-    let mails: Vec<_> = sink
-        .wait_until(|all| all.iter().any(about))
-        .await
-        .into_iter()
-        .filter(about)
-        .collect();
+    let mails = mails_about(&sink, "member@example.org", &id).await;
     assert!(
         mails[0].body().contains("Nous avons désactivé") && mails[0].body().contains("410 Gone"),
         "{}",
@@ -489,7 +477,7 @@ async fn gone_disables_the_subscription_and_says_why() {
         "{audit}"
     );
     // Disabled once: mailed once.
-    assert_eq!(sink.received().iter().filter(|m| about(m)).count(), 1);
+    assert_eq!(mails_about(&sink, "member@example.org", &id).await.len(), 1);
 }
 
 #[tokio::test]
@@ -1498,18 +1486,37 @@ async fn a_recorded_payment_reaches_the_applicants_subscriber_by_name_and_no_str
     );
 }
 
+/// An app made with `settings` that mails through `sink`.
+async fn mailing_app(sink: &crate::routes::mail::SmtpSink, settings: fn(&mut Settings)) -> TestApp {
+    let smtp = sink.url();
+    spawn_app_with(move |s: &mut Settings| {
+        settings(s);
+        s.smtp_url = Some(smtp.into());
+    })
+    .await
+}
+
+/// The mails to `address` that name `id`, once there is one.
+async fn mails_about(
+    sink: &crate::routes::mail::SmtpSink,
+    address: &str,
+    id: &str,
+) -> Vec<crate::routes::mail::Received> {
+    let about = |m: &crate::routes::mail::Received| m.is_to(address) && m.body().contains(id);
+    sink.wait_until(|all| all.iter().any(about))
+        .await
+        .into_iter()
+        .filter(about)
+        .collect()
+}
+
 /// A subscription whose deliveries are given up again and again (for days, with the real
 /// backoff) is disabled, and the account that made its API client is mailed, once.
 #[tokio::test]
 async fn an_endpoint_failing_for_days_is_disabled_and_the_maker_of_its_client_is_mailed() {
     use diesel::RunQueryDsl;
     let sink = crate::routes::mail::SmtpSink::start().await;
-    let smtp = sink.url();
-    let app = spawn_app_with(move |settings: &mut Settings| {
-        without_workers(settings);
-        settings.smtp_url = Some(smtp.into());
-    })
-    .await;
+    let app = mailing_app(&sink, without_workers).await;
     let receiver = Receiver::start();
     receiver.script([Answer::Status(500), Answer::Status(500)]);
     let (structure, _) = company_with_production(&app).await;
@@ -1552,14 +1559,7 @@ async fn an_endpoint_failing_for_days_is_disabled_and_the_maker_of_its_client_is
     assert_eq!(now["enabled"], false);
     assert_eq!(now["disabled_reason"], "deliveries failed for days");
 
-    let about =
-        |m: &crate::routes::mail::Received| m.is_to("member@example.org") && m.body().contains(&id);
-    let mails: Vec<_> = sink
-        .wait_until(|all| all.iter().any(about))
-        .await
-        .into_iter()
-        .filter(about)
-        .collect();
+    let mails = mails_about(&sink, "member@example.org", &id).await;
     assert!(
         mails[0].body().contains("échouent depuis plusieurs jours"),
         "{}",
@@ -1568,5 +1568,5 @@ async fn an_endpoint_failing_for_days_is_disabled_and_the_maker_of_its_client_is
     // Nothing is claimed any more, and nobody is mailed twice.
     assert_eq!(engine.deliver_once().await.unwrap(), 0);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(sink.received().iter().filter(|m| about(m)).count(), 1);
+    assert_eq!(mails_about(&sink, "member@example.org", &id).await.len(), 1);
 }
