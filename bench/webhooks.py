@@ -62,14 +62,25 @@ def main():
     parser.add_argument("token")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--idle-subscriptions", type=int, default=0,
+                        help="more subscriptions, to events the run makes none of: the "
+                             "dispatcher still judges every change for each")
     args = parser.parse_args()
 
+    # The default listen backlog (5) drops the connections of concurrent deliveries
+    # beyond it, which then wait out a SYN retransmission (1 s and more); a web
+    # server's is in the hundreds.
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     call(args.base, "POST", "/v1/webhooks", args.token, {
         "url": f"http://127.0.0.1:{port}/events", "event_types": ["structure.created"],
         "structure_ids": []})
+    for i in range(args.idle_subscriptions):
+        call(args.base, "POST", "/v1/webhooks", args.token, {
+            "url": f"http://127.0.0.1:{port}/idle/{i}", "event_types": ["tour.deleted"],
+            "structure_ids": []})
 
     body = {"kind": "company", "name": "Compagnie Webhook",
             "address": {"postal_code": "34000", "commune_code": "34172"},
@@ -96,7 +107,8 @@ def main():
     first = min(a for _, a in seen.values())
     last = max(a for _, a in seen.values())
     rate = len(seen) / (last - first) if last > first else float("nan")
-    print(f"writes: {args.events} structures from {args.writers} writers in {written:.1f} s "
+    idle = f", {args.idle_subscriptions} idle subscriptions" if args.idle_subscriptions else ""
+    print(f"writes{idle}: {args.events} structures from {args.writers} writers in {written:.1f} s "
           f"({args.events / written:.0f}/s); delivered {len(seen)} of {args.events} events, "
           f"{rate:.0f} events/s; lag commit→arrival p50 {statistics.median(lags):.0f} ms, "
           f"p99 {percentile(lags, 0.99):.0f} ms, max {max(lags):.0f} ms; duplicates {duplicates}")

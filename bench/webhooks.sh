@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Webhook delivery benchmark on both databases (a measuring tool, not a test):
 #
-#   bench/webhooks.sh [--binary PATH] [--events N] [--writers W]
+#   bench/webhooks.sh [--binary PATH] [--events N] [--writers W] [--idle-subscriptions S]
 #
 # For each backend: a fresh database, the release server with webhooks allowed to reach
 # loopback (OES_WEBHOOK_ALLOW_INSECURE=true, development only), a staff account, then
@@ -13,12 +13,14 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=""
 EVENTS=2000
 WRITERS=8
+IDLE=0
 while (($#)); do
     case $1 in
         --binary) BIN=${2:?}; shift 2 ;;
         --events) EVENTS=${2:?}; shift 2 ;;
         --writers) WRITERS=${2:?}; shift 2 ;;
-        *) echo "usage: $0 [--binary PATH] [--events N] [--writers W]" >&2; exit 2 ;;
+        --idle-subscriptions) IDLE=${2:?}; shift 2 ;;
+        *) echo "usage: $0 [--binary PATH] [--events N] [--writers W] [--idle-subscriptions S]" >&2; exit 2 ;;
     esac
 done
 if [[ -z $BIN ]]; then
@@ -53,7 +55,7 @@ for backend in sqlite postgres; do
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     export OES_DATABASE_URL=$url OES_DATA_DIR=$WORK/data-$backend OES_LOG=warn \
         OES_RATE_LIMIT_PER_CALLER=0 OES_SIGN_IN_LIMIT_PER_IP=0 OES_SIGN_IN_LIMIT_PER_ACCOUNT=0 \
-        OES_WEBHOOK_ALLOW_INSECURE=true OES_WEBHOOK_POLL_MS=${OES_WEBHOOK_POLL_MS:-1000}
+        OES_WEBHOOK_ALLOW_INSECURE=true OES_WEBHOOK_POLL_MS=${OES_WEBHOOK_POLL_MS:-250}
     "$BIN" migrate >/dev/null
     password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     printf '%s\n' "$password" | "$BIN" admin create --email staff@example.org --role staff --password-stdin >/dev/null
@@ -64,7 +66,7 @@ for backend in sqlite postgres; do
         -d username=staff@example.org --data-urlencode "password=$password" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
     line=$(python3 "$REPO/bench/webhooks.py" "http://127.0.0.1:$port" "$token" \
-        --events "$EVENTS" --writers "$WRITERS")
+        --events "$EVENTS" --writers "$WRITERS" --idle-subscriptions "$IDLE")
     echo "$backend: $line" >&2
     echo "- **$backend**: $line" >>"$RESULTS"
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""

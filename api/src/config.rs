@@ -246,7 +246,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "OES_WEBHOOK_POLL_MS",
-        default_value_t = 1_000,
+        default_value_t = 250,
         global = true
     )]
     pub webhook_poll_ms: u64,
@@ -323,7 +323,7 @@ impl Settings {
             webhook_timeout_secs: 15,
             webhook_retry_base_ms: 30_000,
             webhook_lease_secs: 60,
-            webhook_poll_ms: 1_000,
+            webhook_poll_ms: 250,
             data_dir: std::env::temp_dir(),
             jwt_secret: Some(crate::auth::secrets::random_secret()),
             jwt_private_key_file: None,

@@ -73,7 +73,7 @@ pub struct NewChange {
     pub cause: Option<ChangeCause>,
 }
 
-#[derive(Insertable, Queryable, Selectable)]
+#[derive(Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = changes)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct ChangeRow {
@@ -441,17 +441,89 @@ pub fn highest(conn: &mut DbConnection) -> Result<i64, PersistenceError> {
     Ok(highest.unwrap_or(0))
 }
 
-/// The changes after `after` up to `upto` (a number [`highest`] gave, or below it) that
-/// `reader` may be told of, as [`list`] tells them: for a follower that reads the same
-/// stretch of the log for several readers (the webhooks' dispatcher).
-pub fn list_upto(
+/// A stretch of the log read once, to be told to many readers as [`list`] tells
+/// each: for the webhooks' dispatcher, which follows the same stretch for every
+/// subscription (two queries in all, instead of two per subscription).
+pub struct Stretch {
+    rows: Vec<ChangeRow>,
+    /// By change number: the structures it concerns, and whether this version does.
+    links: HashMap<i64, Vec<(String, bool)>>,
+}
+
+/// The changes after `after` up to `upto` (a number [`highest`] gave, or below it),
+/// with the structures each concerns.
+pub fn stretch(
     conn: &mut DbConnection,
     after: i64,
     upto: i64,
-    reader: &Reader,
-) -> Result<Vec<Change>, PersistenceError> {
-    let limit = (upto - after).max(0);
-    Ok(read(conn, after, upto, limit, reader)?.changes)
+) -> Result<Stretch, PersistenceError> {
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::seq.gt(after))
+        .filter(changes::seq.le(upto))
+        .select(ChangeRow::as_select())
+        .order(changes::seq.asc())
+        .load(conn)?;
+    let mut links: HashMap<i64, Vec<(String, bool)>> = HashMap::new();
+    // The numbers are bound one by one: a few hundred at a time stay far below either
+    // backend's limit.
+    for chunk in rows.chunks(500) {
+        let seqs: Vec<i64> = chunk.iter().map(|r| r.seq).collect();
+        let found: Vec<(i64, String, bool)> = change_structures::table
+            .filter(change_structures::seq.eq_any(seqs))
+            .select((
+                change_structures::seq,
+                change_structures::structure_id,
+                change_structures::concerned_now,
+            ))
+            .load(conn)?;
+        for (seq, structure, concerned_now) in found {
+            links
+                .entry(seq)
+                .or_default()
+                .push((structure, concerned_now));
+        }
+    }
+    Ok(Stretch { rows, links })
+}
+
+impl Stretch {
+    /// The changes after `after` that `reader` may be told of, oldest first, as [`list`]
+    /// would read them. A member is judged by its memberships, which are in the
+    /// database: read for it with [`list`].
+    pub fn told_to(&self, after: i64, reader: &Reader) -> Result<Vec<Change>, PersistenceError> {
+        let structures: Option<BTreeSet<String>> = match reader {
+            Reader::Everything | Reader::Public => None,
+            Reader::RelatedTo(structures) => {
+                Some(structures.iter().map(ToString::to_string).collect())
+            }
+            Reader::Member(_) => {
+                return Err(PersistenceError::Corrupt(
+                    "a member's changes are read with changes::list".into(),
+                ));
+            }
+        };
+        let mut told = Vec::new();
+        for row in self.rows.iter().filter(|row| row.seq > after) {
+            let (related_now, related_before) = match (reader, &structures) {
+                (Reader::Everything, _) => (true, true),
+                (_, Some(structures)) => self
+                    .links
+                    .get(&row.seq)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(structure, _)| structures.contains(structure))
+                    .fold((false, false), |(now, before), (_, concerned_now)| {
+                        (now || *concerned_now, before || !*concerned_now)
+                    }),
+                _ => (false, false),
+            };
+            let concerns_reader = related_now || related_before;
+            if row.is_public || row.was_public || concerns_reader {
+                told.push(change(row.clone(), related_now, related_before)?);
+            }
+        }
+        Ok(told)
+    }
 }
 
 /// The object's snapshot at its latest change before number `before`, if any.

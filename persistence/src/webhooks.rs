@@ -35,7 +35,7 @@ use crate::page::{self, Page};
 use crate::schema::{changes, webhook_deliveries, webhook_dispatch, webhooks};
 
 /// Whose subscription it is: what it is told is what its owner may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Owner {
     Account(AccountId),
     Client(ClientId),

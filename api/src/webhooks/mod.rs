@@ -140,7 +140,12 @@ pub async fn run(
         tasks.spawn(async move {
             loop {
                 let idle = match engine.dispatch_once().await {
-                    Ok(count) => count == 0,
+                    Ok(0) => true,
+                    Ok(_) => {
+                        // New deliveries: workers waiting out their poll take them now.
+                        engine.dispatched.notify_waiters();
+                        false
+                    }
                     Err(e) => {
                         tracing::warn!("webhook dispatch: {e}");
                         true
@@ -164,7 +169,11 @@ pub async fn run(
                     }
                 };
                 if idle {
-                    tokio::time::sleep(engine.settings.poll).await;
+                    // Retries fall due with time: the poll still bounds the wait.
+                    tokio::select! {
+                        () = tokio::time::sleep(engine.settings.poll) => {}
+                        () = engine.dispatched.notified() => {}
+                    }
                 }
             }
         });
@@ -183,6 +192,8 @@ pub struct Engine {
     /// Tells owners of the subscriptions the engine disables.
     mailer: Mailer,
     sender: Sender,
+    /// Woken when the dispatcher has fanned changes out.
+    dispatched: tokio::sync::Notify,
     pub settings: WebhookSettings,
 }
 
@@ -204,6 +215,7 @@ impl Engine {
             sealer,
             mailer,
             sender,
+            dispatched: tokio::sync::Notify::new(),
             settings,
         })
     }
@@ -234,9 +246,12 @@ impl Engine {
             .blocking(move |conn| Ok(webhooks::claim(conn, lease, CLAIM_BATCH)?))
             .await?;
         let count = claimed.len();
-        for delivery in claimed {
-            self.deliver(delivery).await?;
-        }
+        // A claim holds at most one delivery per subscription and object (the oldest
+        // pending), so sending them side by side keeps every object's order.
+        futures_util::future::join_all(claimed.into_iter().map(|d| self.deliver(d)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()?;
         Ok(count)
     }
 
@@ -465,16 +480,30 @@ pub fn dispatch(conn: &mut DbConnection) -> Result<i64, WebhookError> {
         let mut statuses: HashMap<i64, (Option<DossierStatus>, Option<DossierStatus>)> =
             HashMap::new();
         let mut new = Vec::new();
+        let stretch = changes::stretch(conn, after, upto)?;
+        let mut readers: HashMap<(Owner, Vec<domain::StructureId>), Option<Reader>> =
+            HashMap::new();
         for webhook in webhooks::enabled(conn)? {
             if webhook.from_seq >= upto {
                 continue;
             }
-            let Some(reader) = reader_for(conn, &webhook)? else {
+            // Subscriptions of one owner to the same structures read alike: their
+            // owner's rights are read once.
+            let key = (webhook.owner, webhook.structure_ids.clone());
+            let reader = match readers.get(&key) {
+                Some(reader) => reader.clone(),
+                None => {
+                    let reader = reader_for(conn, &webhook)?;
+                    readers.insert(key, reader.clone());
+                    reader
+                }
+            };
+            let Some(reader) = reader else {
                 continue;
             };
             let filter = EventFilter::stored(webhook.event_types.clone());
             let narrowed = !webhook.structure_ids.is_empty();
-            for change in changes::list_upto(conn, after.max(webhook.from_seq), upto, &reader)? {
+            for change in stretch.told_to(after.max(webhook.from_seq), &reader)? {
                 // A subscription for some structures hears of what concerns them (now,
                 // or before: then it learns the object left them).
                 if narrowed && !(change.seen.related_now || change.seen.related_before) {

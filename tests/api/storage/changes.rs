@@ -240,3 +240,78 @@ fn changes_recorded_together_know_their_earlier_versions_as_changes_recorded_alo
         ]
     );
 }
+
+/// A stretch of the log read once tells each reader what the feed tells it: the same
+/// changes, seen the same way, for staff, the public and readers of some structures.
+#[test]
+fn a_stretch_read_once_tells_every_reader_what_the_feed_tells_it() {
+    let database = TestDatabase::new();
+    let pool = migrated(&database);
+    let mut conn = pool.get().unwrap();
+    let (a, b, c) = (
+        domain::StructureId::generate(),
+        domain::StructureId::generate(),
+        domain::StructureId::generate(),
+    );
+    let object = |made: &NewChange| made.object_id.clone();
+    // Public, of a; private, of a and b; one that moves from a to c and turns private;
+    // one of b, deleted.
+    let mut public = created("public");
+    public.structures = vec![a];
+    let mut private = created("private");
+    private.structures = vec![a, b];
+    private.public = false;
+    let mut moving = created("moving");
+    moving.structures = vec![a];
+    let moved = NewChange {
+        action: ChangeAction::Updated,
+        version: 2,
+        structures: vec![c],
+        public: false,
+        ..created("moved")
+    };
+    let moved = NewChange {
+        object_id: object(&moving),
+        ..moved
+    };
+    let mut gone = created("gone");
+    gone.structures = vec![b];
+    gone.public = false;
+    let deleted = NewChange {
+        object_id: object(&gone),
+        action: ChangeAction::Deleted,
+        version: 2,
+        object: None,
+        structures: vec![],
+        public: false,
+        ..created("gone")
+    };
+    for change in [public, private, moving, moved, gone, deleted] {
+        db::write_transaction(&mut conn, |conn| changes::record(conn, change)).unwrap();
+    }
+    let highest = changes::highest(&mut conn).unwrap();
+    let stretch = changes::stretch(&mut conn, 0, highest).unwrap();
+    for reader in [
+        Reader::Everything,
+        Reader::Public,
+        Reader::RelatedTo(vec![]),
+        Reader::RelatedTo(vec![a]),
+        Reader::RelatedTo(vec![b]),
+        Reader::RelatedTo(vec![c]),
+        Reader::RelatedTo(vec![a, c]),
+    ] {
+        for after in [0, 2, highest] {
+            let feed = changes::list(&mut conn, after, 100, &reader).unwrap();
+            assert_eq!(
+                stretch.told_to(after, &reader).unwrap(),
+                feed.changes,
+                "{reader:?} after {after}"
+            );
+        }
+    }
+    // What the readers are told differs, or this proves little.
+    let told = |reader| stretch.told_to(0, &reader).unwrap().len();
+    assert_eq!(told(Reader::Everything), 6);
+    assert_eq!(told(Reader::Public), 3);
+    assert_eq!(told(Reader::RelatedTo(vec![b])), 6);
+}
