@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use domain::grants::{AlreadyApproved, Dossier, Tally};
 use domain::{DossierId, PerformanceId, ProgrammeId, StructureId};
 
-use super::corrupt;
 use crate::db::DbConnection;
 use crate::error::PersistenceError;
 use crate::schema::dossier_awards;
@@ -68,44 +67,36 @@ pub fn already_approved(
     let programme = programme.to_string();
     let excluding = excluding.to_string();
     let mut approved = AlreadyApproved::none();
-    if years.is_empty() {
+    // Statements of a fixed shape (one presenter, a span of years), which each
+    // connection prepares once: `IN (…)` lists are prepared anew at every call, and
+    // this runs at every read of a dossier. The span is narrowed to `years` here.
+    let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
         return Ok(approved);
-    }
-    let presenter_ids: Vec<String> = presenters.iter().map(ToString::to_string).collect();
-    let by_presenter: Vec<(Option<String>, i32, i64)> = if presenter_ids.is_empty() {
-        Vec::new()
-    } else {
-        dossier_awards::table
-            .filter(dossier_awards::programme_id.eq(&programme))
-            .filter(dossier_awards::presenter_id.eq_any(&presenter_ids))
-            .filter(dossier_awards::year.eq_any(years))
-            .filter(dossier_awards::dossier_id.ne(&excluding))
-            .select((
-                dossier_awards::presenter_id,
-                dossier_awards::year,
-                dossier_awards::aid_cents,
-            ))
-            .load(conn)?
     };
-    let mut tallies: HashMap<(String, i32), Tally> = HashMap::new();
-    for (presenter, year, cents) in by_presenter {
-        if let Some(presenter) = presenter {
+    let mut tallies: HashMap<(StructureId, i32), Tally> = HashMap::new();
+    for &presenter in presenters {
+        let awards: Vec<(i32, i64)> = dossier_awards::table
+            .filter(dossier_awards::programme_id.eq(&programme))
+            .filter(dossier_awards::presenter_id.eq(presenter.to_string()))
+            .filter(dossier_awards::year.between(first, last))
+            .filter(dossier_awards::dossier_id.ne(&excluding))
+            .select((dossier_awards::year, dossier_awards::aid_cents))
+            .load(conn)?;
+        for (year, cents) in awards.into_iter().filter(|(y, _)| years.contains(y)) {
             add(tallies.entry((presenter, year)).or_default(), cents);
         }
     }
     for ((presenter, year), tally) in tallies {
-        let presenter = presenter
-            .parse()
-            .map_err(|e| corrupt("award presenter", &presenter, e))?;
         approved = approved.with_presenter(presenter, year, tally);
     }
     let by_applicant: Vec<(i32, i64)> = dossier_awards::table
         .filter(dossier_awards::programme_id.eq(&programme))
         .filter(dossier_awards::applicant_id.eq(applicant.to_string()))
-        .filter(dossier_awards::year.eq_any(years))
+        .filter(dossier_awards::year.between(first, last))
         .filter(dossier_awards::dossier_id.ne(&excluding))
         .select((dossier_awards::year, dossier_awards::aid_cents))
         .load(conn)?;
+    let by_applicant = by_applicant.into_iter().filter(|(y, _)| years.contains(y));
     let mut yearly: HashMap<i32, Tally> = HashMap::new();
     for (year, cents) in by_applicant {
         add(yearly.entry(year).or_default(), cents);

@@ -305,12 +305,31 @@ pub struct PerformanceWithRoles {
     pub venue_role: Option<MembershipRole>,
 }
 
-/// The performances of `ids` that exist, by id: one query per 500 ids.
+/// Up to this many ids, [`find_many`] reads one by one: a read by id is a statement
+/// prepared once per connection, where `IN (…)` with a varying count of binds is
+/// prepared anew at every call (a dossier's handful of performances, read at each of
+/// its reads, cost more to plan than to find).
+const ONE_BY_ONE_UP_TO: usize = 16;
+
+/// The performances of `ids` that exist, by id: one query per id for a few, else one
+/// query per 500 ids.
 pub fn find_many(
     conn: &mut DbConnection,
     ids: &[PerformanceId],
 ) -> Result<HashMap<PerformanceId, Performance>, PersistenceError> {
     let mut found = HashMap::with_capacity(ids.len());
+    if ids.len() <= ONE_BY_ONE_UP_TO {
+        for &id in ids {
+            match find(conn, id) {
+                Ok(performance) => {
+                    found.insert(id, performance);
+                }
+                Err(PersistenceError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        return Ok(found);
+    }
     for chunk in ids.chunks(500) {
         let rows: Vec<PerformanceRow> = performances::table
             .filter(performances::id.eq_any(chunk.iter().map(ToString::to_string)))
