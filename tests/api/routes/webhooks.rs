@@ -221,6 +221,16 @@ async fn deliveries(app: &TestApp, client: &reqwest::Client, webhook: &str) -> V
     reply.json()["data"].as_array().unwrap().clone()
 }
 
+/// A venue `client` makes, and its subscription to every event of it: the webhook.
+async fn subscribe_to_own_venue(app: &TestApp, client: &reqwest::Client, url: &str) -> Value {
+    let mut venue = company("Théâtre de la Mer");
+    venue["kind"] = json!("venue");
+    let venue = app.create_with(client, "/v1/structures", &venue).await;
+    subscribe(app, client, url, &["*"], &[venue["id"].as_str().unwrap()])
+        .await
+        .0
+}
+
 const WAIT: Duration = Duration::from_secs(15);
 
 /// The deliveries of `webhook`, newest first, once the newest is no longer pending (a
@@ -308,17 +318,7 @@ async fn nobody_subscribes_to_what_it_does_not_own_nor_sees_another_callers_subs
     assert_eq!(refused.error_fields(), ["structure_ids"]);
 
     // The stranger's own venue hears nothing of the member's company.
-    let mut venue = company("Théâtre de la Mer");
-    venue["kind"] = json!("venue");
-    let venue = app.create_with(&stranger, "/v1/structures", &venue).await;
-    let (theirs, _) = subscribe(
-        &app,
-        &stranger,
-        &receiver.url,
-        &["*"],
-        &[venue["id"].as_str().unwrap()],
-    )
-    .await;
+    let theirs = subscribe_to_own_venue(&app, &stranger, &receiver.url).await;
     let theirs = theirs["id"].as_str().unwrap();
     for (client, status) in [(&app.client, 404), (&stranger, 200)] {
         let reply = app
@@ -1451,17 +1451,7 @@ async fn a_recorded_payment_reaches_the_applicants_subscriber_by_name_and_no_str
     )
     .await;
     let stranger = client_with(Some(&app.sign_up("stranger@example.org").await));
-    let mut venue = company("Théâtre de la Mer");
-    venue["kind"] = json!("venue");
-    let venue = app.create_with(&stranger, "/v1/structures", &venue).await;
-    subscribe(
-        &app,
-        &stranger,
-        &stranger_receiver.url,
-        &["*"],
-        &[venue["id"].as_str().unwrap()],
-    )
-    .await;
+    subscribe_to_own_venue(&app, &stranger, &stranger_receiver.url).await;
 
     let paid = pay(&app, &staff, &id, &payment(Some("advance"), 30_000)).await;
     assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.bytes));
