@@ -654,3 +654,12 @@ diesel::table! {
 
 diesel::joinable!(email_verifications -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, email_verifications);
+
+// A signed-in account's read of a dossier takes its standing, the dossier, its context
+// and the account's role in the applicant in one statement (`grants::context`).
+diesel::allow_tables_to_appear_in_same_query!(accounts, dossiers);
+diesel::allow_tables_to_appear_in_same_query!(accounts, calls);
+diesel::allow_tables_to_appear_in_same_query!(accounts, programmes);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, structures);
+diesel::allow_tables_to_appear_in_same_query!(calls, memberships);
+diesel::allow_tables_to_appear_in_same_query!(programmes, memberships);

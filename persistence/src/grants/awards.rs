@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use domain::grants::{AlreadyApproved, Dossier, Tally};
 use domain::{DossierId, PerformanceId, ProgrammeId, StructureId};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, on_backend};
 use crate::error::PersistenceError;
 use crate::schema::dossier_awards;
 
@@ -55,11 +55,12 @@ pub fn remove(conn: &mut DbConnection, dossier: DossierId) -> Result<(), Persist
 }
 
 /// What the programme's other approved dossiers gave, in `years`, to `presenters` and
-/// to `applicant`: the yearly caps' input, `excluding` the dossier being judged.
+/// to `applicant` (`None`: no cap counts per applicant): the yearly caps' input,
+/// `excluding` the dossier being judged.
 pub fn already_approved(
     conn: &mut DbConnection,
     programme: ProgrammeId,
-    applicant: StructureId,
+    applicant: Option<StructureId>,
     presenters: &[StructureId],
     years: &[i32],
     excluding: DossierId,
@@ -74,28 +75,59 @@ pub fn already_approved(
         return Ok(approved);
     };
     let mut tallies: HashMap<(StructureId, i32), Tally> = HashMap::new();
-    for &presenter in presenters {
-        let awards: Vec<(i32, i64)> = dossier_awards::table
-            .filter(dossier_awards::programme_id.eq(&programme))
-            .filter(dossier_awards::presenter_id.eq(presenter.to_string()))
-            .filter(dossier_awards::year.between(first, last))
-            .filter(dossier_awards::dossier_id.ne(&excluding))
-            .select((dossier_awards::year, dossier_awards::aid_cents))
-            .load(conn)?;
-        for (year, cents) in awards.into_iter().filter(|(y, _)| years.contains(y)) {
+    let keys: Vec<String> = presenters.iter().map(ToString::to_string).collect();
+    // The presenters' awards, of those `$presenters` keeps.
+    macro_rules! awards_of {
+        ($presenters:expr) => {
+            dossier_awards::table
+                .filter(dossier_awards::programme_id.eq(&programme))
+                .filter($presenters)
+                .filter(dossier_awards::year.between(first, last))
+                .filter(dossier_awards::dossier_id.ne(&excluding))
+                .select((
+                    dossier_awards::presenter_id,
+                    dossier_awards::year,
+                    dossier_awards::aid_cents,
+                ))
+        };
+    }
+    // PostgreSQL takes every presenter in one statement (`= ANY($1)`, of a fixed text);
+    // SQLite one at a time, as its `IN (…)` would be prepared anew at every call.
+    let awards: Vec<(Option<String>, i32, i64)> = match conn {
+        DbConnection::Postgres(_) if keys.is_empty() => Vec::new(),
+        DbConnection::Postgres(c) => {
+            awards_of!(dossier_awards::presenter_id.eq_any(&keys)).load(c)?
+        }
+        DbConnection::Sqlite(c) => {
+            let mut awards = Vec::new();
+            for key in &keys {
+                awards.extend(awards_of!(dossier_awards::presenter_id.eq(key)).load(c)?);
+            }
+            awards
+        }
+    };
+    for (presenter, year, cents) in awards {
+        let presenter = presenter
+            .and_then(|p| p.parse::<StructureId>().ok())
+            .filter(|p| presenters.contains(p));
+        if let Some(presenter) = presenter.filter(|_| years.contains(&year)) {
             add(tallies.entry((presenter, year)).or_default(), cents);
         }
     }
     for ((presenter, year), tally) in tallies {
         approved = approved.with_presenter(presenter, year, tally);
     }
-    let by_applicant: Vec<(i32, i64)> = dossier_awards::table
+    let Some(applicant) = applicant else {
+        return Ok(approved);
+    };
+    let applicant = applicant.to_string();
+    let by_applicant: Vec<(i32, i64)> = on_backend!(conn, |c| dossier_awards::table
         .filter(dossier_awards::programme_id.eq(&programme))
-        .filter(dossier_awards::applicant_id.eq(applicant.to_string()))
+        .filter(dossier_awards::applicant_id.eq(&applicant))
         .filter(dossier_awards::year.between(first, last))
         .filter(dossier_awards::dossier_id.ne(&excluding))
         .select((dossier_awards::year, dossier_awards::aid_cents))
-        .load(conn)?;
+        .load(c)?);
     let by_applicant = by_applicant.into_iter().filter(|(y, _)| years.contains(y));
     let mut yearly: HashMap<i32, Tally> = HashMap::new();
     for (year, cents) in by_applicant {

@@ -25,7 +25,7 @@ use domain::grants::{Document, DocumentFileName, DocumentFormat, DocumentKind};
 use domain::{DocumentId, DossierId};
 
 use super::corrupt;
-use crate::db::{DbConnection, in_transaction};
+use crate::db::{DbConnection, in_transaction, on_backend};
 use crate::error::PersistenceError;
 use crate::schema::{dossier_documents, dossiers};
 
@@ -170,12 +170,13 @@ pub fn live_kinds(
     conn: &mut DbConnection,
     dossier: DossierId,
 ) -> Result<Vec<DocumentKind>, PersistenceError> {
-    let kinds: Vec<String> = dossier_documents::table
-        .filter(dossier_documents::dossier_id.eq(dossier.to_string()))
+    let dossier = dossier.to_string();
+    let kinds: Vec<String> = on_backend!(conn, |c| dossier_documents::table
+        .filter(dossier_documents::dossier_id.eq(&dossier))
         .filter(dossier_documents::deleted_at.is_null())
         .select(dossier_documents::kind)
         .distinct()
-        .load(conn)?;
+        .load(c)?);
     kinds
         .iter()
         .map(|k| DocumentKind::parse(k).map_err(|e| corrupt("dossier document kind", k, e)))

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{corrupt, stale};
 use crate::clock::storable_now;
-use crate::db::{DbConnection, MultiBackend, in_transaction};
+use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend};
 use crate::error::PersistenceError;
 use crate::page;
 use crate::schema::{dossier_counters, dossier_reviews, dossiers, memberships};
@@ -34,7 +34,7 @@ use crate::schema::{dossier_counters, dossier_reviews, dossiers, memberships};
 #[diesel(table_name = dossiers)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
-struct DossierRow {
+pub(crate) struct DossierRow {
     id: String,
     reference: String,
     call_id: String,
@@ -271,11 +271,12 @@ pub fn create(conn: &mut DbConnection, new: NewDossier) -> Result<Dossier, Persi
 }
 
 pub fn find(conn: &mut DbConnection, id: DossierId) -> Result<Dossier, PersistenceError> {
-    dossiers::table
-        .find(id.to_string())
+    let id = id.to_string();
+    let row: DossierRow = on_backend!(conn, |c| dossiers::table
+        .find(&id)
         .select(DossierRow::as_select())
-        .first(conn)?
-        .try_into()
+        .first(c)?);
+    row.try_into()
 }
 
 /// Writes `updated` over `current` if the row is still at `current`'s version (the

@@ -222,11 +222,14 @@ pub fn insert_many(conn: &mut DbConnection, batch: &[Performance]) -> Result<(),
 }
 
 pub fn find(conn: &mut DbConnection, id: PerformanceId) -> Result<Performance, PersistenceError> {
-    performances::table
-        .find(id.to_string())
+    let id = id.to_string();
+    // On the backend's own connection, whose statement cache knows this query by its
+    // type: through the multi-backend one it would build its SQL at every call.
+    let row: PerformanceRow = on_backend!(conn, |c| performances::table
+        .find(&id)
         .select(PerformanceRow::as_select())
-        .first(conn)?
-        .try_into()
+        .first(c)?);
+    row.try_into()
 }
 
 /// What a signed-in account's read of a performance needs, in one query: the account's
@@ -305,20 +308,21 @@ pub struct PerformanceWithRoles {
     pub venue_role: Option<MembershipRole>,
 }
 
-/// Up to this many ids, [`find_many`] reads one by one: a read by id is a statement
-/// prepared once per connection, where `IN (…)` with a varying count of binds is
-/// prepared anew at every call (a dossier's handful of performances, read at each of
-/// its reads, cost more to plan than to find).
+/// Up to this many ids, [`find_many`] reads one by one on SQLite: a read by id is a
+/// statement prepared once per connection, where `IN (…)` with a varying count of binds
+/// is prepared anew at every call (a dossier's handful of performances, read at each of
+/// its reads, cost more to plan than to find). PostgreSQL reads them in one statement of
+/// a fixed text (`= ANY($1)`, an array), which saves the round trips.
 const ONE_BY_ONE_UP_TO: usize = 16;
 
-/// The performances of `ids` that exist, by id: one query per id for a few, else one
-/// query per 500 ids.
+/// The performances of `ids` that exist, by id: on SQLite one query per id for a few,
+/// else one query per 500 ids.
 pub fn find_many(
     conn: &mut DbConnection,
     ids: &[PerformanceId],
 ) -> Result<HashMap<PerformanceId, Performance>, PersistenceError> {
     let mut found = HashMap::with_capacity(ids.len());
-    if ids.len() <= ONE_BY_ONE_UP_TO {
+    if matches!(conn, DbConnection::Sqlite(_)) && ids.len() <= ONE_BY_ONE_UP_TO {
         for &id in ids {
             match find(conn, id) {
                 Ok(performance) => {
@@ -331,10 +335,11 @@ pub fn find_many(
         return Ok(found);
     }
     for chunk in ids.chunks(500) {
-        let rows: Vec<PerformanceRow> = performances::table
-            .filter(performances::id.eq_any(chunk.iter().map(ToString::to_string)))
+        let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let rows: Vec<PerformanceRow> = on_backend!(conn, |c| performances::table
+            .filter(performances::id.eq_any(&keys))
             .select(PerformanceRow::as_select())
-            .load(conn)?;
+            .load(c)?);
         for row in rows {
             let performance = Performance::try_from(row)?;
             found.insert(performance.id, performance);

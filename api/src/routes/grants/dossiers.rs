@@ -12,13 +12,14 @@ use domain::access::{
     reads_as_reviewer,
 };
 use domain::grants::{
-    AlreadyApproved, Applicant, BudgetInput, CallState, Dossier, DossierContent,
+    AlreadyApproved, Applicant, BudgetInput, CallState, CapHolder, Dossier, DossierContent,
     DossierContentInput, FundedPerformance, LineInput, SubmissionCheck, SubmissionInput,
     editable_by_applicant, submission_problems,
 };
 use domain::programming::Show;
 use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
-use persistence::db::write_transaction;
+use persistence::db::{read_snapshot, write_transaction};
+use persistence::grants::context::{self, Context};
 use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
 use persistence::grants::programmes;
@@ -68,8 +69,41 @@ pub(crate) fn readable_dossier(
 ) -> Result<(Dossier, Option<MembershipRole>), ApiError> {
     let dossier = dossiers::find(conn, id)?;
     let role = dossier_role_in(conn, principal, dossier.applicant_id)?;
-    if may_grants(principal, GrantsAction::ReadDossier, role) || reviews_it(conn, principal, id)? {
+    if may_read(conn, principal, id, role)? {
         Ok((dossier, role))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Whether a caller with `role` in a dossier's applicant may read it.
+fn may_read(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: DossierId,
+    role: Option<MembershipRole>,
+) -> Result<bool, ApiError> {
+    Ok(may_grants(principal, GrantsAction::ReadDossier, role) || reviews_it(conn, principal, id)?)
+}
+
+/// The dossier the caller may read, as [`readable_dossier`] says, with what its judging
+/// reads ([`Context`]): for a signed-in account in one statement with its standing
+/// (a dossier's `GET` and `/check` are the agency's most frequent reads).
+fn readable_in_context(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: DossierId,
+) -> Result<(Dossier, Context), ApiError> {
+    let Some(account) = caller.account_id() else {
+        let principal = caller.principal(conn)?;
+        let (dossier, _) = readable_dossier(conn, &principal, id)?;
+        let context = context::find(conn, dossier.call_id, dossier.applicant_id)?;
+        return Ok((dossier, context));
+    };
+    let (principal, found) =
+        caller.judged_with(context::dossier_for_account(conn, id, account)?)?;
+    if may_read(conn, &principal, id, found.role)? {
+        Ok((found.dossier, found.context))
     } else {
         Err(ApiError::NotFound)
     }
@@ -132,22 +166,41 @@ pub fn judge(
     judged(conn, geography, dossier).map(|(check, _)| check)
 }
 
-/// [`judge`]'s check and the performances as the rules read them. The yearly caps
-/// count what the programme's other approved (or closed) dossiers gave the same
-/// presenters and the same applicant in the same calendar years.
+/// [`judge`]'s check and the performances as the rules read them.
 pub(crate) fn judged(
     conn: &mut DbConnection,
     geography: &ReferenceGeography,
     dossier: &Dossier,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
-    let (call, programme, applicant) =
-        persistence::grants::context::find(conn, dossier.call_id, dossier.applicant_id)?;
+    let context = context::find(conn, dossier.call_id, dossier.applicant_id)?;
+    judged_in(conn, geography, dossier, &context)
+}
+
+/// [`judged`] with the dossier's context already read. The yearly caps count what the
+/// programme's other approved (or closed) dossiers gave the same presenters and the
+/// same applicant in the same calendar years (each only when a cap counts per it).
+fn judged_in(
+    conn: &mut DbConnection,
+    geography: &ReferenceGeography,
+    dossier: &Dossier,
+    context: &Context,
+) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
+    let Context {
+        call,
+        programme,
+        applicant,
+    } = context;
     let performances = funded(conn, geography, &dossier.content.performance_ids)?;
-    let approved = if programme.data.rules.amounts().yearly_caps.is_empty() {
+    let caps = &programme.data.rules.amounts().yearly_caps;
+    let approved = if caps.is_empty() {
         AlreadyApproved::none()
     } else {
-        let mut presenters: Vec<StructureId> =
-            performances.iter().filter_map(|p| p.presenter).collect();
+        let capped = |holder: CapHolder| caps.iter().any(|cap| cap.per == holder);
+        let mut presenters: Vec<StructureId> = if capped(CapHolder::Presenter) {
+            performances.iter().filter_map(|p| p.presenter).collect()
+        } else {
+            Vec::new()
+        };
         presenters.sort();
         presenters.dedup();
         let mut years: Vec<i32> = performances.iter().map(FundedPerformance::year).collect();
@@ -156,7 +209,7 @@ pub(crate) fn judged(
         persistence::grants::awards::already_approved(
             conn,
             dossier.programme_id,
-            dossier.applicant_id,
+            capped(CapHolder::Applicant).then_some(dossier.applicant_id),
             &presenters,
             &years,
             dossier.id,
@@ -170,7 +223,7 @@ pub(crate) fn judged(
         now: Utc::now(),
         window: &call.data.window,
         rules: &programme.data.rules,
-        applicant: &Applicant::of(&applicant),
+        applicant: &Applicant::of(applicant),
         performances: &performances,
         approved: &approved,
         answers: &dossier.content.answers,
@@ -366,10 +419,11 @@ pub async fn get_dossier(
     caller.signed_in()?;
     let geography = Arc::clone(&geography);
     let (dossier, check) = db::run(&pool, move |conn| {
-        let principal = caller.principal(conn)?;
-        let (dossier, _) = readable_dossier(conn, &principal, id)?;
-        let check = judge(conn, &geography, &dossier)?;
-        Ok::<_, ApiError>((dossier, check))
+        read_snapshot(conn, |conn| {
+            let (dossier, context) = readable_in_context(conn, &caller, id)?;
+            let (check, _) = judged_in(conn, &geography, &dossier, &context)?;
+            Ok::<_, ApiError>((dossier, check))
+        })
     })
     .await?;
     Ok(item_response(
@@ -659,9 +713,10 @@ pub async fn check_dossier(
     caller.signed_in()?;
     let geography = Arc::clone(&geography);
     let check = db::run(&pool, move |conn| {
-        let principal = caller.principal(conn)?;
-        let (dossier, _) = readable_dossier(conn, &principal, id)?;
-        judge(conn, &geography, &dossier)
+        read_snapshot(conn, |conn| {
+            let (dossier, context) = readable_in_context(conn, &caller, id)?;
+            judged_in(conn, &geography, &dossier, &context).map(|(check, _)| check)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(CheckView::from(&check)))
