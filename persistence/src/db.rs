@@ -260,7 +260,7 @@ fn end_sqlite_transaction<T, E: From<PersistenceError>>(
 /// Runs `work`, which only reads, on one snapshot of the database. On SQLite, in one
 /// deferred transaction: a statement outside a transaction begins and ends a read
 /// transaction of its own, each taking and releasing the WAL's shared-memory locks
-/// (system calls), which cost a dossier's read (seven statements) a fifth of its time.
+/// (system calls): a fifth of a dossier read's time (seven statements) in a profile.
 /// On PostgreSQL `work` runs as it is: a transaction there costs two more round trips,
 /// and each statement reads a snapshot of its own, as outside this function.
 pub fn read_snapshot<T, E: From<PersistenceError>>(
