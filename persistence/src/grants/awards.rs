@@ -67,23 +67,67 @@ pub fn already_approved(
 ) -> Result<AlreadyApproved, PersistenceError> {
     let programme = programme.to_string();
     let excluding = excluding.to_string();
-    let mut approved = AlreadyApproved::none();
     // Statements of a fixed shape (one presenter, a span of years), which each
     // connection prepares once: `IN (…)` lists are prepared anew at every call, and
     // this runs at every read of a dossier. The span is narrowed to `years` here.
     let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
-        return Ok(approved);
+        return Ok(AlreadyApproved::none());
     };
-    let mut tallies: HashMap<(StructureId, i32), Tally> = HashMap::new();
+    let awards = presenter_awards(conn, &programme, presenters, (first, last), &excluding)?;
+    let by_applicant: Vec<(i32, i64)> = match applicant {
+        None => Vec::new(),
+        Some(applicant) => {
+            let applicant = applicant.to_string();
+            on_backend!(conn, |c| dossier_awards::table
+                .filter(dossier_awards::programme_id.eq(&programme))
+                .filter(dossier_awards::applicant_id.eq(&applicant))
+                .filter(dossier_awards::year.between(first, last))
+                .filter(dossier_awards::dossier_id.ne(&excluding))
+                .select((dossier_awards::year, dossier_awards::aid_cents))
+                .load(c)?)
+        }
+    };
+    tallied(awards, by_applicant, presenters, years)
+}
+
+/// The awards of the programme's other dossiers (`excluding` the one judged) to
+/// `presenters` in the `span` of years: (presenter, year, cents), as [`tallied`] takes
+/// them.
+pub fn by_presenters(
+    conn: &mut DbConnection,
+    programme: ProgrammeId,
+    presenters: &[StructureId],
+    years: &[i32],
+    excluding: DossierId,
+) -> Result<Vec<(Option<String>, i32, i64)>, PersistenceError> {
+    let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    presenter_awards(
+        conn,
+        &programme.to_string(),
+        presenters,
+        (first, last),
+        &excluding.to_string(),
+    )
+}
+
+fn presenter_awards(
+    conn: &mut DbConnection,
+    programme: &str,
+    presenters: &[StructureId],
+    (first, last): (i32, i32),
+    excluding: &str,
+) -> Result<Vec<(Option<String>, i32, i64)>, PersistenceError> {
     let keys: Vec<String> = presenters.iter().map(ToString::to_string).collect();
     // The presenters' awards, of those `$presenters` keeps.
     macro_rules! awards_of {
         ($presenters:expr) => {
             dossier_awards::table
-                .filter(dossier_awards::programme_id.eq(&programme))
+                .filter(dossier_awards::programme_id.eq(programme))
                 .filter($presenters)
                 .filter(dossier_awards::year.between(first, last))
-                .filter(dossier_awards::dossier_id.ne(&excluding))
+                .filter(dossier_awards::dossier_id.ne(excluding))
                 .select((
                     dossier_awards::presenter_id,
                     dossier_awards::year,
@@ -93,7 +137,7 @@ pub fn already_approved(
     }
     // PostgreSQL takes every presenter in one statement (`= ANY($1)`, of a fixed text);
     // SQLite one at a time, as its `IN (…)` would be prepared anew at every call.
-    let awards: Vec<(Option<String>, i32, i64)> = match conn {
+    Ok(match conn {
         DbConnection::Postgres(_) if keys.is_empty() => Vec::new(),
         DbConnection::Postgres(c) => {
             awards_of!(dossier_awards::presenter_id.eq_any(&keys)).load(c)?
@@ -105,33 +149,37 @@ pub fn already_approved(
             }
             awards
         }
-    };
-    for (presenter, year, cents) in awards {
+    })
+}
+
+/// The yearly caps' input from awards already read (of the programme's other approved
+/// dossiers): those `by_presenter` that went to one of `presenters`, and those
+/// `by_applicant`, each counted in the years of `years`.
+pub fn tallied(
+    by_presenter: impl IntoIterator<Item = (Option<String>, i32, i64)>,
+    by_applicant: impl IntoIterator<Item = (i32, i64)>,
+    presenters: &[StructureId],
+    years: &[i32],
+) -> Result<AlreadyApproved, PersistenceError> {
+    let mut tallies: HashMap<(StructureId, i32), Tally> = HashMap::new();
+    for (presenter, year, cents) in by_presenter {
+        let Some(presenter) = presenter else { continue };
         let presenter = presenter
-            .and_then(|p| p.parse::<StructureId>().ok())
-            .filter(|p| presenters.contains(p));
-        if let Some(presenter) = presenter.filter(|_| years.contains(&year)) {
+            .parse::<StructureId>()
+            .map_err(|e| super::corrupt("award presenter", &presenter, e))?;
+        if presenters.contains(&presenter) && years.contains(&year) {
             add(tallies.entry((presenter, year)).or_default(), cents);
         }
     }
+    let mut approved = AlreadyApproved::none();
     for ((presenter, year), tally) in tallies {
         approved = approved.with_presenter(presenter, year, tally);
     }
-    let Some(applicant) = applicant else {
-        return Ok(approved);
-    };
-    let applicant = applicant.to_string();
-    let by_applicant: Vec<(i32, i64)> = on_backend!(conn, |c| dossier_awards::table
-        .filter(dossier_awards::programme_id.eq(&programme))
-        .filter(dossier_awards::applicant_id.eq(&applicant))
-        .filter(dossier_awards::year.between(first, last))
-        .filter(dossier_awards::dossier_id.ne(&excluding))
-        .select((dossier_awards::year, dossier_awards::aid_cents))
-        .load(c)?);
-    let by_applicant = by_applicant.into_iter().filter(|(y, _)| years.contains(y));
     let mut yearly: HashMap<i32, Tally> = HashMap::new();
     for (year, cents) in by_applicant {
-        add(yearly.entry(year).or_default(), cents);
+        if years.contains(&year) {
+            add(yearly.entry(year).or_default(), cents);
+        }
     }
     for (year, tally) in yearly {
         approved = approved.with_applicant(year, tally);
@@ -142,4 +190,45 @@ pub fn already_approved(
 fn add(tally: &mut Tally, cents: i64) {
     tally.amount_cents = tally.amount_cents.saturating_add(cents);
     tally.performances = tally.performances.saturating_add(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallied_counts_only_the_presenters_and_years_asked_for_and_refuses_a_corrupt_id() {
+        let (asked, other) = (StructureId::generate(), StructureId::generate());
+        let by_presenter = vec![
+            (Some(asked.to_string()), 2027, 150_000),
+            (Some(asked.to_string()), 2027, 50_000),
+            (Some(asked.to_string()), 2026, 70_000),
+            (Some(other.to_string()), 2027, 90_000),
+            (None, 2027, 10_000),
+        ];
+        let by_applicant = vec![(2027, 30_000), (2028, 40_000)];
+        let approved = tallied(by_presenter, by_applicant, &[asked], &[2027]).unwrap();
+        let expected = AlreadyApproved::none()
+            .with_presenter(
+                asked,
+                2027,
+                Tally {
+                    amount_cents: 200_000,
+                    performances: 2,
+                },
+            )
+            .with_applicant(
+                2027,
+                Tally {
+                    amount_cents: 30_000,
+                    performances: 1,
+                },
+            );
+        assert_eq!(approved, expected);
+        let corrupt = vec![(Some("not-an-id".to_owned()), 2027, 1)];
+        assert!(matches!(
+            tallied(corrupt, Vec::new(), &[asked], &[2027]),
+            Err(PersistenceError::Corrupt(_))
+        ));
+    }
 }

@@ -2,12 +2,18 @@
 //! programme and the applicant structure, in one statement (a dossier's `GET`,
 //! `/check`, submission and approval judge it every time; three round trips were a
 //! third of a `GET`'s). A signed-in account's read takes the dossier, its context, the
-//! account's standing and its role in the applicant in that one statement too.
+//! account's standing and its role in the applicant in that one statement too; on
+//! PostgreSQL, where each statement is a round trip to another process, it also takes
+//! most of what the judging reads next ([`JudgingReads`]): the dossier's performances,
+//! its documents' kinds and its applicant's awards, as JSON of correlated subqueries.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use domain::access::{AccountId, MembershipRole};
-use domain::grants::{Call, Dossier, Programme};
-use domain::{CallId, DossierId, Structure, StructureId};
+use domain::grants::{Call, DocumentKind, Dossier, Programme};
+use domain::programming::Performance;
+use domain::{CallId, DossierId, PerformanceId, Structure, StructureId};
 
 use super::calls::CallRow;
 use super::corrupt;
@@ -33,7 +39,112 @@ pub struct DossierInContext {
     pub dossier: Dossier,
     pub context: Context,
     pub role: Option<MembershipRole>,
+    /// What judging the dossier reads, when the same statement read it (PostgreSQL).
+    pub reads: Option<JudgingReads>,
 }
+
+/// What judging a dossier reads besides the dossier and its context, read at once.
+#[derive(Debug, Clone, Default)]
+pub struct JudgingReads {
+    /// Those of its performances that still exist.
+    pub performances: HashMap<PerformanceId, Performance>,
+    /// The kinds of its live documents.
+    pub document_kinds: Vec<DocumentKind>,
+    /// The awards of the programme's other dossiers to its applicant, of every year:
+    /// (year, cents), as `awards::tallied` takes them. (Those to its presenters are read
+    /// apart: in one subquery here, PostgreSQL's planner scans all of `dossier_awards`.)
+    pub awards_by_applicant: Vec<(i32, i64)>,
+}
+
+/// A column of PostgreSQL SQL of a fixed text (a correlated subquery on the dossier
+/// read), of a type of its own so that diesel's statement cache knows the statement by
+/// its type rather than by building its SQL at every call.
+macro_rules! pg_column {
+    ($(#[$doc:meta])* $name:ident = $sql:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        struct $name;
+        impl diesel::expression::Expression for $name {
+            type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+        }
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $name {}
+        impl<QS> diesel::expression::SelectableExpression<QS> for $name {}
+        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+
+/// The ids of the read dossier's performances, as an array (its column is a JSON array):
+/// `= ANY` of an array lets the planner take the primary key's index for each.
+macro_rules! performance_ids_sql {
+    () => {
+        r#"ARRAY(SELECT json_array_elements_text("dossiers"."performance_ids"::json))"#
+    };
+}
+
+pg_column!(
+    /// The dossier's existing performances, their rows as a JSON array.
+    PerformancesJson = concat!(
+        "(SELECT json_agg(p)::text FROM performances p WHERE p.id = ANY(",
+        performance_ids_sql!(),
+        "))"
+    )
+);
+pg_column!(
+    /// The kinds of the dossier's live documents, as a JSON array.
+    DocumentKindsJson = r#"(SELECT json_agg(DISTINCT k.kind)::text FROM dossier_documents k WHERE k.dossier_id = "dossiers"."id" AND k.deleted_at IS NULL)"#
+);
+pg_column!(
+    /// The awards of the programme's other dossiers to the dossier's applicant, as a
+    /// JSON array of `[year, cents]`.
+    ApplicantAwardsJson = concat!(
+        "(SELECT json_agg(json_build_array(a.year, a.aid_cents))::text ",
+        r#"FROM dossier_awards a WHERE a.programme_id = "dossiers"."programme_id" "#,
+        r#"AND a.applicant_id = "dossiers"."applicant_id" AND a.dossier_id <> "dossiers"."id")"#
+    )
+);
+
+impl JudgingReads {
+    /// From the JSON of [`PerformancesJson`], [`DocumentKindsJson`] and
+    /// [`ApplicantAwardsJson`] (`None`: an empty array).
+    fn from_json(json: Json) -> Result<Self, PersistenceError> {
+        fn parsed<T: serde::de::DeserializeOwned>(
+            json: Option<String>,
+        ) -> Result<Vec<T>, PersistenceError> {
+            Ok(match json {
+                Some(json) => serde_json::from_str(&json)?,
+                None => Vec::new(),
+            })
+        }
+        let (performances, kinds, by_applicant) = json;
+        let performances = match performances {
+            Some(json) => crate::programming::performances::from_json_rows(&json)?,
+            None => Vec::new(),
+        };
+        let document_kinds = parsed::<String>(kinds)?
+            .iter()
+            .map(|k| DocumentKind::parse(k).map_err(|e| corrupt("dossier document kind", k, e)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            performances: performances.into_iter().map(|p| (p.id, p)).collect(),
+            document_kinds,
+            awards_by_applicant: parsed(by_applicant)?,
+        })
+    }
+}
+
+/// What [`dossier_for_account`] reads as JSON on PostgreSQL, in [`JudgingReads`]' order.
+type Json = (Option<String>, Option<String>, Option<String>);
 
 /// The call, its programme and the applicant, archived or not; not found when any of
 /// them is missing.
@@ -82,28 +193,65 @@ pub fn dossier_for_account(
         Option<StructureRow>,
         Option<String>,
     );
-    let found: Option<Found> = on_backend!(conn, |c| accounts::table
-        .left_join(dossiers::table.on(dossiers::id.eq(id.clone())))
-        .left_join(calls::table.on(calls::id.eq(dossiers::call_id)))
-        .left_join(programmes::table.on(programmes::id.eq(calls::programme_id)))
-        .left_join(structures::table.on(structures::id.eq(dossiers::applicant_id)))
-        .left_join(
-            memberships::table.on(memberships::structure_id
-                .eq(dossiers::applicant_id)
-                .and(memberships::account_id.eq(accounts::id))),
-        )
-        .filter(accounts::id.eq(&account_key))
-        .select((
-            STANDING_COLUMNS,
-            Option::<DossierRow>::as_select(),
-            Option::<CallRow>::as_select(),
-            Option::<ProgrammeRow>::as_select(),
-            Option::<StructureRow>::as_select(),
-            memberships::role.nullable(),
-        ))
-        .first(c)
-        .optional()?);
-    let Some((standing, dossier, call, programme, applicant, role)) = found else {
+    // The one join both backends read; PostgreSQL adds what the judging reads.
+    macro_rules! dossier_read {
+        () => {
+            accounts::table
+                .left_join(dossiers::table.on(dossiers::id.eq(id.clone())))
+                .left_join(calls::table.on(calls::id.eq(dossiers::call_id)))
+                .left_join(programmes::table.on(programmes::id.eq(calls::programme_id)))
+                .left_join(structures::table.on(structures::id.eq(dossiers::applicant_id)))
+                .left_join(
+                    memberships::table.on(memberships::structure_id
+                        .eq(dossiers::applicant_id)
+                        .and(memberships::account_id.eq(accounts::id))),
+                )
+                .filter(accounts::id.eq(&account_key))
+        };
+    }
+    macro_rules! found_columns {
+        ($($more:expr),*) => {
+            (
+                STANDING_COLUMNS,
+                Option::<DossierRow>::as_select(),
+                Option::<CallRow>::as_select(),
+                Option::<ProgrammeRow>::as_select(),
+                Option::<StructureRow>::as_select(),
+                memberships::role.nullable(),
+                $($more),*
+            )
+        };
+    }
+    // No `LIMIT` (the account's id is unique): nothing to bind besides the two ids.
+    let found: Option<(Found, Option<Json>)> = match conn {
+        DbConnection::Postgres(c) => dossier_read!()
+            .select(found_columns!(
+                PerformancesJson,
+                DocumentKindsJson,
+                ApplicantAwardsJson
+            ))
+            .get_result::<(
+                StandingRow,
+                Option<DossierRow>,
+                Option<CallRow>,
+                Option<ProgrammeRow>,
+                Option<StructureRow>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            )>(c)
+            .optional()?
+            .map(|(s, d, c, p, a, r, performances, kinds, applicant)| {
+                ((s, d, c, p, a, r), Some((performances, kinds, applicant)))
+            }),
+        DbConnection::Sqlite(c) => dossier_read!()
+            .select(found_columns!())
+            .get_result::<Found>(c)
+            .optional()?
+            .map(|found| (found, None)),
+    };
+    let Some(((standing, dossier, call, programme, applicant, role), json)) = found else {
         return Ok(None);
     };
     let standing = into_standing(account, standing)?;
@@ -122,16 +270,19 @@ pub fn dossier_for_account(
         .map(MembershipRole::parse)
         .transpose()
         .map_err(|e| corrupt("membership role", &id, e))?;
+    let dossier: Dossier = dossier.try_into()?;
+    let reads = json.map(JudgingReads::from_json).transpose()?;
     Ok(Some((
         standing,
         Some(DossierInContext {
-            dossier: dossier.try_into()?,
+            dossier,
             context: Context {
                 call: call.try_into()?,
                 programme: programme.try_into()?,
                 applicant: applicant.try_into()?,
             },
             role,
+            reads,
         }),
     )))
 }

@@ -22,7 +22,9 @@ use crate::schema::{
     accounts, communes, memberships, performances, production_disciplines, productions,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+// Deserialize: PostgreSQL can hand rows over as JSON (`json_agg`), within a statement
+// that reads something else (`crate::grants::context`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
 #[diesel(table_name = performances)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
@@ -346,6 +348,13 @@ pub fn find_many(
         }
     }
     Ok(found)
+}
+
+/// Performances from a JSON array of their rows, as PostgreSQL's `json_agg` of the
+/// `performances` table writes it.
+pub(crate) fn from_json_rows(json: &str) -> Result<Vec<Performance>, PersistenceError> {
+    let rows: Vec<PerformanceRow> = serde_json::from_str(json)?;
+    rows.into_iter().map(Performance::try_from).collect()
 }
 
 pub fn update(

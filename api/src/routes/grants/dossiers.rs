@@ -19,7 +19,7 @@ use domain::grants::{
 use domain::programming::Show;
 use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
 use persistence::db::{read_snapshot, write_transaction};
-use persistence::grants::context::{self, Context};
+use persistence::grants::context::{self, Context, JudgingReads};
 use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
 use persistence::grants::programmes;
@@ -87,23 +87,24 @@ fn may_read(
 }
 
 /// The dossier the caller may read, as [`readable_dossier`] says, with what its judging
-/// reads ([`Context`]): for a signed-in account in one statement with its standing
-/// (a dossier's `GET` and `/check` are the agency's most frequent reads).
+/// reads ([`Context`], and on PostgreSQL the rest of it): for a signed-in account in one
+/// statement with its standing (a dossier's `GET` and `/check` are the agency's most
+/// frequent reads).
 fn readable_in_context(
     conn: &mut DbConnection,
     caller: &Caller,
     id: DossierId,
-) -> Result<(Dossier, Context), ApiError> {
+) -> Result<(Dossier, Context, Option<JudgingReads>), ApiError> {
     let Some(account) = caller.account_id() else {
         let principal = caller.principal(conn)?;
         let (dossier, _) = readable_dossier(conn, &principal, id)?;
         let context = context::find(conn, dossier.call_id, dossier.applicant_id)?;
-        return Ok((dossier, context));
+        return Ok((dossier, context, None));
     };
     let (principal, found) =
         caller.judged_with(context::dossier_for_account(conn, id, account)?)?;
     if may_read(conn, &principal, id, found.role)? {
-        Ok((found.dossier, found.context))
+        Ok((found.dossier, found.context, found.reads))
     } else {
         Err(ApiError::NotFound)
     }
@@ -148,12 +149,20 @@ fn funded(
     ids: &[PerformanceId],
 ) -> Result<Vec<FundedPerformance>, ApiError> {
     let found = persistence::programming::performances::find_many(conn, ids)?;
-    // In the dossier's order: the aid names its performances in it.
-    Ok(ids
-        .iter()
+    Ok(in_dossier_order(geography, ids, &found))
+}
+
+/// The `found` performances in the dossier's order (`ids`): the aid names its
+/// performances in it.
+fn in_dossier_order(
+    geography: &ReferenceGeography,
+    ids: &[PerformanceId],
+    found: &std::collections::HashMap<PerformanceId, domain::programming::Performance>,
+) -> Vec<FundedPerformance> {
+    ids.iter()
         .filter_map(|id| found.get(id))
         .map(|performance| FundedPerformance::of(performance, geography))
-        .collect())
+        .collect()
 }
 
 /// What a submission would say of `dossier` now: every problem, every warning, and
@@ -173,24 +182,30 @@ pub(crate) fn judged(
     dossier: &Dossier,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
     let context = context::find(conn, dossier.call_id, dossier.applicant_id)?;
-    judged_in(conn, geography, dossier, &context)
+    judged_in(conn, geography, dossier, &context, None)
 }
 
-/// [`judged`] with the dossier's context already read. The yearly caps count what the
-/// programme's other approved (or closed) dossiers gave the same presenters and the
+/// [`judged`] with the dossier's context already read, and what else the judging reads
+/// when it was read with it (`reads`; else it is read here). The yearly caps count what
+/// the programme's other approved (or closed) dossiers gave the same presenters and the
 /// same applicant in the same calendar years (each only when a cap counts per it).
 fn judged_in(
     conn: &mut DbConnection,
     geography: &ReferenceGeography,
     dossier: &Dossier,
     context: &Context,
+    reads: Option<JudgingReads>,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
     let Context {
         call,
         programme,
         applicant,
     } = context;
-    let performances = funded(conn, geography, &dossier.content.performance_ids)?;
+    let ids = &dossier.content.performance_ids;
+    let performances = match &reads {
+        None => funded(conn, geography, ids)?,
+        Some(read) => in_dossier_order(geography, ids, &read.performances),
+    };
     let caps = &programme.data.rules.amounts().yearly_caps;
     let approved = if caps.is_empty() {
         AlreadyApproved::none()
@@ -206,19 +221,42 @@ fn judged_in(
         let mut years: Vec<i32> = performances.iter().map(FundedPerformance::year).collect();
         years.sort_unstable();
         years.dedup();
-        persistence::grants::awards::already_approved(
-            conn,
-            dossier.programme_id,
-            capped(CapHolder::Applicant).then_some(dossier.applicant_id),
-            &presenters,
-            &years,
-            dossier.id,
-        )?
+        let applicant = capped(CapHolder::Applicant).then_some(dossier.applicant_id);
+        match &reads {
+            None => persistence::grants::awards::already_approved(
+                conn,
+                dossier.programme_id,
+                applicant,
+                &presenters,
+                &years,
+                dossier.id,
+            )?,
+            Some(read) => persistence::grants::awards::tallied(
+                persistence::grants::awards::by_presenters(
+                    conn,
+                    dossier.programme_id,
+                    &presenters,
+                    &years,
+                    dossier.id,
+                )?,
+                applicant
+                    .map(|_| read.awards_by_applicant.iter().copied())
+                    .into_iter()
+                    .flatten(),
+                &presenters,
+                &years,
+            )?,
+        }
     };
-    // Inside a write (a submission, an approval), the dossier is locked before its
-    // documents are read: no removal can commit under the check.
-    documents::lock_dossier(conn, dossier.id)?;
-    let documents = documents::live_kinds(conn, dossier.id)?;
+    let documents = match reads {
+        Some(read) => read.document_kinds,
+        None => {
+            // Inside a write (a submission, an approval), the dossier is locked before
+            // its documents are read: no removal can commit under the check.
+            documents::lock_dossier(conn, dossier.id)?;
+            documents::live_kinds(conn, dossier.id)?
+        }
+    };
     let check = submission_problems(&SubmissionInput {
         now: Utc::now(),
         window: &call.data.window,
@@ -420,8 +458,8 @@ pub async fn get_dossier(
     let geography = Arc::clone(&geography);
     let (dossier, check) = db::run(&pool, move |conn| {
         read_snapshot(conn, |conn| {
-            let (dossier, context) = readable_in_context(conn, &caller, id)?;
-            let (check, _) = judged_in(conn, &geography, &dossier, &context)?;
+            let (dossier, context, reads) = readable_in_context(conn, &caller, id)?;
+            let (check, _) = judged_in(conn, &geography, &dossier, &context, reads)?;
             Ok::<_, ApiError>((dossier, check))
         })
     })
@@ -714,8 +752,8 @@ pub async fn check_dossier(
     let geography = Arc::clone(&geography);
     let check = db::run(&pool, move |conn| {
         read_snapshot(conn, |conn| {
-            let (dossier, context) = readable_in_context(conn, &caller, id)?;
-            judged_in(conn, &geography, &dossier, &context).map(|(check, _)| check)
+            let (dossier, context, reads) = readable_in_context(conn, &caller, id)?;
+            judged_in(conn, &geography, &dossier, &context, reads).map(|(check, _)| check)
         })
     })
     .await?;
