@@ -185,14 +185,21 @@ pub fn dossier_for_account(
 ) -> Result<WithStanding<DossierInContext>, PersistenceError> {
     let id = id.to_string();
     let account_key = account.to_string();
-    type Found = (
-        StandingRow,
-        Option<DossierRow>,
-        Option<CallRow>,
-        Option<ProgrammeRow>,
-        Option<StructureRow>,
-        Option<String>,
-    );
+    // The row both backends read, with what PostgreSQL adds.
+    macro_rules! found_row {
+        ($($more:ty),*) => {
+            (
+                StandingRow,
+                Option<DossierRow>,
+                Option<CallRow>,
+                Option<ProgrammeRow>,
+                Option<StructureRow>,
+                Option<String>,
+                $($more),*
+            )
+        };
+    }
+    type Found = found_row!();
     // The one join both backends read; PostgreSQL adds what the judging reads.
     macro_rules! dossier_read {
         () => {
@@ -230,17 +237,7 @@ pub fn dossier_for_account(
                 DocumentKindsJson,
                 ApplicantAwardsJson
             ))
-            .get_result::<(
-                StandingRow,
-                Option<DossierRow>,
-                Option<CallRow>,
-                Option<ProgrammeRow>,
-                Option<StructureRow>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            )>(c)
+            .get_result::<found_row!(Option<String>, Option<String>, Option<String>)>(c)
             .optional()?
             .map(|(s, d, c, p, a, r, performances, kinds, applicant)| {
                 ((s, d, c, p, a, r), Some((performances, kinds, applicant)))
