@@ -225,7 +225,17 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("request sent");
+        // A 408 comes from actix before any handler ran: the request's head did not reach
+        // it within its client request timeout (seen in CI under a load average of 33).
+        // Nothing was read or stored, so it is sent again once, as RFC 9110 (15.5.9)
+        // allows. A streamed (multipart) body cannot be cloned: it is sent once.
+        let again = request.try_clone();
+        let mut response = request.send().await.expect("request sent");
+        if response.status() == reqwest::StatusCode::REQUEST_TIMEOUT
+            && let Some(again) = again
+        {
+            response = again.send().await.expect("request sent again");
+        }
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
