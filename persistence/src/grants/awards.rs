@@ -56,7 +56,8 @@ pub fn remove(conn: &mut DbConnection, dossier: DossierId) -> Result<(), Persist
 
 /// What the programme's other approved dossiers gave, in `years`, to `presenters` and
 /// to `applicant` (`None`: no cap counts per applicant): the yearly caps' input,
-/// `excluding` the dossier being judged.
+/// `excluding` the dossier being judged. The applicant's awards are read here unless
+/// `applicant_read` holds them already, of any year: (year, cents).
 pub fn already_approved(
     conn: &mut DbConnection,
     programme: ProgrammeId,
@@ -64,6 +65,7 @@ pub fn already_approved(
     presenters: &[StructureId],
     years: &[i32],
     excluding: DossierId,
+    applicant_read: Option<&[(i32, i64)]>,
 ) -> Result<AlreadyApproved, PersistenceError> {
     let programme = programme.to_string();
     let excluding = excluding.to_string();
@@ -74,9 +76,10 @@ pub fn already_approved(
         return Ok(AlreadyApproved::none());
     };
     let awards = presenter_awards(conn, &programme, presenters, (first, last), &excluding)?;
-    let by_applicant: Vec<(i32, i64)> = match applicant {
-        None => Vec::new(),
-        Some(applicant) => {
+    let by_applicant: Vec<(i32, i64)> = match (applicant, applicant_read) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(read)) => read.to_vec(),
+        (Some(applicant), None) => {
             let applicant = applicant.to_string();
             on_backend!(conn, |c| dossier_awards::table
                 .filter(dossier_awards::programme_id.eq(&programme))
@@ -91,27 +94,8 @@ pub fn already_approved(
 }
 
 /// The awards of the programme's other dossiers (`excluding` the one judged) to
-/// `presenters` in the `span` of years: (presenter, year, cents), as [`tallied`] takes
+/// `presenters` in the span of years: (presenter, year, cents), as [`tallied`] takes
 /// them.
-pub fn by_presenters(
-    conn: &mut DbConnection,
-    programme: ProgrammeId,
-    presenters: &[StructureId],
-    years: &[i32],
-    excluding: DossierId,
-) -> Result<Vec<(Option<String>, i32, i64)>, PersistenceError> {
-    let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
-        return Ok(Vec::new());
-    };
-    presenter_awards(
-        conn,
-        &programme.to_string(),
-        presenters,
-        (first, last),
-        &excluding.to_string(),
-    )
-}
-
 fn presenter_awards(
     conn: &mut DbConnection,
     programme: &str,
@@ -155,7 +139,7 @@ fn presenter_awards(
 /// The yearly caps' input from awards already read (of the programme's other approved
 /// dossiers): those `by_presenter` that went to one of `presenters`, and those
 /// `by_applicant`, each counted in the years of `years`.
-pub fn tallied(
+fn tallied(
     by_presenter: impl IntoIterator<Item = (Option<String>, i32, i64)>,
     by_applicant: impl IntoIterator<Item = (i32, i64)>,
     presenters: &[StructureId],

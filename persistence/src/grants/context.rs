@@ -51,7 +51,7 @@ pub struct JudgingReads {
     /// The kinds of its live documents.
     pub document_kinds: Vec<DocumentKind>,
     /// The awards of the programme's other dossiers to its applicant, of every year:
-    /// (year, cents), as `awards::tallied` takes them. (Those to its presenters are read
+    /// (year, cents), as `awards::already_approved` takes them. (Those to its presenters are read
     /// apart: in one subquery here, PostgreSQL's planner scans all of `dossier_awards`.)
     pub awards_by_applicant: Vec<(i32, i64)>,
 }

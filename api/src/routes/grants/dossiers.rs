@@ -222,31 +222,17 @@ fn judged_in(
         years.sort_unstable();
         years.dedup();
         let applicant = capped(CapHolder::Applicant).then_some(dossier.applicant_id);
-        match &reads {
-            None => persistence::grants::awards::already_approved(
-                conn,
-                dossier.programme_id,
-                applicant,
-                &presenters,
-                &years,
-                dossier.id,
-            )?,
-            Some(read) => persistence::grants::awards::tallied(
-                persistence::grants::awards::by_presenters(
-                    conn,
-                    dossier.programme_id,
-                    &presenters,
-                    &years,
-                    dossier.id,
-                )?,
-                applicant
-                    .map(|_| read.awards_by_applicant.iter().copied())
-                    .into_iter()
-                    .flatten(),
-                &presenters,
-                &years,
-            )?,
-        }
+        persistence::grants::awards::already_approved(
+            conn,
+            dossier.programme_id,
+            applicant,
+            &presenters,
+            &years,
+            dossier.id,
+            reads
+                .as_ref()
+                .map(|read| read.awards_by_applicant.as_slice()),
+        )?
     };
     let documents = match reads {
         Some(read) => read.document_kinds,
