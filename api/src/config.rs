@@ -38,6 +38,16 @@ pub struct Settings {
         global = true
     )]
     pub pool_size: u32,
+    /// Seconds a request waits for a pooled database connection before it fails with a
+    /// 503.
+    #[arg(
+        long,
+        env = "OES_DATABASE_POOL_TIMEOUT_SECS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub pool_timeout_secs: u64,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "OES_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -301,6 +311,9 @@ impl Settings {
             database_url: database_url.to_owned().into(),
             bind: "127.0.0.1:0".into(),
             pool_size: 8,
+            // A test machine may run hundreds of servers and databases at once: under
+            // such a load, opening a PostgreSQL connection has taken more than 5 s.
+            pool_timeout_secs: 60,
             workers: Some(1),
             log: "warn".into(),
             log_format: LogFormat::Human,

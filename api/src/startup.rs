@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -60,7 +61,11 @@ pub struct State {
 /// Opens the pool, applies pending migrations and loads the reference geography.
 /// Blocking: call it before the server starts, or from a blocking thread.
 pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
-    let pool = db::connect(settings.database_url.expose_secret(), settings.pool_size)?;
+    let pool = db::connect(
+        settings.database_url.expose_secret(),
+        settings.pool_size,
+        Duration::from_secs(settings.pool_timeout_secs),
+    )?;
     let mut conn = pool.get().map_err(PersistenceError::from)?;
     let applied = db::run_migrations(&mut conn)?;
     if !applied.is_empty() {

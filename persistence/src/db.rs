@@ -144,8 +144,13 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Opens a pool; for SQLite, creates the file's folder first.
-pub fn connect(url: &str, max_size: u32) -> Result<Pool, PersistenceError> {
+/// Opens a pool; for SQLite, creates the file's folder first. A caller that waits
+/// `connection_timeout` for a connection gets `Unavailable`.
+pub fn connect(
+    url: &str,
+    max_size: u32,
+    connection_timeout: Duration,
+) -> Result<Pool, PersistenceError> {
     let manager = ConnectionManager::new(url)?;
     if manager.backend == Backend::Sqlite
         && let Some(folder) = Path::new(sqlite_path(url)).parent()
@@ -158,7 +163,7 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, PersistenceError> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(connection_timeout)
         .test_on_check_out(false)
         .build(manager)
         .map_err(PersistenceError::from)

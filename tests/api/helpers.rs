@@ -91,6 +91,13 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
+/// A pool on a test database, waiting for a connection as long as a test server does.
+pub fn pool(url: &str, max_size: u32) -> Pool {
+    let timeout = Settings::for_database(url).pool_timeout_secs;
+    persistence::db::connect(url, max_size, std::time::Duration::from_secs(timeout))
+        .expect("test pool")
+}
+
 /// Starts the real server on a random port against a fresh database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::helpers::TestDatabase;
 
 fn migrated(database: &TestDatabase) -> Pool {
-    let pool = db::connect(database.url(), 4).unwrap();
+    let pool = crate::helpers::pool(database.url(), 4);
     db::run_migrations(&mut pool.get().unwrap()).unwrap();
     pool
 }

@@ -9,7 +9,7 @@ use persistence::{DbConnection, PersistenceError, Pool, db};
 use crate::helpers::TestDatabase;
 
 fn migrated(database: &TestDatabase) -> Pool {
-    let pool = db::connect(database.url(), 2).unwrap();
+    let pool = crate::helpers::pool(database.url(), 2);
     db::run_migrations(&mut pool.get().unwrap()).unwrap();
     pool
 }
@@ -143,7 +143,7 @@ fn a_crash_before_the_commit_strands_no_key() {
         let url = database.url().to_owned();
         std::thread::spawn(move || {
             // A connection of its own, closed by the "crash" without a commit.
-            let dying = db::connect(&url, 1).unwrap();
+            let dying = crate::helpers::pool(&url, 1);
             let mut conn = dying.get().unwrap();
             let _ = idempotency::once(&mut conn, Some(&key("k")), |conn| {
                 write(conn, "a")?;

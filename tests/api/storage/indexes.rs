@@ -96,7 +96,7 @@ fn indexes(conn: &mut DbConnection, table: &str) -> Vec<IndexColumns> {
 #[test]
 fn every_filtered_column_leads_an_index_and_no_index_repeats_another() {
     let database = TestDatabase::new();
-    let pool = db::connect(database.url(), 1).unwrap();
+    let pool = crate::helpers::pool(database.url(), 1);
     let mut conn = pool.get().unwrap();
     db::run_migrations(&mut conn).unwrap();
     let mut problems = Vec::new();
