@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's allocator: see `api::memory`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "oes",
@@ -135,6 +139,7 @@ fn progress_bar(count: u64, what: &'static str) -> Result<Progress, String> {
 }
 
 fn main() -> ExitCode {
+    api::memory::configure_allocator();
     // A missing .env is the normal case.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
