@@ -179,15 +179,15 @@ fn lines<C>(
     let mut lines = Vec::new();
     for (i, line) in input.iter().enumerate() {
         let at = |name: &str| format!("{field}[{i}].{name}");
-        let kind = errors.check(at("category"), category(&line.category));
+        let kind = errors.check(|| at("category"), category(&line.category));
         let label = match &line.label {
             Some(label) => errors
-                .check(at("label"), text::single_line(label, LINE_LABEL_MAX))
+                .check(|| at("label"), text::single_line(label, LINE_LABEL_MAX))
                 .map(Some),
             None => Some(None),
         };
         let amount = errors.check(
-            at("amount_cents"),
+            || at("amount_cents"),
             crate::programming::within(line.amount_cents, 0, FEE_MAX),
         );
         if let (Some(category), Some(label), Some(amount_cents)) = (kind, label, amount) {

@@ -127,9 +127,12 @@ pub(super) fn check_questions(errors: &mut ValidationError, field: &str, questio
     }
     for (i, question) in questions.iter().enumerate() {
         let at = |name: &str| format!("{field}[{i}].{name}");
-        errors.check(at("label"), text::single_line(&question.label, LABEL_MAX));
+        errors.check(
+            || at("label"),
+            text::single_line(&question.label, LABEL_MAX),
+        );
         if let Some(help) = &question.help {
-            errors.check(at("help"), text::multi_line(help, HELP_MAX));
+            errors.check(|| at("help"), text::multi_line(help, HELP_MAX));
         }
         match &question.answer {
             AnswerKind::Text { max_length, .. } => {
@@ -167,9 +170,9 @@ pub(super) fn check_questions(errors: &mut ValidationError, field: &str, questio
                     errors.push(at("options"), FieldProblem::TooMany { max: OPTIONS_MAX });
                 }
                 for (j, option) in options.iter().enumerate() {
-                    let here = format!("{field}[{i}].options[{j}]");
+                    let here = || format!("{field}[{i}].options[{j}]");
                     if options[..j].contains(option) {
-                        errors.push(here, FieldProblem::Duplicate);
+                        errors.push(here(), FieldProblem::Duplicate);
                     } else {
                         errors.check(here, text::single_line(option, OPTION_MAX));
                     }

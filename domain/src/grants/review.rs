@@ -105,7 +105,7 @@ impl ReviewCriterion {
         let mut criteria = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.iter().enumerate() {
             let field = |name: &str| format!("review_criteria[{i}].{name}");
-            let mut key = errors.check(field("key"), CriterionKey::parse(&input.key));
+            let mut key = errors.check(|| field("key"), CriterionKey::parse(&input.key));
             if key
                 .as_ref()
                 .is_some_and(|k| criteria.iter().any(|c: &ReviewCriterion| c.key == *k))
@@ -114,15 +114,15 @@ impl ReviewCriterion {
                 key = None;
             }
             let label = errors.check(
-                field("label"),
+                || field("label"),
                 text::single_line(&input.label, CRITERION_LABEL_MAX),
             );
             let max_score = errors.check(
-                field("max_score"),
+                || field("max_score"),
                 within(input.max_score, 1, MAX_SCORE_CEILING),
             );
             let weight = errors.check(
-                field("weight"),
+                || field("weight"),
                 within(input.weight.unwrap_or(1), 1, WEIGHT_CEILING),
             );
             if let (Some(key), Some(label), Some(max_score), Some(weight)) =

@@ -672,7 +672,9 @@ fn accessibility(errors: &mut ValidationError, inputs: &[String]) -> Vec<Accessi
     let mut parsed: Vec<Accessibility> = inputs
         .iter()
         .enumerate()
-        .filter_map(|(i, a)| errors.check(format!("accessibility[{i}]"), Accessibility::parse(a)))
+        .filter_map(|(i, a)| {
+            errors.check(|| format!("accessibility[{i}]"), Accessibility::parse(a))
+        })
         .collect();
     if inputs.iter().collect::<HashSet<_>>().len() != inputs.len() {
         errors.push("accessibility", FieldProblem::Duplicate);

@@ -285,7 +285,7 @@ fn disciplines(errors: &mut ValidationError, inputs: &[String]) -> Vec<Disciplin
     let mut disciplines: Vec<Discipline> = inputs
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| errors.check(format!("disciplines[{i}]"), Discipline::parse(d)))
+        .filter_map(|(i, d)| errors.check(|| format!("disciplines[{i}]"), Discipline::parse(d)))
         .collect();
     if inputs.iter().collect::<HashSet<_>>().len() != inputs.len() {
         errors.push("disciplines", FieldProblem::Duplicate);

@@ -157,7 +157,7 @@ impl TryFrom<DossierRow> for Dossier {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(&what("performance"), id, e))?;
         let budget: StoredBudget = serde_json::from_str(&row.budget)?;
-        let budget = budget.parsed(&what("budget"), id)?;
+        let budget = budget.parsed("dossier budget", id)?;
         Ok(Dossier {
             id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
             reference: DossierReference::parse(&row.reference)
