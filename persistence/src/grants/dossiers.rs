@@ -4,18 +4,17 @@
 //! # References under concurrency
 //!
 //! A reference (`DIFF-PROX-2027-0042`) takes the next number of its programme and year
-//! from `dossier_counters`, in the transaction that creates the dossier: the counter's
-//! `UPDATE … SET last_number = last_number + 1` locks its row on PostgreSQL until the
-//! commit, so concurrent creations on any number of instances take consecutive numbers
-//! one after the other (a creation that rolls back gives its number back); on SQLite the
-//! writing transaction began with `BEGIN IMMEDIATE` and holds the file. The row is first
-//! made if missing with an `INSERT … ON CONFLICT DO NOTHING`, which waits on PostgreSQL
-//! for a concurrent first insert to commit. The unique `reference` column is the last
-//! guard.
+//! from `dossier_counters`, in the transaction that creates the dossier, with one
+//! statement: `INSERT … ON CONFLICT (programme_id, year) DO UPDATE SET last_number =
+//! last_number + 1 RETURNING last_number`. The update locks the counter's row on
+//! PostgreSQL until the commit, so concurrent creations on any number of instances take
+//! consecutive numbers one after the other (a creation that rolls back gives its number
+//! back), and a concurrent first insert is waited for, then updated; on SQLite the
+//! writing transaction began with `BEGIN IMMEDIATE` and holds the file. The unique
+//! `reference` column is the last guard.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
 use domain::grants::{
     Budget, BudgetInput, Dossier, DossierContent, DossierReference, DossierStatus, LineInput,
     ProgrammeCode,
@@ -206,26 +205,20 @@ fn next_reference(
             "dossier references are taken inside a write transaction".into(),
         ));
     }
-    let programme = programme.to_string();
-    diesel::sql_query(
-        "INSERT INTO dossier_counters (programme_id, year, last_number) VALUES ($1, $2, 0) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<Text, _>(&programme)
-    .bind::<Integer, _>(year)
-    .execute(conn)?;
-    diesel::update(
-        dossier_counters::table
-            .filter(dossier_counters::programme_id.eq(&programme))
-            .filter(dossier_counters::year.eq(year)),
-    )
-    .set(dossier_counters::last_number.eq(dossier_counters::last_number + 1))
-    .execute(conn)?;
-    let number: i64 = dossier_counters::table
-        .filter(dossier_counters::programme_id.eq(&programme))
-        .filter(dossier_counters::year.eq(year))
-        .select(dossier_counters::last_number)
-        .first(conn)?;
+    let counter = (
+        dossier_counters::programme_id.eq(programme.to_string()),
+        dossier_counters::year.eq(year),
+        dossier_counters::last_number.eq(1),
+    );
+    let number: i64 = on_backend!(conn, |c| {
+        diesel::insert_into(dossier_counters::table)
+            .values(counter)
+            .on_conflict((dossier_counters::programme_id, dossier_counters::year))
+            .do_update()
+            .set(dossier_counters::last_number.eq(dossier_counters::last_number + 1))
+            .returning(dossier_counters::last_number)
+            .get_result(c)?
+    });
     u32::try_from(number)
         .ok()
         .and_then(|number| DossierReference::new(code.clone(), year, number))
