@@ -237,8 +237,10 @@ impl From<&AidComputation> for AidView {
 }
 
 /// A dossier (dossier de demande d'aide).
+// It borrows the dossier's text and answers rather than copying them: cloning the
+// answers was 6 % of a list's time (perf).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DossierView {
+pub struct DossierView<'a> {
     pub id: uuid::Uuid,
     /// `{PROGRAMME}-{YEAR}-{NNNN}`, unique.
     #[schema(example = "DIFF-PROX-2027-0042")]
@@ -248,11 +250,11 @@ pub struct DossierView {
     pub applicant_id: uuid::Uuid,
     #[schema(value_type = enums::DossierStatus)]
     pub status: DossierStatus,
-    pub title: String,
-    pub summary: Option<String>,
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
     pub performance_ids: Vec<uuid::Uuid>,
     #[schema(value_type = Object)]
-    pub answers: serde_json::Value,
+    pub answers: &'a serde_json::Value,
     pub budget: BudgetView,
     /// The `agency_request` income line, in cents.
     pub requested_cents: Option<i64>,
@@ -269,8 +271,8 @@ pub struct DossierView {
     pub version: i64,
 }
 
-impl DossierView {
-    pub fn of(dossier: &Dossier, maximum: Option<&AidComputation>) -> Self {
+impl<'a> DossierView<'a> {
+    pub fn of(dossier: &'a Dossier, maximum: Option<&AidComputation>) -> Self {
         let content = &dossier.content;
         Self {
             id: dossier.id.as_uuid(),
@@ -279,14 +281,14 @@ impl DossierView {
             programme_id: dossier.programme_id.as_uuid(),
             applicant_id: dossier.applicant_id.as_uuid(),
             status: dossier.status,
-            title: content.title.clone(),
-            summary: content.summary.clone(),
+            title: &content.title,
+            summary: content.summary.as_deref(),
             performance_ids: content
                 .performance_ids
                 .iter()
                 .map(|p| p.as_uuid())
                 .collect(),
-            answers: content.answers.clone(),
+            answers: &content.answers,
             budget: BudgetView::from(&content.budget),
             requested_cents: content.budget.requested_cents(),
             maximum: maximum.map(AidView::from),
@@ -370,7 +372,7 @@ impl From<&SubmissionCheck> for CheckView {
 }
 
 /// One page of dossiers.
-pub type DossierPage = Page<DossierView>;
+pub type DossierPage<'a> = Page<DossierView<'a>>;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
