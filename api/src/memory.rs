@@ -33,8 +33,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Makes mimalloc give memory back as glibc did: by default it commits its arenas whole
 /// and returns freed pages a second later, and an idle server held 103 MB instead of 58 MB
-/// (`VmRSS` after start). Purging at once and committing on demand brings it to 65 MB
-/// for the same throughput (bench/run.sh's list and GET of dossiers, SQLite). Call it
+/// (`VmRSS` after start). Purging at once and committing on demand brings it to 65-80
+/// MB for the same throughput (the list and GET of dossiers, SQLite). Call it
 /// first thing in `main`, before the first arena is made.
 pub fn configure_allocator() {
     // SAFETY: mi_option_set only stores a number in mimalloc's option table; these
