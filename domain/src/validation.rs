@@ -166,9 +166,9 @@ impl fmt::Display for ValidationError {
 }
 
 /// The name of a checked field: a string, or a closure that builds it (`|| format!(…)`)
-/// only when there is a problem to record. Stored rows are parsed again on every read
-/// (a list of 50 dossiers checks some 600 fields), and formatting each name before the
-/// check was a tenth of such a list's time.
+/// only when there is a problem to record. Stored rows are parsed again on every read (a
+/// list of 50 dossiers checks some 600 fields), and each name was formatted before its
+/// check, though only an error uses it.
 pub trait FieldName {
     fn into_field_name(self) -> String;
 }

@@ -69,13 +69,15 @@ pub(super) struct StoredBudget {
 }
 
 impl StoredBudget {
-    /// The stored budget checked again by the domain: a bad one is a corrupt row.
-    pub(super) fn parsed(self, what: &str, id: &str) -> Result<Budget, PersistenceError> {
+    /// The stored budget checked again by the domain: a bad one is a corrupt row of the
+    /// `owner` kind (`dossier`, `final report`). Parsed on every read: the error's name
+    /// is built only for an error.
+    pub(super) fn parsed(self, owner: &str, id: &str) -> Result<Budget, PersistenceError> {
         Budget::parse(&BudgetInput {
             expenses: lines(self.expenses),
             incomes: lines(self.incomes),
         })
-        .map_err(|e| corrupt(what, id, format!("{e:?}")))
+        .map_err(|e| corrupt(&format!("{owner} budget"), id, format!("{e:?}")))
     }
 }
 
@@ -156,7 +158,7 @@ impl TryFrom<DossierRow> for Dossier {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(&what("performance"), id, e))?;
         let budget: StoredBudget = serde_json::from_str(&row.budget)?;
-        let budget = budget.parsed("dossier budget", id)?;
+        let budget = budget.parsed("dossier", id)?;
         Ok(Dossier {
             id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
             reference: DossierReference::parse(&row.reference)

@@ -114,7 +114,7 @@ impl TryFrom<ReportRow> for FinalReport {
                 .map_err(|e| corrupt(&what("status"), id, e))?,
             content: FinalReportContent {
                 held,
-                budget: budget.parsed(&what("budget"), id)?,
+                budget: budget.parsed("final report", id)?,
                 comment: row.comment,
             },
             submitted_at: row.submitted_at.and_utc(),
