@@ -71,6 +71,13 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "migrations applied");
     }
+    let refreshed = persistence::grants::dossiers::refresh_listings(
+        &mut conn,
+        &crate::routes::grants::DOSSIER_LISTING,
+    )?;
+    if refreshed > 0 {
+        tracing::info!(dossiers = refreshed, "dossier listings rendered again");
+    }
     if !reference::is_loaded(&mut conn)? {
         let report = reference::load(&mut conn, Sources::embedded())?;
         tracing::info!(

@@ -406,6 +406,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        listed -> Nullable<Text>,
+        listed_format -> Integer,
+        listed_version -> BigInt,
     }
 }
 

@@ -26,7 +26,7 @@ use persistence::programming::performances;
 use persistence::reference::ReferenceGeography;
 use persistence::{DbConnection, PersistenceError};
 
-use crate::routes::grants::{DossierView, award, judge};
+use crate::routes::grants::{DOSSIER_LISTING, DossierView, award, judge};
 
 use DossierAction::*;
 
@@ -172,6 +172,7 @@ fn live(
             content: content(company, performances)?,
             year,
         },
+        &DOSSIER_LISTING,
     )?;
     for &planned in life {
         // The rules give nothing to some performances (no fee, too large a town):
@@ -216,7 +217,7 @@ fn live(
             Reject | Dismiss => next.decided_at = Some(now),
             _ => {}
         }
-        dossiers::replace(conn, &dossier, &next)?;
+        dossiers::replace(conn, &dossier, &next, &DOSSIER_LISTING)?;
         events::record(
             conn,
             &DossierEvent {

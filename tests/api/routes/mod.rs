@@ -6,6 +6,7 @@ mod auth;
 mod calls;
 mod changes;
 pub(crate) mod documents;
+mod dossier_listings;
 pub(crate) mod dossiers;
 mod exports;
 mod grant_exports;

@@ -5,6 +5,7 @@ use domain::grants::{
     AidComputation, Budget, BudgetInput, CapHolder, Dossier, DossierStatus, Limit, LineInput,
     SubmissionCheck, SubmissionProblem, SubmissionWarning,
 };
+use persistence::grants::dossiers::Listing;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -374,6 +375,18 @@ impl From<&SubmissionCheck> for CheckView {
 /// One page of dossiers.
 pub type DossierPage<'a> = Page<DossierView<'a>>;
 
+/// How lists show a dossier: its [`DossierView`] without `maximum`, rendered at every
+/// write and kept with the dossier (see [`Listing`]).
+pub const DOSSIER_LISTING: Listing = Listing {
+    // Change it with the rendering: rows of the former one are then rendered again.
+    format: 1,
+    render: listed_view,
+};
+
+fn listed_view(dossier: &Dossier) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&DossierView::of(dossier, None))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListDossiersParams {
@@ -387,4 +400,32 @@ pub struct ListDossiersParams {
     pub status: Option<DossierStatus>,
     /// Dossiers of this call.
     pub call_id: Option<uuid::Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    /// Stored list renderings ([`DOSSIER_LISTING`]) are made again only when their format
+    /// changes: a change to what a dossier's view holds must come with a new format.
+    #[test]
+    fn the_listing_format_changes_with_the_dossier_view() {
+        let schemas = [
+            DossierView::schema(),
+            BudgetView::schema(),
+            BudgetLineView::schema(),
+        ];
+        let digest = Sha256::digest(serde_json::to_vec(&schemas).unwrap());
+        assert_eq!(
+            (DOSSIER_LISTING.format, format!("{digest:x}")),
+            (
+                1,
+                String::from("0714e7cd0c52aa4911ed136a698d894a1abb4c4629fd8d4d6fb77970df1aca95")
+            ),
+            "the dossier's view changed: give DOSSIER_LISTING a new format, and pin the new digest here"
+        );
+    }
 }

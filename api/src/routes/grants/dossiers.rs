@@ -37,7 +37,7 @@ use crate::http::conditional::{self, check_if_match, etag, if_match};
 use crate::http::error::{ApiError, responses};
 use crate::http::extract::{JsonBody, Opened, PathId, QueryParams};
 use crate::http::idempotency::{self, Reply};
-use crate::http::pagination::{self, Page};
+use crate::http::pagination;
 use crate::routes::programming::not_editable;
 use crate::routes::shared::find_live;
 
@@ -394,6 +394,7 @@ pub async fn create_dossier(
                                 content,
                                 year: paris_year(),
                             },
+                            &DOSSIER_LISTING,
                         )
                     },
                     move |created| {
@@ -518,19 +519,15 @@ pub async fn list_dossiers(
             limit,
             ..ListQuery::default()
         };
-        Ok::<_, ApiError>(dossiers::list(conn, &query)?)
+        Ok::<_, ApiError>(dossiers::listed(conn, &query, &DOSSIER_LISTING)?)
     })
     .await?;
     let next_cursor = pagination::next_cursor(&page, |d| d.id.to_string());
-    Ok(Page {
-        data: page
-            .items
-            .iter()
-            .map(|d| DossierView::of(d, None))
-            .collect(),
-        next_cursor,
-    }
-    .respond(&req))
+    Ok(pagination::respond_rendered(
+        &req,
+        page.items.iter().map(|d| d.json.as_str()),
+        next_cursor.as_deref(),
+    ))
 }
 
 /// The content with a patch applied, as the domain checks it.
@@ -672,7 +669,7 @@ pub async fn update_dossier(
                     let updated = dossiers::edited(&current, content);
                     persistence::audit::recorded(
                         conn,
-                        |conn| dossiers::replace(conn, &current, &updated),
+                        |conn| dossiers::replace(conn, &current, &updated, &DOSSIER_LISTING),
                         |_| event,
                     )?;
                     updated

@@ -24,6 +24,7 @@ use persistence::grants::dossiers;
 use persistence::grants::payments::{self, Payment};
 
 use super::GrantsProblem;
+use super::dossier_dto::DOSSIER_LISTING;
 use super::dossiers::readable_dossier;
 use super::money_dto::{PaymentsView, RecordPayment, ReplaceSchedule};
 use crate::audit;
@@ -232,7 +233,7 @@ pub async fn record_dossier_payment(
                     },
                 )?;
                 let updated = dossiers::moved(&current, current.status, now);
-                dossiers::replace(conn, &current, &updated)?;
+                dossiers::replace(conn, &current, &updated, &DOSSIER_LISTING)?;
                 persistence::audit::record(conn, event)?;
                 let view = payments_view(conn, &updated)?;
                 // Last: the change log's numbering is held until the commit.

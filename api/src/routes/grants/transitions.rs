@@ -37,7 +37,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::GrantsProblem;
-use super::dossier_dto::{DossierView, problem_field};
+use super::dossier_dto::{DOSSIER_LISTING, DossierView, problem_field};
 use super::dossiers::{judge, judged, readable_dossier};
 use super::final_reports::final_report_accepted;
 use crate::audit;
@@ -292,7 +292,7 @@ async fn transit(
                 }
                 _ => {}
             }
-            dossiers::replace(conn, &current, &updated)?;
+            dossiers::replace(conn, &current, &updated, &DOSSIER_LISTING)?;
             // The applicant's members are told, and staff of a submission, if it commits.
             mailer.dossier_transition(conn, &updated, action, asked.reason.as_deref())?;
             events::record(

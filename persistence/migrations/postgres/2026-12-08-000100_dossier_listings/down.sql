@@ -1,0 +1,3 @@
+ALTER TABLE dossiers DROP COLUMN listed_version;
+ALTER TABLE dossiers DROP COLUMN listed_format;
+ALTER TABLE dossiers DROP COLUMN listed;
