@@ -17,7 +17,8 @@ pub fn storable_now() -> DateTime<Utc> {
 }
 
 /// An instant read from a `Timestamp` column, for the rows read by the page (structures,
-/// productions, tours, performances, the change log).
+/// productions, tours, performances, the change log) and those every dossier read judges
+/// (dossiers, calls, programmes).
 ///
 /// SQLite keeps timestamps as text (`2026-12-03 10:47:38.123456`, as diesel writes
 /// them), which diesel reads by trying chrono format strings one after another: 6 % of

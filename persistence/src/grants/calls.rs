@@ -8,7 +8,7 @@ use domain::grants::{Call, CallWindow, NewCall};
 use domain::{CallId, ProgrammeId};
 
 use super::corrupt;
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
@@ -21,12 +21,16 @@ pub(crate) struct CallRow {
     id: String,
     programme_id: String,
     title: String,
+    #[diesel(deserialize_as = StoredTimestamp)]
     opens_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     closes_at: NaiveDateTime,
     committee_date: Option<NaiveDate>,
     envelope_cents: i64,
     awarded_cents: i64,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }

@@ -23,7 +23,7 @@ use domain::{CallId, DossierId, PerformanceId, ProgrammeId, StructureId};
 use serde::{Deserialize, Serialize};
 
 use super::{corrupt, stale};
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
@@ -48,7 +48,9 @@ pub(crate) struct DossierRow {
     awarded_cents: Option<i64>,
     submitted_at: Option<NaiveDateTime>,
     decided_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }

@@ -6,7 +6,7 @@ use domain::ProgrammeId;
 use domain::grants::{NewProgramme, Programme, ProgrammeCode, ProgrammeKind, Rules};
 
 use super::{corrupt, stale};
-use crate::clock::storable_now;
+use crate::clock::{StoredTimestamp, storable_now};
 use crate::db::{DbConnection, MultiBackend, write_transaction};
 use crate::error::PersistenceError;
 use crate::page;
@@ -25,7 +25,9 @@ pub(crate) struct ProgrammeRow {
     published: bool,
     rules: String,
     review_criteria: String,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
