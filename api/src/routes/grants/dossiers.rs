@@ -402,7 +402,15 @@ pub async fn create_dossier(
                         event
                     },
                 )?;
-                let check = judge(conn, &geography, &created)?;
+                // Judged with the call, programme and applicant read above: reading
+                // them again (as `judge` does) cost a statement and a parse of the
+                // programme's rules.
+                let context = Context {
+                    call,
+                    programme,
+                    applicant,
+                };
+                let (check, _) = judged_in(conn, &geography, &created, &context, None)?;
                 // Last: the change log's numbering is held until the commit.
                 super::transitions::record(conn, &caller, &created)?;
                 let location = format!("/v1/dossiers/{}", created.id);
