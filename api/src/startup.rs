@@ -75,8 +75,17 @@ pub fn prepare(settings: &Settings) -> Result<State, StartupError> {
         &mut conn,
         &crate::routes::grants::DOSSIER_LISTING,
     )?;
-    if refreshed > 0 {
-        tracing::info!(dossiers = refreshed, "dossier listings rendered again");
+    if refreshed.stored > 0 {
+        tracing::info!(
+            dossiers = refreshed.stored,
+            "dossier listings rendered again"
+        );
+    }
+    if refreshed.unreadable > 0 {
+        tracing::warn!(
+            dossiers = refreshed.unreadable,
+            "dossier rows that do not read as dossiers: their listings were left as they are"
+        );
     }
     if !reference::is_loaded(&mut conn)? {
         let report = reference::load(&mut conn, Sources::embedded())?;

@@ -525,15 +525,11 @@ pub fn listed(
         items.push((id, json));
     }
     let mut rendered = render_rows(conn, &stale, listing)?;
+    // A row gone between the two reads (none is deleted today) is left out.
     let items = items
         .into_iter()
-        .map(|(id, json)| {
-            let json = match json {
-                Some(json) => json,
-                None => rendered
-                    .remove(&id)
-                    .ok_or_else(|| corrupt("dossier", &id, "gone while listed"))?,
-            };
+        .filter_map(|(id, json)| Some((json.or_else(|| rendered.remove(&id))?, id)))
+        .map(|(json, id)| {
             let id = id.parse().map_err(|e| corrupt("dossier id", &id, e))?;
             Ok(ListedDossier { id, json })
         })
@@ -566,16 +562,25 @@ fn render_rows(
         .collect()
 }
 
+/// What [`refresh_listings`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Renderings stored.
+    pub stored: usize,
+    /// Rows that do not read as a dossier: left as they are (their reads fail as before).
+    pub unreadable: usize,
+}
+
 /// Stores the current rendering of every dossier whose stored one is not ([`Listing`]),
-/// a batch at a time, each in its own write transaction; returns how many. A row written
-/// meanwhile keeps what its write stored. Run at start-up: the reads of lists then find
-/// every rendering current.
+/// a batch at a time, each in its own write transaction. A row written meanwhile keeps
+/// what its write stored. Run at start-up: the reads of lists then find every rendering
+/// current. One damaged row does not stop it (nor the server's start).
 pub fn refresh_listings(
     conn: &mut DbConnection,
     listing: &Listing,
-) -> Result<usize, PersistenceError> {
+) -> Result<Refreshed, PersistenceError> {
     const BATCH: i64 = 500;
-    let mut refreshed = 0;
+    let mut refreshed = Refreshed::default();
     let mut after = String::new();
     loop {
         let rows: Vec<DossierRow> = dossiers::table
@@ -599,8 +604,11 @@ pub fn refresh_listings(
         write_transaction(conn, |conn| {
             for row in rows {
                 let (id, version) = (row.id.clone(), row.version);
-                let dossier = Dossier::try_from(row)?;
-                refreshed += diesel::update(
+                let Ok(dossier) = Dossier::try_from(row) else {
+                    refreshed.unreadable += 1;
+                    continue;
+                };
+                refreshed.stored += diesel::update(
                     dossiers::table
                         .filter(dossiers::id.eq(&id))
                         .filter(dossiers::version.eq(version)),

@@ -122,17 +122,24 @@ async fn a_rendering_that_is_not_current_is_made_again_from_the_row_and_stored_a
 
     // Start-up stores what the reads made, for those two rows only.
     let listing = &api::routes::grants::DOSSIER_LISTING;
-    assert_eq!(
-        persistence::grants::dossiers::refresh_listings(&mut conn, listing).unwrap(),
-        2
-    );
-    assert_eq!(
-        persistence::grants::dossiers::refresh_listings(&mut conn, listing).unwrap(),
-        0
-    );
-    drop(conn);
+    let refresh = |conn: &mut persistence::DbConnection| {
+        persistence::grants::dossiers::refresh_listings(conn, listing).unwrap()
+    };
+    let refreshed = refresh(&mut conn);
+    assert_eq!((refreshed.stored, refreshed.unreadable), (2, 0));
+    assert_eq!(refresh(&mut conn), Default::default());
     for id in [&id, &other] {
         let (listed, read) = listed_and_read(&app, &staff, id).await;
         assert_eq!(listed, read);
     }
+
+    // A row that no longer reads as a dossier is left as it is: it does not stop the
+    // server's start.
+    diesel::sql_query(format!(
+        "UPDATE dossiers SET budget = 'damaged', version = version + 1 WHERE id = '{other}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let refreshed = refresh(&mut conn);
+    assert_eq!((refreshed.stored, refreshed.unreadable), (0, 1));
 }
