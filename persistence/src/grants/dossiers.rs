@@ -204,19 +204,11 @@ impl TryFrom<DossierRow> for Dossier {
 /// other (rows written before the rendering changed, or by an older instance during a
 /// rolling deploy) is rendered from the row when read, and again by [`refresh_listings`]
 /// at start-up: a list never shows what a dossier no longer holds.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Listing {
     /// Names the rendering: change it whenever the rendering changes.
     pub format: i32,
     pub render: fn(&Dossier) -> Result<String, serde_json::Error>,
-}
-
-impl std::fmt::Debug for Listing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Listing")
-            .field("format", &self.format)
-            .finish()
-    }
 }
 
 impl Listing {
