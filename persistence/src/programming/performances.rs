@@ -310,38 +310,52 @@ pub struct PerformanceWithRoles {
     pub venue_role: Option<MembershipRole>,
 }
 
-/// Up to this many ids, [`find_many`] reads one by one on SQLite: a read by id is a
-/// statement prepared once per connection, where `IN (…)` with a varying count of binds
-/// is prepared anew at every call (a dossier's handful of performances, read at each of
-/// its reads, cost more to plan than to find). PostgreSQL reads them in one statement of
-/// a fixed text (`= ANY($1)`, an array), which saves the round trips.
-const ONE_BY_ONE_UP_TO: usize = 16;
+/// `"performances"."id" IN (SELECT value FROM json_each(?))`: on SQLite, the ids of a
+/// JSON array in one statement of a fixed text, of a type of its own so that each
+/// connection prepares it once (an `IN (…)` list of binds is prepared anew at every
+/// call, as its count varies).
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct IdInJsonArray(String);
 
-/// The performances of `ids` that exist, by id: on SQLite one query per id for a few,
-/// else one query per 500 ids.
+impl diesel::expression::Expression for IdInJsonArray {
+    type SqlType = diesel::sql_types::Bool;
+}
+impl diesel::expression::AppearsOnTable<performances::table> for IdInJsonArray {}
+impl diesel::expression::ValidGrouping<()> for IdInJsonArray {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for IdInJsonArray {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql(r#""performances"."id" IN (SELECT value FROM json_each("#);
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+/// The performances of `ids` that exist, by id, in one statement per 500 ids: on
+/// PostgreSQL `= ANY($1)` of an array, on SQLite [`IdInJsonArray`] (a dossier's
+/// handful of performances are read at each of its reads).
 pub fn find_many(
     conn: &mut DbConnection,
     ids: &[PerformanceId],
 ) -> Result<HashMap<PerformanceId, Performance>, PersistenceError> {
     let mut found = HashMap::with_capacity(ids.len());
-    if matches!(conn, DbConnection::Sqlite(_)) && ids.len() <= ONE_BY_ONE_UP_TO {
-        for &id in ids {
-            match find(conn, id) {
-                Ok(performance) => {
-                    found.insert(id, performance);
-                }
-                Err(PersistenceError::NotFound) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        return Ok(found);
-    }
     for chunk in ids.chunks(500) {
         let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
-        let rows: Vec<PerformanceRow> = on_backend!(conn, |c| performances::table
-            .filter(performances::id.eq_any(&keys))
-            .select(PerformanceRow::as_select())
-            .load(c)?);
+        let rows: Vec<PerformanceRow> = match conn {
+            DbConnection::Postgres(c) => performances::table
+                .filter(performances::id.eq_any(&keys))
+                .select(PerformanceRow::as_select())
+                .load(c)?,
+            DbConnection::Sqlite(c) => performances::table
+                .filter(IdInJsonArray(serde_json::to_string(&keys)?))
+                .select(PerformanceRow::as_select())
+                .load(c)?,
+        };
         for row in rows {
             let performance = Performance::try_from(row)?;
             found.insert(performance.id, performance);
