@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::clock::storable_now;
-use crate::db::{DbConnection, MultiBackend, on_backend};
+use crate::db::{DbConnection, MultiBackend, Prepared, on_backend};
 use crate::error::PersistenceError;
 use crate::page::{self, Page};
 use crate::schema::audit_events;
@@ -85,9 +85,13 @@ impl TryFrom<NewEvent> for NewEventRow {
 }
 
 pub fn record(conn: &mut DbConnection, event: NewEvent) -> Result<(), PersistenceError> {
-    diesel::insert_into(audit_events::table)
-        .values(NewEventRow::try_from(event)?)
-        .execute(conn)?;
+    let row = NewEventRow::try_from(event)?;
+    on_backend!(conn, |c| Prepared(
+        diesel::insert_into(audit_events::table)
+            .values(&row)
+            .returning(audit_events::id)
+    )
+    .get_result::<String>(c)?);
     Ok(())
 }
 

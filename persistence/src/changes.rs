@@ -42,7 +42,7 @@ use domain::access::AccountId;
 use domain::changes::{ChangeAction, ChangeCause, ChangedObject, Seen};
 
 use crate::clock::{StoredTimestamp, storable_now};
-use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend};
+use crate::db::{DbConnection, MultiBackend, Prepared, in_transaction, on_backend};
 use crate::error::PersistenceError;
 use crate::schema::{change_structures, changes, memberships};
 
@@ -121,9 +121,12 @@ pub fn record(conn: &mut DbConnection, change: NewChange) -> Result<i64, Persist
     let earlier = earlier(conn, change.object_type, &change.object_id)?;
     let [seq] = numbers::<1>(conn)?;
     let (row, links) = rows(seq, change, &earlier)?;
-    diesel::insert_into(changes::table)
-        .values(&row)
-        .execute(conn)?;
+    on_backend!(&mut *conn, |c| Prepared(
+        diesel::insert_into(changes::table)
+            .values(&row)
+            .returning(changes::seq)
+    )
+    .get_result::<i64>(c)?);
     insert_links(conn, &links).map(|()| seq)
 }
 
@@ -308,9 +311,12 @@ fn rows_of(seq: i64, change: NewChange) -> Result<(ChangeRow, Vec<LinkRow>), Per
 
 fn insert_links(conn: &mut DbConnection, links: &[LinkRow]) -> Result<(), PersistenceError> {
     for link in links {
-        diesel::insert_into(change_structures::table)
-            .values(link)
-            .execute(conn)?;
+        on_backend!(&mut *conn, |c| Prepared(
+            diesel::insert_into(change_structures::table)
+                .values(link)
+                .returning(change_structures::seq)
+        )
+        .get_result::<i64>(c)?);
     }
     Ok(())
 }
@@ -360,13 +366,24 @@ pub fn take_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, P
         .map_err(|_| PersistenceError::Corrupt("too many changes at once".into()))?;
     match conn {
         DbConnection::Postgres(c) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                .bind::<BigInt, _>(NUMBERING_LOCK)
-                .execute(c)?;
-            let numbers: Vec<Number> = diesel::sql_query(
-                "SELECT nextval('changes_seq') AS seq FROM generate_series(1, $1) ORDER BY 1",
+            // A row back (`load`), so that the statement is kept prepared (see Prepared).
+            #[derive(QueryableByName)]
+            struct Locked {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                #[allow(dead_code)]
+                locked: i32,
+            }
+            Prepared(
+                diesel::sql_query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)")
+                    .bind::<BigInt, _>(NUMBERING_LOCK),
             )
-            .bind::<BigInt, _>(count)
+            .load::<Locked>(c)?;
+            let numbers: Vec<Number> = Prepared(
+                diesel::sql_query(
+                    "SELECT nextval('changes_seq') AS seq FROM generate_series(1, $1) ORDER BY 1",
+                )
+                .bind::<BigInt, _>(count),
+            )
             .load(c)?;
             Ok(numbers.into_iter().map(|n| n.seq).collect())
         }

@@ -33,6 +33,50 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
+/// A statement that each connection prepares once and keeps, known by its SQL text.
+///
+/// diesel keeps no INSERT of a struct with optional columns, no UPDATE and no upsert
+/// (their text can vary with the values: `DEFAULT` for a `None`, a column left out),
+/// so each execution of one is parsed and planned again: on PostgreSQL, the creation
+/// of a dossier spent most of its database time there. Keyed by its SQL text and the
+/// types of its binds (diesel's cache key for a query without a static id), a statement
+/// whose text varies is kept once per text, and never mistaken for another.
+///
+/// Only statements that return rows are kept (`load`, `get_result`: an INSERT or UPDATE
+/// with a `RETURNING`): diesel's `execute` walks the statement through a reference,
+/// whose implementation asks each part of it again, so it would be prepared anew.
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    // Not known by type: by its text (see above).
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Prepared<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for Prepared<Q> {}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

@@ -15,7 +15,7 @@ use domain::grants::{
     DossierContent, LineInput, NewCall, Programme, TransitionContext, occitanie, transition,
 };
 use domain::programming::Performance;
-use domain::{PerformanceId, Structure, StructureKind};
+use domain::{DossierId, PerformanceId, Structure, StructureKind};
 use persistence::changes::{self, NewChange};
 use persistence::clock::storable_now;
 use persistence::db::write_transaction;
@@ -165,6 +165,7 @@ fn live(
     let mut dossier = dossiers::create(
         conn,
         NewDossier {
+            id: DossierId::generate(),
             call_id: call.id,
             programme_id: programme.id,
             programme_code: programme.data.code.clone(),

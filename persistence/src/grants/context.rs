@@ -51,9 +51,10 @@ pub struct JudgingReads {
     /// The kinds of its live documents.
     pub document_kinds: Vec<DocumentKind>,
     /// The awards of the programme's other dossiers to its applicant, of every year:
-    /// (year, cents), as `awards::already_approved` takes them. (Those to its presenters are read
-    /// apart: in one subquery here, PostgreSQL's planner scans all of `dossier_awards`.)
-    pub awards_by_applicant: Vec<(i32, i64)>,
+    /// (year, cents), as `awards::already_approved` takes them; `None`: not read yet.
+    /// (Those to its presenters are read apart: in one subquery here, PostgreSQL's
+    /// planner scans all of `dossier_awards`.)
+    pub awards_by_applicant: Option<Vec<(i32, i64)>>,
 }
 
 /// A column of PostgreSQL SQL of a fixed text (a correlated subquery on the dossier
@@ -138,7 +139,7 @@ impl JudgingReads {
         Ok(Self {
             performances: performances.into_iter().map(|p| (p.id, p)).collect(),
             document_kinds,
-            awards_by_applicant: parsed(by_applicant)?,
+            awards_by_applicant: Some(parsed(by_applicant)?),
         })
     }
 }

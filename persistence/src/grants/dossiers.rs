@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{corrupt, stale};
 use crate::clock::{StoredTimestamp, storable_now};
-use crate::db::{DbConnection, MultiBackend, in_transaction, on_backend, write_transaction};
+use crate::db::{
+    DbConnection, MultiBackend, Prepared, in_transaction, on_backend, write_transaction,
+};
 use crate::error::PersistenceError;
 use crate::page;
 use crate::schema::{dossier_counters, dossier_reviews, dossiers, memberships};
@@ -271,13 +273,15 @@ fn next_reference(
         dossier_counters::last_number.eq(1),
     );
     let number: i64 = on_backend!(conn, |c| {
-        diesel::insert_into(dossier_counters::table)
-            .values(counter)
-            .on_conflict((dossier_counters::programme_id, dossier_counters::year))
-            .do_update()
-            .set(dossier_counters::last_number.eq(dossier_counters::last_number + 1))
-            .returning(dossier_counters::last_number)
-            .get_result(c)?
+        Prepared(
+            diesel::insert_into(dossier_counters::table)
+                .values(counter)
+                .on_conflict((dossier_counters::programme_id, dossier_counters::year))
+                .do_update()
+                .set(dossier_counters::last_number.eq(dossier_counters::last_number + 1))
+                .returning(dossier_counters::last_number),
+        )
+        .get_result(c)?
     });
     u32::try_from(number)
         .ok()
@@ -288,6 +292,9 @@ fn next_reference(
 /// What a new dossier is made of.
 #[derive(Debug, Clone)]
 pub struct NewDossier {
+    /// Its id, chosen by the caller: a creation judges the dossier before it takes a
+    /// number (see [`create`]).
+    pub id: DossierId,
     pub call_id: CallId,
     pub programme_id: ProgrammeId,
     pub programme_code: ProgrammeCode,
@@ -298,7 +305,9 @@ pub struct NewDossier {
 }
 
 /// Stores a new draft dossier with the next reference of its programme and year,
-/// inside the caller's write transaction.
+/// inside the caller's write transaction. On PostgreSQL taking the number locks the
+/// counter's row until the commit, and so serializes creations of one programme and
+/// year from here on: call it as late in the transaction as possible.
 pub fn create(
     conn: &mut DbConnection,
     new: NewDossier,
@@ -307,7 +316,7 @@ pub fn create(
     let reference = next_reference(conn, new.programme_id, &new.programme_code, new.year)?;
     let now = storable_now();
     let dossier = Dossier {
-        id: DossierId::generate(),
+        id: new.id,
         reference,
         call_id: new.call_id,
         programme_id: new.programme_id,
@@ -321,9 +330,13 @@ pub fn create(
         updated_at: now,
         version: 1,
     };
-    diesel::insert_into(dossiers::table)
-        .values((&DossierRow::new(&dossier)?, listing.columns(&dossier)?))
-        .execute(conn)?;
+    let row = (DossierRow::new(&dossier)?, listing.columns(&dossier)?);
+    on_backend!(conn, |c| Prepared(
+        diesel::insert_into(dossiers::table)
+            .values((&row.0, &row.1))
+            .returning(dossiers::version)
+    )
+    .get_result::<i64>(c)?);
     Ok(dossier)
 }
 
@@ -345,13 +358,18 @@ pub fn replace(
     listing: &Listing,
 ) -> Result<(), PersistenceError> {
     let id = current.id.to_string();
-    let changed = diesel::update(
-        dossiers::table
-            .filter(dossiers::id.eq(&id))
-            .filter(dossiers::version.eq(current.version)),
+    let (row, listed) = (DossierRow::new(updated)?, listing.columns(updated)?);
+    let changed = on_backend!(&mut *conn, |c| Prepared(
+        diesel::update(
+            dossiers::table
+                .filter(dossiers::id.eq(&id))
+                .filter(dossiers::version.eq(current.version)),
+        )
+        .set((&row, listed))
+        .returning(dossiers::version)
     )
-    .set((&DossierRow::new(updated)?, listing.columns(updated)?))
-    .execute(conn)?;
+    .load::<i64>(c)?
+    .len());
     if changed == 0 {
         let version = dossiers::table
             .find(&id)

@@ -2,6 +2,7 @@
 //! clients acting for it) file and edit dossiers; staff read them all. A dossier the
 //! caller may not read is a 404.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
@@ -16,15 +17,15 @@ use domain::grants::{
     DossierContentInput, FundedPerformance, LineInput, SubmissionCheck, SubmissionInput,
     editable_by_applicant, submission_problems,
 };
-use domain::programming::Show;
-use domain::{DossierId, FieldProblem, PerformanceId, StructureId, ValidationError};
+use domain::programming::{Performance, Show};
+use domain::{DossierId, FieldProblem, PerformanceId, ProgrammeId, StructureId, ValidationError};
+use persistence::DbConnection;
 use persistence::db::{read_snapshot, write_transaction};
 use persistence::grants::context::{self, Context, JudgingReads};
 use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
 use persistence::grants::programmes;
 use persistence::reference::ReferenceGeography;
-use persistence::{DbConnection, PersistenceError};
 
 use super::GrantsProblem;
 use super::calls::visible_call;
@@ -182,7 +183,27 @@ pub(crate) fn judged(
     dossier: &Dossier,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
     let context = context::find(conn, dossier.call_id, dossier.applicant_id)?;
-    judged_in(conn, geography, dossier, &context, None)
+    judged_in(conn, geography, dossier.into(), &context, None)
+}
+
+/// What judging reads of a dossier: a stored one's, or a new one's before it is stored.
+#[derive(Debug, Clone, Copy)]
+struct Judged<'a> {
+    id: DossierId,
+    programme_id: ProgrammeId,
+    applicant_id: StructureId,
+    content: &'a DossierContent,
+}
+
+impl<'a> From<&'a Dossier> for Judged<'a> {
+    fn from(dossier: &'a Dossier) -> Self {
+        Self {
+            id: dossier.id,
+            programme_id: dossier.programme_id,
+            applicant_id: dossier.applicant_id,
+            content: &dossier.content,
+        }
+    }
 }
 
 /// [`judged`] with the dossier's context already read, and what else the judging reads
@@ -192,7 +213,7 @@ pub(crate) fn judged(
 fn judged_in(
     conn: &mut DbConnection,
     geography: &ReferenceGeography,
-    dossier: &Dossier,
+    dossier: Judged<'_>,
     context: &Context,
     reads: Option<JudgingReads>,
 ) -> Result<(SubmissionCheck, Vec<FundedPerformance>), ApiError> {
@@ -231,7 +252,7 @@ fn judged_in(
             dossier.id,
             reads
                 .as_ref()
-                .map(|read| read.awards_by_applicant.as_slice()),
+                .and_then(|read| read.awards_by_applicant.as_deref()),
         )?
     };
     let documents = match reads {
@@ -258,13 +279,14 @@ fn judged_in(
 }
 
 /// The content, checked by the domain, and every named performance one of the
-/// applicant's productions: every bad field at once.
+/// applicant's productions: every bad field at once. With the named performances, read
+/// in one statement, by id.
 fn checked_content(
     conn: &mut DbConnection,
     applicant: StructureId,
     input: &DossierContentInput,
     questions: &[domain::grants::Question],
-) -> Result<DossierContent, ApiError> {
+) -> Result<(DossierContent, HashMap<PerformanceId, Performance>), ApiError> {
     let mut errors = ValidationError::default();
     let content = match DossierContent::parse(input, questions) {
         Ok(content) => Some(content),
@@ -273,19 +295,21 @@ fn checked_content(
             None
         }
     };
-    for (i, id) in input.performance_ids.iter().enumerate().take(1000) {
-        match persistence::programming::performances::find(conn, *id) {
-            Ok(performance)
-                if matches!(performance.data.show,
-                    Show::Production { structure_id, .. } if structure_id == applicant) => {}
-            Ok(_) | Err(PersistenceError::NotFound) => {
-                errors.push(format!("performance_ids[{i}]"), FieldProblem::NotEditable)
-            }
-            Err(other) => return Err(other.into()),
+    let named = &input.performance_ids[..input.performance_ids.len().min(1000)];
+    let performances = persistence::programming::performances::find_many(conn, named)?;
+    for (i, id) in named.iter().enumerate() {
+        let applicants = performances.get(id).is_some_and(|performance| {
+            matches!(performance.data.show,
+                Show::Production { structure_id, .. } if structure_id == applicant)
+        });
+        if !applicants {
+            errors.push(format!("performance_ids[{i}]"), FieldProblem::NotEditable);
         }
     }
     errors.into_result()?;
-    content.ok_or_else(|| ValidationError::single("title", FieldProblem::Required).into())
+    let content =
+        content.ok_or_else(|| ValidationError::single("title", FieldProblem::Required))?;
+    Ok((content, performances))
 }
 
 /// The year a new dossier's reference counts in: this one, in Paris.
@@ -379,38 +403,47 @@ pub async fn create_dossier(
                     answers: value.answers,
                     budget: BudgetInput::from(value.budget),
                 };
-                let content =
+                let (content, performances) =
                     checked_content(conn, applicant.id, &input, programme.data.rules.questions())?;
-                let created = persistence::audit::recorded(
-                    conn,
-                    |conn| {
-                        dossiers::create(
-                            conn,
-                            NewDossier {
-                                call_id: call.id,
-                                programme_id: programme.id,
-                                programme_code: programme.data.code.clone(),
-                                applicant_id: applicant.id,
-                                content,
-                                year: paris_year(),
-                            },
-                            &DOSSIER_LISTING,
-                        )
-                    },
-                    move |created| {
-                        event.object_id = created.id.to_string();
-                        event
-                    },
-                )?;
-                // Judged with the call, programme and applicant read above: reading
-                // them again (as `judge` does) cost a statement and a parse of the
-                // programme's rules.
+                let new = NewDossier {
+                    id: DossierId::generate(),
+                    call_id: call.id,
+                    programme_id: programme.id,
+                    programme_code: programme.data.code.clone(),
+                    applicant_id: applicant.id,
+                    content,
+                    year: paris_year(),
+                };
+                // Judged before it takes its number, which on PostgreSQL locks the
+                // programme's counter until the commit: whatever runs after it
+                // serializes the creations of the programme. With the call, programme
+                // and applicant read above and the performances the check read; a new
+                // dossier has no document.
                 let context = Context {
                     call,
                     programme,
                     applicant,
                 };
-                let (check, _) = judged_in(conn, &geography, &created, &context, None)?;
+                let judged = Judged {
+                    id: new.id,
+                    programme_id: new.programme_id,
+                    applicant_id: new.applicant_id,
+                    content: &new.content,
+                };
+                let reads = JudgingReads {
+                    performances,
+                    document_kinds: Vec::new(),
+                    awards_by_applicant: None,
+                };
+                let (check, _) = judged_in(conn, &geography, judged, &context, Some(reads))?;
+                let created = persistence::audit::recorded(
+                    conn,
+                    |conn| dossiers::create(conn, new, &DOSSIER_LISTING),
+                    move |created| {
+                        event.object_id = created.id.to_string();
+                        event
+                    },
+                )?;
                 // Last: the change log's numbering is held until the commit.
                 super::transitions::record(conn, &caller, &created)?;
                 let location = format!("/v1/dossiers/{}", created.id);
@@ -454,7 +487,7 @@ pub async fn get_dossier(
     let (dossier, check) = db::run(&pool, move |conn| {
         read_snapshot(conn, |conn| {
             let (dossier, context, reads) = readable_in_context(conn, &caller, id)?;
-            let (check, _) = judged_in(conn, &geography, &dossier, &context, reads)?;
+            let (check, _) = judged_in(conn, &geography, (&dossier).into(), &context, reads)?;
             Ok::<_, ApiError>((dossier, check))
         })
     })
@@ -662,7 +695,7 @@ pub async fn update_dossier(
                 }
                 let programme = programmes::find(conn, current.programme_id)?;
                 let input = patched(&current.content, patch);
-                let content = checked_content(
+                let (content, _) = checked_content(
                     conn,
                     current.applicant_id,
                     &input,
@@ -744,7 +777,7 @@ pub async fn check_dossier(
     let check = db::run(&pool, move |conn| {
         read_snapshot(conn, |conn| {
             let (dossier, context, reads) = readable_in_context(conn, &caller, id)?;
-            judged_in(conn, &geography, &dossier, &context, reads).map(|(check, _)| check)
+            judged_in(conn, &geography, (&dossier).into(), &context, reads).map(|(check, _)| check)
         })
     })
     .await?;
