@@ -44,7 +44,11 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// before the first arena is made.
 pub fn configure_allocator() {
     for (option, variable, value) in [
-        (MI_OPTION_ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
+        (
+            MI_OPTION_ARENA_EAGER_COMMIT,
+            "MIMALLOC_ARENA_EAGER_COMMIT",
+            0,
+        ),
         (MI_OPTION_PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 100),
     ] {
         if std::env::var_os(variable).is_none() {

@@ -35,12 +35,13 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 /// A statement that each connection prepares once and keeps, known by its SQL text.
 ///
-/// diesel keeps no INSERT of a struct with optional columns, no UPDATE and no upsert
-/// (their text can vary with the values: `DEFAULT` for a `None`, a column left out),
-/// so each execution of one is parsed and planned again: on PostgreSQL, the creation
-/// of a dossier spent most of its database time there. Keyed by its SQL text and the
-/// types of its binds (diesel's cache key for a query without a static id), a statement
-/// whose text varies is kept once per text, and never mistaken for another.
+/// diesel keeps no UPDATE and no upsert prepared, nor on PostgreSQL an INSERT of a
+/// struct with optional columns (their text can vary with the values: a column left
+/// out, `DEFAULT` for a `None`), so each execution of one is parsed and planned again:
+/// a dossier's creation on PostgreSQL parsed seven of its statements every time. Keyed
+/// by its SQL text and the types of its binds (diesel's cache key for a query without a
+/// static id), a statement whose text varies is kept once per text, and never
+/// mistaken for another.
 ///
 /// Only statements that return rows are kept (`load`, `get_result`: an INSERT or UPDATE
 /// with a `RETURNING`): diesel's `execute` walks the statement through a reference,
@@ -597,5 +598,82 @@ mod tests {
         };
         assert_eq!(names("sqlite"), names("postgres"));
         assert!(!names("sqlite").is_empty());
+    }
+
+    diesel::table! {
+        prepared_probe (id) {
+            id -> Integer,
+            note -> Nullable<Text>,
+        }
+    }
+
+    #[derive(Insertable)]
+    #[diesel(table_name = prepared_probe)]
+    struct ProbeRow {
+        id: i32,
+        note: Option<String>,
+    }
+
+    /// A write wrapped in [`Prepared`] is prepared once per connection and kept; an
+    /// UPDATE through diesel alone is prepared again at every execution (as is, on
+    /// PostgreSQL, an INSERT of an optional column). On SQLite, and on PostgreSQL when
+    /// `OES_TEST_DATABASE_URL` names one (in a temporary table, in a transaction that
+    /// is rolled back).
+    #[test]
+    fn a_prepared_write_is_kept_and_a_plain_one_is_not() {
+        use diesel::connection::{Instrumentation, InstrumentationEvent};
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Kept(Arc<Mutex<Vec<String>>>);
+        impl Instrumentation for Kept {
+            fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    self.0.lock().unwrap().push(sql.to_owned());
+                }
+            }
+        }
+
+        let url = std::env::var("OES_TEST_DATABASE_URL").unwrap_or_else(|_| ":memory:".into());
+        let mut conn = match Backend::of(&url).unwrap() {
+            Backend::Postgres => {
+                DbConnection::Postgres(diesel::PgConnection::establish(&url).unwrap())
+            }
+            Backend::Sqlite => {
+                DbConnection::Sqlite(diesel::SqliteConnection::establish(&url).unwrap())
+            }
+        };
+        let kept = Kept::default();
+        on_backend!(&mut conn, |c| c.set_instrumentation(kept.clone()));
+        on_backend!(&mut conn, |c| c
+            .test_transaction::<_, diesel::result::Error, _>(|c| {
+                diesel::sql_query(
+                    "CREATE TEMPORARY TABLE prepared_probe (id INTEGER PRIMARY KEY, note TEXT)",
+                )
+                .execute(c)?;
+                for id in 1..=3 {
+                    Prepared(
+                        diesel::insert_into(prepared_probe::table)
+                            .values(ProbeRow { id, note: None })
+                            .returning(prepared_probe::id),
+                    )
+                    .get_result::<i32>(c)?;
+                    Prepared(
+                        diesel::update(prepared_probe::table.find(id))
+                            .set(prepared_probe::note.eq("kept"))
+                            .returning(prepared_probe::id),
+                    )
+                    .get_result::<i32>(c)?;
+                    diesel::update(prepared_probe::table.find(id))
+                        .set(prepared_probe::note.eq("prepared again"))
+                        .execute(c)?;
+                }
+                Ok(())
+            }));
+        let kept = kept.0.lock().unwrap().clone();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept[0].starts_with("INSERT"), "{kept:?}");
+        assert!(kept[1].starts_with("UPDATE"), "{kept:?}");
+        assert!(kept.iter().all(|sql| sql.contains("RETURNING")), "{kept:?}");
     }
 }
