@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use domain::CallId;
 use domain::access::Principal;
-use domain::grants::{Call, CallInput, CallPatch, NewCall};
+use domain::grants::{Call, CallInput, CallPatch, NewCall, Programme};
 use persistence::DbConnection;
 use persistence::db::write_transaction;
 use persistence::grants::calls::{self, ListQuery};
@@ -26,15 +26,15 @@ use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::{self, Page};
 use crate::routes::programming::not_editable;
 
-/// The call, if the caller may see its programme (404 otherwise).
+/// The call and its programme, if the caller may see the programme (404 otherwise).
 pub(crate) fn visible_call(
     conn: &mut DbConnection,
     principal: &Principal,
     id: CallId,
-) -> Result<Call, ApiError> {
+) -> Result<(Call, Programme), ApiError> {
     let call = calls::find(conn, id)?;
-    visible_programme(conn, principal, call.data.programme_id)?;
-    Ok(call)
+    let programme = visible_programme(conn, principal, call.data.programme_id)?;
+    Ok((call, programme))
 }
 
 /// List calls.
@@ -217,7 +217,7 @@ pub async fn get_call(
     let anonymous = caller.is_anonymous();
     let call = db::run(&pool, move |conn| {
         let principal = caller.principal(conn)?;
-        visible_call(conn, &principal, id)
+        visible_call(conn, &principal, id).map(|(call, _)| call)
     })
     .await?;
     read_item(

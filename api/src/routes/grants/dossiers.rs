@@ -388,14 +388,14 @@ pub async fn create_dossier(
                 if !may_grants(&principal, GrantsAction::WriteDossier, role) {
                     return Err(not_editable("applicant_id"));
                 }
-                let call = visible_call(conn, &principal, value.call_id).map_err(|e| match e {
-                    ApiError::NotFound => not_editable("call_id"),
-                    other => other,
-                })?;
+                let (call, programme) =
+                    visible_call(conn, &principal, value.call_id).map_err(|e| match e {
+                        ApiError::NotFound => not_editable("call_id"),
+                        other => other,
+                    })?;
                 if call.data.window.state(Utc::now()) != CallState::Open {
                     return Err(GrantsProblem::CallNotOpen.into());
                 }
-                let programme = programmes::find(conn, call.data.programme_id)?;
                 let input = DossierContentInput {
                     title: value.title,
                     summary: value.summary,
