@@ -206,6 +206,17 @@ impl<'a> From<&'a Dossier> for Judged<'a> {
     }
 }
 
+impl<'a> From<&'a NewDossier> for Judged<'a> {
+    fn from(new: &'a NewDossier) -> Self {
+        Self {
+            id: new.id,
+            programme_id: new.programme_id,
+            applicant_id: new.applicant_id,
+            content: &new.content,
+        }
+    }
+}
+
 /// [`judged`] with the dossier's context already read, and what else the judging reads
 /// when it was read with it (`reads`; else it is read here). The yearly caps count what
 /// the programme's other approved (or closed) dossiers gave the same presenters and the
@@ -298,11 +309,11 @@ fn checked_content(
     let named = &input.performance_ids[..input.performance_ids.len().min(1000)];
     let performances = persistence::programming::performances::find_many(conn, named)?;
     for (i, id) in named.iter().enumerate() {
-        let applicants = performances.get(id).is_some_and(|performance| {
+        let of_the_applicant = performances.get(id).is_some_and(|performance| {
             matches!(performance.data.show,
                 Show::Production { structure_id, .. } if structure_id == applicant)
         });
-        if !applicants {
+        if !of_the_applicant {
             errors.push(format!("performance_ids[{i}]"), FieldProblem::NotEditable);
         }
     }
@@ -424,18 +435,12 @@ pub async fn create_dossier(
                     programme,
                     applicant,
                 };
-                let judged = Judged {
-                    id: new.id,
-                    programme_id: new.programme_id,
-                    applicant_id: new.applicant_id,
-                    content: &new.content,
-                };
                 let reads = JudgingReads {
                     performances,
                     document_kinds: Vec::new(),
                     awards_by_applicant: None,
                 };
-                let (check, _) = judged_in(conn, &geography, judged, &context, Some(reads))?;
+                let (check, _) = judged_in(conn, &geography, (&new).into(), &context, Some(reads))?;
                 let created = persistence::audit::recorded(
                     conn,
                     |conn| dossiers::create(conn, new, &DOSSIER_LISTING),
