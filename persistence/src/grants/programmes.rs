@@ -1,9 +1,14 @@
 //! Programmes: one row each, their rules as the domain's JSON.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::ProgrammeId;
-use domain::grants::{NewProgramme, Programme, ProgrammeCode, ProgrammeKind, Rules};
+use domain::grants::{
+    NewProgramme, Programme, ProgrammeCode, ProgrammeKind, ReviewCriterion, Rules,
+};
+use quick_cache::sync::Cache;
 
 use super::{corrupt, stale};
 use crate::clock::{StoredTimestamp, storable_now};
@@ -51,15 +56,33 @@ impl ProgrammeRow {
     }
 }
 
+/// How many distinct stored texts of rules, and of review criteria, stay parsed: the
+/// agency runs tens of programmes, and a text no read asks for any more is evicted.
+const PARSED_CAPACITY: usize = 256;
+
+/// Programmes' rules as parsed (and checked) from their stored JSON, by that JSON: every
+/// read of a dossier judges it against its programme's rules, and parsing them was 7 % of
+/// a dossier `GET`'s time. Keyed by the text itself, so that rules changed by any
+/// instance are a new key, parsed again; parsing is a function of the text alone.
+static PARSED_RULES: LazyLock<Cache<String, Rules>> = LazyLock::new(|| Cache::new(PARSED_CAPACITY));
+
+/// [`PARSED_RULES`] for the review criteria, which every programme read parses too.
+static PARSED_CRITERIA: LazyLock<Cache<String, Vec<ReviewCriterion>>> =
+    LazyLock::new(|| Cache::new(PARSED_CAPACITY));
+
 impl TryFrom<ProgrammeRow> for Programme {
     type Error = PersistenceError;
 
     fn try_from(row: ProgrammeRow) -> Result<Self, Self::Error> {
         let id = row.id.as_str();
         let what = |field: &str| format!("programme {field}");
-        let rules: Rules =
-            serde_json::from_str(&row.rules).map_err(|e| corrupt(&what("rules"), id, e))?;
-        let review_criteria = serde_json::from_str(&row.review_criteria)
+        let rules = PARSED_RULES
+            .get_or_insert_with(row.rules.as_str(), || serde_json::from_str(&row.rules))
+            .map_err(|e| corrupt(&what("rules"), id, e))?;
+        let review_criteria = PARSED_CRITERIA
+            .get_or_insert_with(row.review_criteria.as_str(), || {
+                serde_json::from_str(&row.review_criteria)
+            })
             .map_err(|e| corrupt(&what("review criteria"), id, e))?;
         Ok(Programme {
             id: row.id.parse().map_err(|e| corrupt(&what("id"), id, e))?,
@@ -206,4 +229,55 @@ pub fn lock(conn: &mut DbConnection, id: ProgrammeId) -> Result<(), PersistenceE
             .first::<String>(c)?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use domain::grants::occitanie::diffusion_de_proximite;
+
+    use super::*;
+
+    fn stored(data: NewProgramme) -> ProgrammeRow {
+        let now = Utc::now();
+        ProgrammeRow::new(&Programme {
+            id: ProgrammeId::generate(),
+            data,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn rules_read_again_after_a_change_are_the_changed_ones() {
+        let scheme = diffusion_de_proximite();
+        let row = stored(scheme.clone());
+        let read = Programme::try_from(row.clone()).unwrap();
+        assert_eq!(read.data.rules, scheme.rules);
+        assert_eq!(read.data.review_criteria, scheme.review_criteria);
+
+        // The same programme after an update of its floor: the memo is keyed by the text,
+        // so the new text is parsed, not the old rules returned.
+        let mut changed = row.clone();
+        changed.rules = row
+            .rules
+            .replace("\"floor_cents\":50000", "\"floor_cents\":60000");
+        assert_ne!(changed.rules, row.rules, "the fixture's floor is 500 €");
+        let read = Programme::try_from(changed).unwrap();
+        assert_eq!(read.data.rules.amounts().floor_cents, Some(60_000));
+        let read = Programme::try_from(row.clone()).unwrap();
+        assert_eq!(read.data.rules.amounts().floor_cents, Some(50_000));
+    }
+
+    #[test]
+    fn corrupt_rules_are_reported_at_every_read() {
+        let mut row = stored(diffusion_de_proximite());
+        row.rules = "{\"applicants\":".to_owned();
+        for _ in 0..2 {
+            let error = Programme::try_from(row.clone()).unwrap_err();
+            assert!(error.to_string().contains("rules"), "{error}");
+        }
+    }
 }
