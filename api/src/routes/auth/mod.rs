@@ -23,14 +23,18 @@ pub use dto::*;
 pub use email_verification::*;
 pub use handlers::*;
 
+/// `/v1/auth`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(issue_token)
         .service(revoke_token)
-        .service(get_me)
-        .service(export_me)
-        .service(erase_me)
         .service(reset_password)
         .service(verify_email);
+}
+
+/// `/v1/me`, the caller's own account (its invitations are
+/// [`crate::routes::invitations::configure_me`]'s).
+pub fn configure_me(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_me).service(export_me).service(erase_me);
 }
 
 /// The JWKS route sits at the root, outside `/v1`, where clients look for it.

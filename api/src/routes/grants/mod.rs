@@ -48,17 +48,32 @@ pub use transitions::*;
 
 use crate::http::error::ApiError;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+/// `/v1/programmes`.
+pub fn configure_programmes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_programmes)
         .service(create_programme)
         .service(get_programme)
         .service(get_programme_form_schema)
-        .service(update_programme)
-        .service(list_calls)
+        .service(update_programme);
+}
+
+/// `/v1/calls`, with the committee's CSV of a call's dossiers.
+pub fn configure_calls(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_calls)
         .service(create_call)
         .service(get_call)
         .service(update_call)
-        .service(list_dossiers)
+        .service(export_call_dossiers_csv);
+}
+
+/// `/v1/awarded-grants.csv`: beside the collections, in none.
+pub fn configure_exports(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(export_awarded_grants_scdl);
+}
+
+/// `/v1/dossiers` and everything under a dossier.
+pub fn configure_dossiers(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_dossiers)
         .service(create_dossier)
         .service(get_dossier)
         .service(update_dossier)
@@ -73,8 +88,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reopen_dossier)
         .service(close_dossier)
         .service(get_dossier_history)
-        .service(export_call_dossiers_csv)
-        .service(export_awarded_grants_scdl)
         .service(get_dossier_payments)
         .service(record_dossier_payment)
         .service(replace_dossier_payment_schedule)

@@ -23,11 +23,16 @@ use crate::routes::shared::live_structure_with_role;
 pub use dto::*;
 pub use handlers::*;
 
+/// `/v1/structures/{id}/invitations`: a structure's owners invite.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_invitation)
         .service(list_invitations)
-        .service(cancel_invitation)
-        .service(list_my_invitations)
+        .service(cancel_invitation);
+}
+
+/// `/v1/me/invitations`: the invited person answers.
+pub fn configure_me(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_my_invitations)
         .service(accept_invitation)
         .service(decline_invitation);
 }

@@ -34,25 +34,42 @@ pub use tours::*;
 
 use crate::http::error::ApiError;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+/// `/v1/productions`.
+pub fn configure_productions(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_productions)
         .service(create_production)
         .service(get_production)
         .service(update_production)
-        .service(delete_production)
-        .service(list_tours)
+        .service(delete_production);
+}
+
+/// `/v1/tours`.
+pub fn configure_tours(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_tours)
         .service(create_tour)
         .service(get_tour)
         .service(update_tour)
-        .service(delete_tour)
-        .service(list_performances)
-        .service(export_performances_ics)
-        .service(export_performances_csv)
+        .service(delete_tour);
+}
+
+/// `/v1/performances`.
+pub fn configure_performances(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_performances)
         .service(create_performance)
         .service(get_performance)
         .service(update_performance)
-        .service(delete_performance)
-        .service(sync_performances_batch)
+        .service(delete_performance);
+}
+
+/// `/v1/performances.ics` and `/v1/performances.csv`: beside the collection, not in it.
+pub fn configure_exports(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(export_performances_ics)
+        .service(export_performances_csv);
+}
+
+/// `/v1/sync/performances`.
+pub fn configure_sync(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(sync_performances_batch)
         .service(sync_performance)
         .service(unsync_performance);
 }
