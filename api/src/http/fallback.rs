@@ -10,6 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, ResponseError, web};
 use regex::Regex;
 use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::PathItem;
 
 use crate::http::error::{ApiError, PROBLEM_JSON};
 
@@ -34,21 +35,9 @@ impl RouteTable {
                     }
                 }
                 pattern.push('$');
-                let mut methods = Vec::new();
-                for (present, name) in [
-                    (item.get.is_some(), "GET"),
-                    (item.post.is_some(), "POST"),
-                    (item.put.is_some(), "PUT"),
-                    (item.patch.is_some(), "PATCH"),
-                    (item.delete.is_some(), "DELETE"),
-                ] {
-                    if present {
-                        methods.push(name);
-                    }
-                }
                 Regex::new(&pattern)
                     .ok()
-                    .map(|regex| (template.matches('{').count(), regex, methods))
+                    .map(|regex| (template.matches('{').count(), regex, methods_of(item)))
             })
             .collect::<Vec<_>>();
         // Fewer templated segments first: concrete paths win (OpenAPI's rule).
@@ -69,6 +58,20 @@ impl RouteTable {
             .find(|(regex, _)| regex.is_match(path))
             .map(|(_, methods)| methods.as_slice())
     }
+}
+
+/// The methods `item` has operations for, in the order `Allow` lists them.
+pub(crate) fn methods_of(item: &PathItem) -> Vec<&'static str> {
+    [
+        (item.get.is_some(), "GET"),
+        (item.post.is_some(), "POST"),
+        (item.put.is_some(), "PUT"),
+        (item.patch.is_some(), "PATCH"),
+        (item.delete.is_some(), "DELETE"),
+    ]
+    .into_iter()
+    .filter_map(|(present, name)| present.then_some(name))
+    .collect()
 }
 
 pub async fn not_found_or_not_allowed(
