@@ -54,10 +54,21 @@ pub fn remove(conn: &mut DbConnection, dossier: DossierId) -> Result<(), Persist
     Ok(())
 }
 
+/// Awards of the programme's other dossiers read with the dossier being judged (on
+/// PostgreSQL, by `context::dossier_for_account`), of every year; `None`: not read, so
+/// [`already_approved`] reads them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwardsRead<'a> {
+    /// To its applicant: (year, cents).
+    pub by_applicant: Option<&'a [(i32, i64)]>,
+    /// To the venues presenting its performances (a superset of the presenters the
+    /// caps ask for is fine): (presenter, year, cents).
+    pub by_presenter: Option<&'a [(Option<String>, i32, i64)]>,
+}
+
 /// What the programme's other approved dossiers gave, in `years`, to `presenters` and
 /// to `applicant` (`None`: no cap counts per applicant): the yearly caps' input,
-/// `excluding` the dossier being judged. The applicant's awards are read here unless
-/// `applicant_read` holds them already, of any year: (year, cents).
+/// `excluding` the dossier being judged. Awards are read here unless `read` holds them.
 pub fn already_approved(
     conn: &mut DbConnection,
     programme: ProgrammeId,
@@ -65,7 +76,7 @@ pub fn already_approved(
     presenters: &[StructureId],
     years: &[i32],
     excluding: DossierId,
-    applicant_read: Option<&[(i32, i64)]>,
+    read: AwardsRead<'_>,
 ) -> Result<AlreadyApproved, PersistenceError> {
     let programme = programme.to_string();
     let excluding = excluding.to_string();
@@ -75,8 +86,11 @@ pub fn already_approved(
     let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
         return Ok(AlreadyApproved::none());
     };
-    let awards = presenter_awards(conn, &programme, presenters, (first, last), &excluding)?;
-    let by_applicant: Vec<(i32, i64)> = match (applicant, applicant_read) {
+    let awards = match read.by_presenter {
+        Some(read) => read.to_vec(),
+        None => presenter_awards(conn, &programme, presenters, (first, last), &excluding)?,
+    };
+    let by_applicant: Vec<(i32, i64)> = match (applicant, read.by_applicant) {
         (None, _) => Vec::new(),
         (Some(_), Some(read)) => read.to_vec(),
         (Some(applicant), None) => {

@@ -4,8 +4,9 @@
 //! third of a `GET`'s). A signed-in account's read takes the dossier, its context, the
 //! account's standing and its role in the applicant in that one statement too; on
 //! PostgreSQL, where each statement is a round trip to another process, it also takes
-//! most of what the judging reads next ([`JudgingReads`]): the dossier's performances,
-//! its documents' kinds and its applicant's awards, as JSON of correlated subqueries.
+//! what the judging reads next ([`JudgingReads`]): the dossier's performances, its
+//! documents' kinds and the awards to its applicant and presenters, as JSON of
+//! correlated subqueries.
 
 use std::collections::HashMap;
 
@@ -52,9 +53,11 @@ pub struct JudgingReads {
     pub document_kinds: Vec<DocumentKind>,
     /// The awards of the programme's other dossiers to its applicant, of every year:
     /// (year, cents), as `awards::already_approved` takes them; `None`: not read yet.
-    /// (Those to its presenters are read apart: in one subquery here, PostgreSQL's
-    /// planner scans all of `dossier_awards`.)
     pub awards_by_applicant: Option<Vec<(i32, i64)>>,
+    /// The awards of the programme's other dossiers to the venues presenting its
+    /// performances, of every year: (presenter, year, cents), as
+    /// `awards::already_approved` takes them; `None`: not read yet.
+    pub awards_by_presenter: Option<Vec<(Option<String>, i32, i64)>>,
 }
 
 /// A column of PostgreSQL SQL of a fixed text (a correlated subquery on the dossier
@@ -114,10 +117,27 @@ pg_column!(
         r#"AND a.applicant_id = "dossiers"."applicant_id" AND a.dossier_id <> "dossiers"."id")"#
     )
 );
+pg_column!(
+    /// The awards of the programme's other dossiers to the venues presenting the
+    /// dossier's performances, as a JSON array of `[presenter, year, cents]`. Joined
+    /// from the distinct venues, so that an award counts once however many of the
+    /// performances its venue presents, and so that the planner probes
+    /// `dossier_awards_presenter_idx` once per venue (a filter of `dossier_awards` by
+    /// an array of the venues was planned as a scan of the whole table).
+    PresenterAwardsJson = concat!(
+        "(SELECT json_agg(json_build_array(a.presenter_id, a.year, a.aid_cents))::text ",
+        "FROM (SELECT DISTINCT p.venue_structure_id AS presenter FROM performances p ",
+        "WHERE p.id = ANY(",
+        performance_ids_sql!(),
+        ") AND p.venue_structure_id IS NOT NULL) v ",
+        "JOIN dossier_awards a ON a.presenter_id = v.presenter ",
+        r#"AND a.programme_id = "dossiers"."programme_id" WHERE a.dossier_id <> "dossiers"."id")"#
+    )
+);
 
 impl JudgingReads {
-    /// From the JSON of [`PerformancesJson`], [`DocumentKindsJson`] and
-    /// [`ApplicantAwardsJson`] (`None`: an empty array).
+    /// From the JSON of [`PerformancesJson`], [`DocumentKindsJson`],
+    /// [`ApplicantAwardsJson`] and [`PresenterAwardsJson`] (`None`: an empty array).
     fn from_json(json: Json) -> Result<Self, PersistenceError> {
         fn parsed<T: serde::de::DeserializeOwned>(
             json: Option<String>,
@@ -127,7 +147,7 @@ impl JudgingReads {
                 None => Vec::new(),
             })
         }
-        let (performances, kinds, by_applicant) = json;
+        let (performances, kinds, by_applicant, by_presenter) = json;
         let performances = match performances {
             Some(json) => crate::programming::performances::from_json_rows(&json)?,
             None => Vec::new(),
@@ -140,12 +160,18 @@ impl JudgingReads {
             performances: performances.into_iter().map(|p| (p.id, p)).collect(),
             document_kinds,
             awards_by_applicant: Some(parsed(by_applicant)?),
+            awards_by_presenter: Some(parsed(by_presenter)?),
         })
     }
 }
 
 /// What [`dossier_for_account`] reads as JSON on PostgreSQL, in [`JudgingReads`]' order.
-type Json = (Option<String>, Option<String>, Option<String>);
+type Json = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The call, its programme and the applicant, archived or not; not found when any of
 /// them is missing.
@@ -233,16 +259,15 @@ pub fn dossier_for_account(
     // No `LIMIT` (the account's id is unique): nothing to bind besides the two ids.
     let found: Option<(Found, Option<Json>)> = match conn {
         DbConnection::Postgres(c) => dossier_read!()
-            .select(found_columns!(
+            .select(found_columns!((
                 PerformancesJson,
                 DocumentKindsJson,
-                ApplicantAwardsJson
-            ))
-            .get_result::<found_row!(Option<String>, Option<String>, Option<String>)>(c)
+                ApplicantAwardsJson,
+                PresenterAwardsJson
+            )))
+            .get_result::<found_row!(Json)>(c)
             .optional()?
-            .map(|(s, d, c, p, a, r, performances, kinds, applicant)| {
-                ((s, d, c, p, a, r), Some((performances, kinds, applicant)))
-            }),
+            .map(|(s, d, c, p, a, r, json)| ((s, d, c, p, a, r), Some(json))),
         DbConnection::Sqlite(c) => dossier_read!()
             .select(found_columns!())
             .get_result::<Found>(c)

@@ -129,6 +129,8 @@ async fn the_occitanie_yearly_caps_per_presenter_count_the_dossiers_already_appr
     let first = filed(&app, &staff, &calls[0], &structure, &[&a1, &a2], 100_000).await;
     assert_eq!(maximum(&app, &first).await["total_cents"], 300_000);
     assert_eq!(approve(&app, &staff, &first, 300_000).await.status, 200);
+    // Its own awards never count against it.
+    assert_eq!(maximum(&app, &first).await["total_cents"], 300_000);
 
     // Second dossier, in the other call: 2,000 € by the rate and the cap per
     // performance, but only 1,000 € left of the presenter's 4,000 € in 2030.

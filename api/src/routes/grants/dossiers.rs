@@ -21,6 +21,7 @@ use domain::programming::{Performance, Show};
 use domain::{DossierId, FieldProblem, PerformanceId, ProgrammeId, StructureId, ValidationError};
 use persistence::DbConnection;
 use persistence::db::{read_snapshot, write_transaction};
+use persistence::grants::awards::AwardsRead;
 use persistence::grants::context::{self, Context, JudgingReads};
 use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
@@ -263,7 +264,11 @@ fn judged_in(
             dossier.id,
             reads
                 .as_ref()
-                .and_then(|read| read.awards_by_applicant.as_deref()),
+                .map(|read| AwardsRead {
+                    by_applicant: read.awards_by_applicant.as_deref(),
+                    by_presenter: read.awards_by_presenter.as_deref(),
+                })
+                .unwrap_or_default(),
         )?
     };
     let documents = match reads {
@@ -439,6 +444,7 @@ pub async fn create_dossier(
                     performances,
                     document_kinds: Vec::new(),
                     awards_by_applicant: None,
+                    awards_by_presenter: None,
                 };
                 let (check, _) = judged_in(conn, &geography, (&new).into(), &context, Some(reads))?;
                 let created = persistence::audit::recorded(
