@@ -54,16 +54,15 @@ pub fn remove(conn: &mut DbConnection, dossier: DossierId) -> Result<(), Persist
     Ok(())
 }
 
-/// Awards of the programme's other dossiers read with the dossier being judged (on
-/// PostgreSQL, by `context::dossier_for_account`), of every year; `None`: not read, so
-/// [`already_approved`] reads them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AwardsRead<'a> {
+/// Awards of the programme's other dossiers, of every year, read with the dossier being
+/// judged (on PostgreSQL, by `context::dossier_for_account`).
+#[derive(Debug, Clone)]
+pub struct AwardsRead {
     /// To its applicant: (year, cents).
-    pub by_applicant: Option<&'a [(i32, i64)]>,
+    pub by_applicant: Vec<(i32, i64)>,
     /// To the venues presenting its performances (a superset of the presenters the
     /// caps ask for is fine): (presenter, year, cents).
-    pub by_presenter: Option<&'a [(Option<String>, i32, i64)]>,
+    pub by_presenter: Vec<(Option<String>, i32, i64)>,
 }
 
 /// What the programme's other approved dossiers gave, in `years`, to `presenters` and
@@ -76,7 +75,7 @@ pub fn already_approved(
     presenters: &[StructureId],
     years: &[i32],
     excluding: DossierId,
-    read: AwardsRead<'_>,
+    read: Option<&AwardsRead>,
 ) -> Result<AlreadyApproved, PersistenceError> {
     let programme = programme.to_string();
     let excluding = excluding.to_string();
@@ -86,13 +85,13 @@ pub fn already_approved(
     let (Some(&first), Some(&last)) = (years.iter().min(), years.iter().max()) else {
         return Ok(AlreadyApproved::none());
     };
-    let awards = match read.by_presenter {
-        Some(read) => read.to_vec(),
+    let awards = match read {
+        Some(read) => read.by_presenter.clone(),
         None => presenter_awards(conn, &programme, presenters, (first, last), &excluding)?,
     };
-    let by_applicant: Vec<(i32, i64)> = match (applicant, read.by_applicant) {
+    let by_applicant: Vec<(i32, i64)> = match (applicant, read) {
         (None, _) => Vec::new(),
-        (Some(_), Some(read)) => read.to_vec(),
+        (Some(_), Some(read)) => read.by_applicant.clone(),
         (Some(applicant), None) => {
             let applicant = applicant.to_string();
             on_backend!(conn, |c| dossier_awards::table

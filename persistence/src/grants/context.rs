@@ -16,6 +16,7 @@ use domain::grants::{Call, DocumentKind, Dossier, Programme};
 use domain::programming::Performance;
 use domain::{CallId, DossierId, PerformanceId, Structure, StructureId};
 
+use super::awards::AwardsRead;
 use super::calls::CallRow;
 use super::corrupt;
 use super::dossiers::DossierRow;
@@ -51,13 +52,10 @@ pub struct JudgingReads {
     pub performances: HashMap<PerformanceId, Performance>,
     /// The kinds of its live documents.
     pub document_kinds: Vec<DocumentKind>,
-    /// The awards of the programme's other dossiers to its applicant, of every year:
-    /// (year, cents), as `awards::already_approved` takes them; `None`: not read yet.
-    pub awards_by_applicant: Option<Vec<(i32, i64)>>,
-    /// The awards of the programme's other dossiers to the venues presenting its
-    /// performances, of every year: (presenter, year, cents), as
-    /// `awards::already_approved` takes them; `None`: not read yet.
-    pub awards_by_presenter: Option<Vec<(Option<String>, i32, i64)>>,
+    /// The awards of the programme's other dossiers to its applicant and to the venues
+    /// presenting its performances, as `awards::already_approved` takes them; `None`:
+    /// not read yet.
+    pub awards: Option<AwardsRead>,
 }
 
 /// A column of PostgreSQL SQL of a fixed text (a correlated subquery on the dossier
@@ -159,8 +157,10 @@ impl JudgingReads {
         Ok(Self {
             performances: performances.into_iter().map(|p| (p.id, p)).collect(),
             document_kinds,
-            awards_by_applicant: Some(parsed(by_applicant)?),
-            awards_by_presenter: Some(parsed(by_presenter)?),
+            awards: Some(AwardsRead {
+                by_applicant: parsed(by_applicant)?,
+                by_presenter: parsed(by_presenter)?,
+            }),
         })
     }
 }

@@ -21,7 +21,6 @@ use domain::programming::{Performance, Show};
 use domain::{DossierId, FieldProblem, PerformanceId, ProgrammeId, StructureId, ValidationError};
 use persistence::DbConnection;
 use persistence::db::{read_snapshot, write_transaction};
-use persistence::grants::awards::AwardsRead;
 use persistence::grants::context::{self, Context, JudgingReads};
 use persistence::grants::documents;
 use persistence::grants::dossiers::{self, ListQuery, NewDossier, Reader};
@@ -262,13 +261,7 @@ fn judged_in(
             &presenters,
             &years,
             dossier.id,
-            reads
-                .as_ref()
-                .map(|read| AwardsRead {
-                    by_applicant: read.awards_by_applicant.as_deref(),
-                    by_presenter: read.awards_by_presenter.as_deref(),
-                })
-                .unwrap_or_default(),
+            reads.as_ref().and_then(|read| read.awards.as_ref()),
         )?
     };
     let documents = match reads {
@@ -443,8 +436,7 @@ pub async fn create_dossier(
                 let reads = JudgingReads {
                     performances,
                     document_kinds: Vec::new(),
-                    awards_by_applicant: None,
-                    awards_by_presenter: None,
+                    awards: None,
                 };
                 let (check, _) = judged_in(conn, &geography, (&new).into(), &context, Some(reads))?;
                 let created = persistence::audit::recorded(
